@@ -1,0 +1,74 @@
+import type { DataRef, Entry } from '@tresor/archive';
+
+export type BackupLevel = 'full' | 'differential' | 'incremental';
+
+/** A backed-up source, as the catalog knows it. */
+export interface SourceRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly location: string;
+  readonly createdAt: string;
+}
+
+/** One completed backup: what the signed manifest says, indexed for queries. */
+export interface BackupRecord {
+  readonly id: string;
+  readonly sourceId: string;
+  readonly level: BackupLevel;
+  /** The backup this one is relative to (null for full backups). */
+  readonly parentId: string | null;
+  /** ISO-8601 time the source was read (the point in time this backup represents). */
+  readonly createdAt: string;
+  readonly completedAt: string;
+  readonly tags: readonly string[];
+  readonly archiveKey: string;
+  readonly archiveSha256: string;
+  readonly archiveSize: number;
+  readonly manifestKey: string;
+  readonly manifestSha256: string;
+  /** Backups whose archives hold content this backup's entries refer to (itself included). */
+  readonly dataBackupIds: readonly string[];
+  readonly files: number;
+  readonly dirs: number;
+  readonly bytesIn: number;
+  /** Compressed bytes this backup added to its own archive. */
+  readonly bytesStored: number;
+}
+
+export interface EntryQuery {
+  /** Glob patterns (picomatch, `dot: true`); an entry must match one of them when given. */
+  readonly include?: readonly string[];
+  /** Glob patterns; an entry matching any of them is left out. */
+  readonly exclude?: readonly string[];
+}
+
+export interface BackupQuery {
+  readonly sourceId?: string;
+  /** Only backups whose createdAt is not after this time. */
+  readonly notAfter?: Date;
+}
+
+/**
+ * The catalog port: an index over what storage holds. It is never the only copy of anything:
+ * `tresor catalog rebuild` recreates it from the manifests and archives in storage.
+ */
+export interface Catalog {
+  /** The source with this kind and location, created on first use. */
+  ensureSource(kind: string, location: string): Promise<SourceRecord>;
+  getSource(id: string): Promise<SourceRecord | undefined>;
+  listSources(): Promise<SourceRecord[]>;
+  /** Records a backup and its full entry table in one transaction. */
+  addBackup(backup: BackupRecord, entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void>;
+  getBackup(id: string): Promise<BackupRecord | undefined>;
+  /** Backups oldest first. */
+  listBackups(query?: BackupQuery): Promise<BackupRecord[]>;
+  /** Entries of a backup in path order, filtered by the query. */
+  entries(backupId: string, query?: EntryQuery): AsyncIterable<Entry>;
+  /** Where content with this hash is already stored among the given backups, if anywhere. */
+  findData(sha256: string, amongBackupIds: readonly string[]): Promise<DataRef | undefined>;
+  /** Removes a backup and its entries (storage is untouched). */
+  deleteBackup(id: string): Promise<void>;
+  /** Removes everything (used by `catalog rebuild`). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,1 @@
+export * from './tresor-error.js';

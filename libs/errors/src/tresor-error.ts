@@ -1,0 +1,79 @@
+/**
+ * Base class of every error Tresor raises on purpose. `code` is stable and machine-readable;
+ * `exitCode` is what the CLI exits with (see docs/cli.md). The message is one line that names
+ * the object at fault and, where there is one, the fix; it never contains secret material.
+ */
+export class TresorError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: number = ExitCode.Failure,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Process exit codes shared by every command (documented in docs/cli.md). */
+export const ExitCode = {
+  Ok: 0,
+  Failure: 1,
+  Usage: 2,
+  NotFound: 3,
+  WrongKey: 4,
+  Integrity: 5,
+  Conflict: 6,
+  Unsupported: 7,
+  Io: 8,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Bad input from the user: an option, a path, a value out of range. */
+export class UsageError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'USAGE', ExitCode.Usage, options);
+  }
+}
+
+/** A named object (backup, repository, entry) does not exist. */
+export class NotFoundError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'NOT_FOUND', ExitCode.NotFound, options);
+  }
+}
+
+/** The passphrase or private key given cannot unlock the data. */
+export class WrongKeyError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'WRONG_KEY', ExitCode.WrongKey, options);
+  }
+}
+
+/** Stored data fails a hash, tag or signature check, or does not parse as what it claims to be. */
+export class IntegrityError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'INTEGRITY', ExitCode.Integrity, options);
+  }
+}
+
+/** The action would change or lose something that exists (non-empty target, existing repository). */
+export class ConflictError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'CONFLICT', ExitCode.Conflict, options);
+  }
+}
+
+/** Data written by a newer format version, or a feature this build does not have. */
+export class UnsupportedError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'UNSUPPORTED', ExitCode.Unsupported, options);
+  }
+}
+
+/** The filesystem or a storage backend failed (missing file, permission denied, disk full). */
+export class IoError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'IO', ExitCode.Io, options);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Readable } from 'node:stream';
+
+export type SourceEntryType = 'file' | 'dir' | 'symlink';
+
+/** One item found in a source, described as the archive will record it. */
+export interface SourceEntry {
+  /** Relative POSIX path inside the source; never absolute, never containing `.` or `..` segments. */
+  readonly path: string;
+  readonly type: SourceEntryType;
+  /** Permission bits (mode & 0o7777). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Modification time in nanoseconds since the epoch, as a decimal string (exact). */
+  readonly mtimeNs: string;
+  /** Size in bytes (0 for directories and symlinks). */
+  readonly size: number;
+  /** Inode and device, used with size and mtime to detect unchanged files. */
+  readonly ino: number;
+  readonly dev: number;
+  /** Target of a symlink, as stored in the link. */
+  readonly linkTarget?: string;
+}
+
+/** Something in the source that could not be read; the scan goes on after it. */
+export interface SourceProblem {
+  readonly path: string;
+  readonly problem: 'unreadable' | 'unsupported-type' | 'vanished' | 'bad-name';
+  readonly message: string;
+}
+
+/**
+ * The source port: where a backup reads from. Today a directory of key files; the port lets
+ * Vault KV, Kubernetes Secrets and others plug in later.
+ */
+export interface Source {
+  /** Stable description for the catalog, e.g. `{ kind: 'filesystem', location: '/etc/keys' }`. */
+  readonly kind: string;
+  readonly location: string;
+  /** Every entry, parents before children, in a deterministic (sorted) order. */
+  scan(): AsyncIterable<SourceEntry | SourceProblem>;
+  /** The content of a file entry. */
+  open(path: string): Readable;
+}
+
+/** True when a scan result is a problem rather than an entry. */
+export function isSourceProblem(item: SourceEntry | SourceProblem): item is SourceProblem {
+  return 'problem' in item;
+}

@@ -1,0 +1,57 @@
+import type { Readable } from 'node:stream';
+
+/** What a backend can do beyond the basic contract. */
+export interface StoreCapabilities {
+  /** Objects can be written with a retention period the server enforces (WORM). */
+  readonly immutability: boolean;
+  /** `get` with a range reads only that range from the backend. */
+  readonly rangedReads: boolean;
+  /** Objects can be copied without passing through this process. */
+  readonly serverSideCopy: boolean;
+}
+
+/** Facts about a stored object. */
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  readonly modified?: Date;
+}
+
+/** The result of a completed `put`. */
+export interface PutResult {
+  readonly size: number;
+  /** Hex SHA-256 of the bytes stored, computed while they were written. */
+  readonly sha256: string;
+}
+
+export interface PutOptions {
+  /** If given, the put fails with IntegrityError (and stores nothing) unless the bytes hash to this. */
+  readonly expectedSha256?: string;
+}
+
+export interface ByteRange {
+  readonly offset: number;
+  /** Bytes to read from offset; to the end when omitted. */
+  readonly length?: number;
+}
+
+/**
+ * The storage port: a flat namespace of immutable objects under slash-separated keys
+ * (`archives/<id>.tra`, `manifests/<id>.json`). Every backend implements it and passes the
+ * shared conformance suite. A `put` is atomic: readers see the whole object or nothing.
+ */
+export interface ObjectStore {
+  /** Human-readable location for messages, e.g. `local:/srv/tresor/objects`. Never contains secrets. */
+  readonly location: string;
+  readonly capabilities: StoreCapabilities;
+  /** Stores `body` under `key`, replacing nothing: fails with ConflictError if the key exists. */
+  put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<PutResult>;
+  /** Streams the object (or a range of it). Fails with NotFoundError if it does not exist. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  /** Facts about the object, or undefined if it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix`, in lexicographic key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Removes the object; removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+}
