@@ -35,10 +35,17 @@ export interface BackupRecord {
   readonly bytesStored: number;
 }
 
+/**
+ * Which entries to return. Patterns are picomatch globs with `dot: true`, matched against the
+ * entry's relative path: a pattern without a slash (`*.key`) matches the last segment at any depth,
+ * a leading slash anchors it at the source root (`/tls/*.pem`), any other slash matches the whole
+ * path. An entry matches when its path or any of its parent directories does, so `--exclude cache`
+ * also leaves out everything below `cache/`. An empty list means no filter.
+ */
 export interface EntryQuery {
-  /** Glob patterns (picomatch, `dot: true`); an entry must match one of them when given. */
+  /** An entry must match one of these when given. */
   readonly include?: readonly string[];
-  /** Glob patterns; an entry matching any of them is left out. */
+  /** An entry matching any of these is left out. */
   readonly exclude?: readonly string[];
 }
 
@@ -53,20 +60,24 @@ export interface BackupQuery {
  * `tresor catalog rebuild` recreates it from the manifests and archives in storage.
  */
 export interface Catalog {
-  /** The source with this kind and location, created on first use. */
+  /** The source with this kind and location, created on first use (its id derives from both, so a rebuilt catalog gets the same id). */
   ensureSource(kind: string, location: string): Promise<SourceRecord>;
   getSource(id: string): Promise<SourceRecord | undefined>;
   listSources(): Promise<SourceRecord[]>;
-  /** Records a backup and its full entry table in one transaction. */
+  /**
+   * Records a backup and its full entry table atomically: if this fails or the process dies, no
+   * part of the backup is visible. ConflictError if the id exists, NotFoundError if the source does
+   * not, IntegrityError for an invalid entry or a path given twice.
+   */
   addBackup(backup: BackupRecord, entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void>;
   getBackup(id: string): Promise<BackupRecord | undefined>;
   /** Backups oldest first. */
   listBackups(query?: BackupQuery): Promise<BackupRecord[]>;
-  /** Entries of a backup in path order, filtered by the query. */
+  /** Entries of a backup in path order (byte order of UTF-8), filtered; NotFoundError if no such backup. */
   entries(backupId: string, query?: EntryQuery): AsyncIterable<Entry>;
   /** Where content with this hash is already stored among the given backups, if anywhere. */
   findData(sha256: string, amongBackupIds: readonly string[]): Promise<DataRef | undefined>;
-  /** Removes a backup and its entries (storage is untouched). */
+  /** Removes a backup and its entries (storage is untouched); removing a missing backup is not an error. */
   deleteBackup(id: string): Promise<void>;
   /** Removes everything (used by `catalog rebuild`). */
   clear(): Promise<void>;

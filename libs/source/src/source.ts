@@ -37,9 +37,12 @@ export interface Source {
   /** Stable description for the catalog, e.g. `{ kind: 'filesystem', location: '/etc/keys' }`. */
   readonly kind: string;
   readonly location: string;
-  /** Every entry, parents before children, in a deterministic (sorted) order. */
+  /**
+   * Every entry, parents before children, in byte order of the UTF-8 paths (the order the catalog
+   * lists entries in, so a scan can be walked in step with the previous backup's entries).
+   */
   scan(): AsyncIterable<SourceEntry | SourceProblem>;
-  /** The content of a file entry. */
+  /** The content of a file entry; a failure to open or read it is an IoError on the stream. */
   open(path: string): Readable;
 }
 

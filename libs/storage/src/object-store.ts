@@ -29,6 +29,10 @@ export interface PutOptions {
   readonly expectedSha256?: string;
 }
 
+/**
+ * Part of an object to read. An offset past the end is a UsageError; a range reaching past the end
+ * is cut at the end (so an offset equal to the size reads nothing).
+ */
 export interface ByteRange {
   readonly offset: number;
   /** Bytes to read from offset; to the end when omitted. */
@@ -44,7 +48,11 @@ export interface ObjectStore {
   /** Human-readable location for messages, e.g. `local:/srv/tresor/objects`. Never contains secrets. */
   readonly location: string;
   readonly capabilities: StoreCapabilities;
-  /** Stores `body` under `key`, replacing nothing: fails with ConflictError if the key exists. */
+  /**
+   * Stores `body` under `key`, replacing nothing: fails with ConflictError if the key exists, also
+   * when another writer wins a race for it. Keys are checked with `validateObjectKey` (UsageError).
+   * On any failure nothing is visible under the key and a `body` stream is destroyed.
+   */
   put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<PutResult>;
   /** Streams the object (or a range of it). Fails with NotFoundError if it does not exist. */
   get(key: string, range?: ByteRange): Promise<Readable>;

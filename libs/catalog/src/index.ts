@@ -1,0 +1,3 @@
+export type * from './catalog.js';
+export * from './entry-filter.js';
+export * from './sqlite/sqlite.catalog.js';

@@ -1,0 +1,172 @@
+import type { Codec, DataRef, Entry, EntryType } from '@tresor/archive';
+import type { BackupLevel, BackupRecord, SourceRecord } from '../catalog.js';
+
+/** A row of `sources`, as better-sqlite3 returns it. */
+export interface SourceRow {
+  id: string;
+  kind: string;
+  location: string;
+  created_at: string;
+}
+
+/** A row of `backups`. */
+export interface BackupRow {
+  id: string;
+  source_id: string;
+  level: string;
+  parent_id: string | null;
+  created_at: string;
+  created_ms: number;
+  completed_at: string;
+  tags: string;
+  archive_key: string;
+  archive_sha256: string;
+  archive_size: number;
+  manifest_key: string;
+  manifest_sha256: string;
+  data_backup_ids: string;
+  files: number;
+  dirs: number;
+  bytes_in: number;
+  bytes_stored: number;
+}
+
+/** A row of `entries` (the staging table has the same columns bar backup_id). */
+export interface EntryRow {
+  path: string;
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime_ns: string;
+  size: number;
+  ino: number;
+  sha256: string | null;
+  data_backup: string | null;
+  data_offset: number | null;
+  data_length: number | null;
+  codec: string | null;
+  link_target: string | null;
+}
+
+export const entryColumns = [
+  'path',
+  'type',
+  'mode',
+  'uid',
+  'gid',
+  'mtime_ns',
+  'size',
+  'ino',
+  'sha256',
+  'data_backup',
+  'data_offset',
+  'data_length',
+  'codec',
+  'link_target',
+] as const;
+
+export function sourceFromRow(row: SourceRow): SourceRecord {
+  return { id: row.id, kind: row.kind, location: row.location, createdAt: row.created_at };
+}
+
+export function backupToRow(backup: BackupRecord, createdMs: number): BackupRow {
+  return {
+    id: backup.id,
+    source_id: backup.sourceId,
+    level: backup.level,
+    parent_id: backup.parentId,
+    created_at: backup.createdAt,
+    created_ms: createdMs,
+    completed_at: backup.completedAt,
+    tags: JSON.stringify(backup.tags),
+    archive_key: backup.archiveKey,
+    archive_sha256: backup.archiveSha256,
+    archive_size: backup.archiveSize,
+    manifest_key: backup.manifestKey,
+    manifest_sha256: backup.manifestSha256,
+    data_backup_ids: JSON.stringify(backup.dataBackupIds),
+    files: backup.files,
+    dirs: backup.dirs,
+    bytes_in: backup.bytesIn,
+    bytes_stored: backup.bytesStored,
+  };
+}
+
+export function backupFromRow(row: BackupRow): BackupRecord {
+  return {
+    id: row.id,
+    sourceId: row.source_id,
+    level: row.level as BackupLevel,
+    parentId: row.parent_id,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+    tags: JSON.parse(row.tags) as string[],
+    archiveKey: row.archive_key,
+    archiveSha256: row.archive_sha256,
+    archiveSize: row.archive_size,
+    manifestKey: row.manifest_key,
+    manifestSha256: row.manifest_sha256,
+    dataBackupIds: JSON.parse(row.data_backup_ids) as string[],
+    files: row.files,
+    dirs: row.dirs,
+    bytesIn: row.bytes_in,
+    bytesStored: row.bytes_stored,
+  };
+}
+
+export function entryToRow(entry: Entry): EntryRow {
+  return {
+    path: entry.path,
+    type: entry.type,
+    mode: entry.mode,
+    uid: entry.uid,
+    gid: entry.gid,
+    mtime_ns: entry.mtimeNs,
+    size: entry.size,
+    ino: entry.ino,
+    sha256: entry.sha256 ?? null,
+    data_backup: entry.data?.backupId ?? null,
+    data_offset: entry.data?.offset ?? null,
+    data_length: entry.data?.length ?? null,
+    codec: entry.data?.codec ?? null,
+    link_target: entry.linkTarget ?? null,
+  };
+}
+
+/** The entry a row stores; optional fields are left out rather than set to undefined. */
+export function entryFromRow(row: EntryRow): Entry {
+  const data = dataRefFromRow(row);
+  return {
+    path: row.path,
+    type: row.type as EntryType,
+    mode: row.mode,
+    uid: row.uid,
+    gid: row.gid,
+    mtimeNs: row.mtime_ns,
+    size: row.size,
+    ino: row.ino,
+    ...(row.sha256 === null ? {} : { sha256: row.sha256 }),
+    ...(data === undefined ? {} : { data }),
+    ...(row.link_target === null ? {} : { linkTarget: row.link_target }),
+  };
+}
+
+export function dataRefFromRow(
+  row: Pick<EntryRow, 'data_backup' | 'data_offset' | 'data_length' | 'codec'>,
+): DataRef | undefined {
+  if (
+    row.data_backup === null ||
+    row.data_offset === null ||
+    row.data_length === null ||
+    row.codec === null
+  ) {
+    return undefined;
+  }
+  return {
+    backupId: row.data_backup,
+    offset: row.data_offset,
+    length: row.data_length,
+    codec: row.codec as Codec,
+  };
+}

@@ -1,0 +1,315 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { DataRef, Entry } from '@tresor/archive';
+import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } from '@tresor/errors';
+import Database from 'better-sqlite3';
+import type { BackupQuery, BackupRecord, Catalog, EntryQuery, SourceRecord } from '../catalog.js';
+import { compileEntryQuery } from '../entry-filter.js';
+import type { BackupRow, EntryRow, SourceRow } from './rows.js';
+import {
+  backupFromRow,
+  backupToRow,
+  dataRefFromRow,
+  entryColumns,
+  entryFromRow,
+  entryToRow,
+  sourceFromRow,
+} from './rows.js';
+import { migrate } from './schema.js';
+import { isSqliteError, toCatalogError } from './sqlite-errors.js';
+
+/** Entries staged per write transaction while an entry stream is consumed. */
+const stagingBatchSize = 2000;
+/** Entries read per query while listing: no cursor stays open across an await (see `entries`). */
+const pageSize = 1000;
+/** How long a writer waits for another process's transaction before reporting the catalog locked. */
+const busyTimeoutMs = 10_000;
+
+const entryColumnList = entryColumns.join(', ');
+
+/**
+ * The catalog in one SQLite file (standalone mode). better-sqlite3 is synchronous; the methods are
+ * async only to honour the port, which a MongoDB adapter implements with real I/O.
+ */
+export class SqliteCatalog implements Catalog {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+  ) {}
+
+  /** Opens (creating it 0600 if needed) the catalog at `file`, migrating it to the current schema. */
+  static async open(file: string): Promise<SqliteCatalog> {
+    const path = file === ':memory:' ? file : resolve(file);
+    if (path !== ':memory:') await createPrivateFile(path);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { fileMustExist: path !== ':memory:' });
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = NORMAL');
+      migrate(db, path);
+      return new SqliteCatalog(db, path);
+    } catch (err) {
+      db?.close();
+      throw toCatalogError(err, path, `cannot open catalog ${path}`);
+    }
+  }
+
+  async ensureSource(kind: string, location: string): Promise<SourceRecord> {
+    return this.run('cannot record source', () => {
+      const id = sourceId(kind, location);
+      this.db
+        .prepare('INSERT OR IGNORE INTO sources (id, kind, location, created_at) VALUES (?, ?, ?, ?)')
+        .run(id, kind, location, new Date().toISOString());
+      return sourceFromRow(this.db.prepare('SELECT * FROM sources WHERE id = ?').get(id) as SourceRow);
+    });
+  }
+
+  async getSource(id: string): Promise<SourceRecord | undefined> {
+    return this.run('cannot read sources', () => {
+      const row = this.db.prepare('SELECT * FROM sources WHERE id = ?').get(id) as SourceRow | undefined;
+      return row && sourceFromRow(row);
+    });
+  }
+
+  async listSources(): Promise<SourceRecord[]> {
+    return this.run('cannot read sources', () =>
+      (this.db.prepare('SELECT * FROM sources ORDER BY created_at, id').all() as SourceRow[]).map(
+        sourceFromRow,
+      ),
+    );
+  }
+
+  /**
+   * Entries are staged in a connection-private TEMP table batch by batch (the stream may be slow),
+   * then copied in with the backup row in one transaction. A crash discards the temp table, so no
+   * half-added backup is ever visible and nothing needs cleaning up.
+   */
+  async addBackup(backup: BackupRecord, entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void> {
+    const createdMs = parseTime(backup.createdAt, `backup ${backup.id} createdAt`);
+    if (this.backupExists(backup.id)) throw this.duplicate(backup.id);
+    const staging = `staging_${randomBytes(8).toString('hex')}`;
+    try {
+      this.db.exec(`CREATE TEMP TABLE ${staging} (${stagingColumns}) WITHOUT ROWID`);
+      await this.stage(staging, backup.id, entries);
+      this.db
+        .transaction(() => {
+          this.db.prepare(insertBackupSql).run(backupToRow(backup, createdMs));
+          this.db
+            .prepare(
+              `INSERT INTO entries (backup_id, ${entryColumnList})
+               SELECT ?, ${entryColumnList} FROM temp.${staging} ORDER BY path`,
+            )
+            .run(backup.id);
+        })
+        .immediate();
+    } catch (err) {
+      if (isSqliteError(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw this.duplicate(backup.id);
+      if (isSqliteError(err, 'SQLITE_CONSTRAINT_FOREIGNKEY')) {
+        throw new NotFoundError(
+          `source ${backup.sourceId} of backup ${backup.id} not found in catalog ${this.file}`,
+        );
+      }
+      throw toCatalogError(err, this.file, `cannot add backup ${backup.id}`);
+    } finally {
+      if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${staging}`);
+    }
+  }
+
+  async getBackup(id: string): Promise<BackupRecord | undefined> {
+    return this.run('cannot read backups', () => {
+      const row = this.db.prepare('SELECT * FROM backups WHERE id = ?').get(id) as BackupRow | undefined;
+      return row && backupFromRow(row);
+    });
+  }
+
+  async listBackups(query: BackupQuery = {}): Promise<BackupRecord[]> {
+    const notAfter = query.notAfter === undefined ? null : query.notAfter.getTime();
+    if (notAfter !== null && Number.isNaN(notAfter))
+      throw new UsageError('backup query notAfter is not a valid date');
+    return this.run('cannot list backups', () => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM backups
+           WHERE (@sourceId IS NULL OR source_id = @sourceId) AND (@notAfter IS NULL OR created_ms <= @notAfter)
+           ORDER BY created_ms, created_at, id`,
+        )
+        .all({ sourceId: query.sourceId ?? null, notAfter }) as BackupRow[];
+      return rows.map(backupFromRow);
+    });
+  }
+
+  /**
+   * Reads page by page (keyset on path) instead of holding one `.iterate()` cursor: better-sqlite3
+   * refuses every write on a connection while a cursor is open, and callers write (addBackup)
+   * while they walk a parent backup's entries.
+   */
+  async *entries(backupId: string, query: EntryQuery = {}): AsyncIterable<Entry> {
+    const keep = compileEntryQuery(query);
+    if (!this.backupExists(backupId)) {
+      throw new NotFoundError(`backup ${backupId} not found in catalog ${this.file}`);
+    }
+    const page = this.db.prepare(
+      `SELECT ${entryColumnList} FROM entries WHERE backup_id = ? AND path > ? ORDER BY path LIMIT ${pageSize}`,
+    );
+    for (let after = ''; ;) {
+      const rows = this.run('cannot read entries', () => page.all(backupId, after) as EntryRow[]);
+      for (const row of rows) {
+        if (keep(row.path)) yield entryFromRow(row);
+      }
+      const last = rows[rows.length - 1];
+      if (last === undefined || rows.length < pageSize) return;
+      after = last.path;
+    }
+  }
+
+  async findData(sha256: string, amongBackupIds: readonly string[]): Promise<DataRef | undefined> {
+    if (amongBackupIds.length === 0) return undefined;
+    return this.run('cannot look up content', () => {
+      const row = this.db
+        .prepare(
+          `SELECT data_backup, data_offset, data_length, codec FROM entries
+           WHERE sha256 = ? AND data_backup IN (SELECT value FROM json_each(?))
+           ORDER BY data_backup, data_offset LIMIT 1`,
+        )
+        .get(sha256.toLowerCase(), JSON.stringify(amongBackupIds)) as
+        Pick<EntryRow, 'data_backup' | 'data_offset' | 'data_length' | 'codec'> | undefined;
+      return row && dataRefFromRow(row);
+    });
+  }
+
+  async deleteBackup(id: string): Promise<void> {
+    this.run(`cannot delete backup ${id}`, () => {
+      this.db.prepare('DELETE FROM backups WHERE id = ?').run(id);
+    });
+  }
+
+  async clear(): Promise<void> {
+    this.run('cannot clear catalog', () => {
+      this.db
+        .transaction(() => {
+          this.db.exec('DELETE FROM entries; DELETE FROM backups; DELETE FROM sources;');
+        })
+        .immediate();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Inserts the stream into the staging table, one transaction per batch. */
+  private async stage(
+    staging: string,
+    backupId: string,
+    entries: AsyncIterable<Entry> | Iterable<Entry>,
+  ): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT INTO temp.${staging} (${entryColumnList}) VALUES (${entryColumns.map((c) => `@${c}`).join(', ')})`,
+    );
+    const insertBatch = this.db.transaction((rows: EntryRow[]) => {
+      for (const row of rows) {
+        try {
+          insert.run(row);
+        } catch (err) {
+          throw invalidEntry(err, row, backupId);
+        }
+      }
+    });
+    let batch: EntryRow[] = [];
+    for await (const entry of entries) {
+      batch.push(entryToRow(entry));
+      if (batch.length >= stagingBatchSize) {
+        insertBatch(batch);
+        batch = [];
+      }
+    }
+    insertBatch(batch);
+  }
+
+  private backupExists(id: string): boolean {
+    return this.run(
+      'cannot read backups',
+      () => this.db.prepare('SELECT 1 FROM backups WHERE id = ?').get(id) !== undefined,
+    );
+  }
+
+  private duplicate(id: string): ConflictError {
+    return new ConflictError(`backup ${id} is already in catalog ${this.file}`);
+  }
+
+  private run<T>(doing: string, work: () => T): T {
+    try {
+      return work();
+    } catch (err) {
+      throw toCatalogError(err, this.file, doing);
+    }
+  }
+}
+
+const stagingColumns = `
+  path TEXT PRIMARY KEY CHECK (path <> ''),
+  type TEXT NOT NULL CHECK (type IN ('file', 'dir', 'symlink')),
+  mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,
+  mtime_ns TEXT NOT NULL CHECK (mtime_ns GLOB '[0-9]*' OR mtime_ns GLOB '-[0-9]*'),
+  size INTEGER NOT NULL, ino INTEGER NOT NULL,
+  sha256 TEXT, data_backup TEXT, data_offset INTEGER, data_length INTEGER, codec TEXT, link_target TEXT`;
+
+const insertBackupSql = `
+  INSERT INTO backups (id, source_id, level, parent_id, created_at, created_ms, completed_at, tags,
+    archive_key, archive_sha256, archive_size, manifest_key, manifest_sha256, data_backup_ids,
+    files, dirs, bytes_in, bytes_stored)
+  VALUES (@id, @source_id, @level, @parent_id, @created_at, @created_ms, @completed_at, @tags,
+    @archive_key, @archive_sha256, @archive_size, @manifest_key, @manifest_sha256, @data_backup_ids,
+    @files, @dirs, @bytes_in, @bytes_stored)`;
+
+/** Derived from kind and location so that a catalog rebuilt from storage gets the same ids. */
+function sourceId(kind: string, location: string): string {
+  return createHash('sha256').update(`${kind}\n${location}`).digest('hex').slice(0, 32);
+}
+
+function parseTime(value: string, what: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`${what} ${JSON.stringify(value)} is not an ISO-8601 time`);
+  return ms;
+}
+
+function invalidEntry(err: unknown, row: EntryRow, backupId: string): unknown {
+  if (isSqliteError(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+    return new IntegrityError(`entry ${JSON.stringify(row.path)} appears twice in backup ${backupId}`);
+  }
+  if (
+    isSqliteError(err, 'SQLITE_CONSTRAINT') ||
+    isSqliteError(err, 'SQLITE_MISMATCH') ||
+    err instanceof TypeError
+  ) {
+    return new IntegrityError(
+      `entry ${JSON.stringify(row.path)} of backup ${backupId} is invalid: ${(err as Error).message}`,
+    );
+  }
+  return err;
+}
+
+/** Creates the catalog file 0600 (and its directory 0700) before SQLite opens it with its own mode. */
+async function createPrivateFile(file: string): Promise<void> {
+  try {
+    const dir = dirname(file);
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (created !== undefined) await chmod(dir, 0o700);
+    const handle = await open(file, 'wx', 0o600).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw err;
+    });
+    if (handle !== undefined) {
+      await handle.chmod(0o600);
+      await handle.close();
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new IoError(`cannot create catalog ${file}: ${(err as Error).message.split(',')[0]} (${code})`, {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,261 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, lstat, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IoError, NotFoundError, UsageError } from '@tresor/errors';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SourceEntry, SourceProblem } from '../source.js';
+import { isSourceProblem } from '../source.js';
+import { FilesystemSource } from './filesystem.source.js';
+
+type Item = SourceEntry | SourceProblem;
+
+async function scanAll(source: FilesystemSource): Promise<Item[]> {
+  const items: Item[] = [];
+  for await (const item of source.scan()) items.push(item);
+  return items;
+}
+
+async function readAll(source: FilesystemSource, path: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.open(path)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+const entries = (items: Item[]): SourceEntry[] => items.filter((i): i is SourceEntry => !isSourceProblem(i));
+const problems = (items: Item[]): SourceProblem[] => items.filter(isSourceProblem);
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+describe('FilesystemSource', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tresor-source-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function file(path: string, content: string, mode = 0o600): Promise<void> {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await writeFile(join(root, path), content);
+    await chmod(join(root, path), mode);
+  }
+
+  it('records files, directories and symlinks with exact metadata, in byte order of paths', async () => {
+    await file('tls/server.key', 'secret', 0o600);
+    await file('tls/server.pem', 'public', 0o644);
+    await file('tls/ro.key', 'read-only', 0o400);
+    await file('a b/ünïcode 鍵.key', 'unicode');
+    await file('a-b', '');
+    await file('a0', 'x');
+    await mkdir(join(root, 'empty-dir'));
+    await symlink('tls/server.key', join(root, 'current'));
+    await symlink('/nonexistent/target', join(root, 'dangling'));
+    await symlink('tls', join(root, 'dir-link'));
+
+    const source = new FilesystemSource(root);
+    const items = await scanAll(source);
+    expect(problems(items)).toEqual([]);
+    const paths = items.map((i) => i.path);
+    expect(paths).toEqual([
+      'a b',
+      'a b/ünïcode 鍵.key',
+      'a-b',
+      'a0',
+      'current',
+      'dangling',
+      'dir-link',
+      'empty-dir',
+      'tls',
+      'tls/ro.key',
+      'tls/server.key',
+      'tls/server.pem',
+    ]);
+    expect([...paths].sort(byteOrder)).toEqual(paths);
+
+    const byPath = new Map(entries(items).map((e) => [e.path, e]));
+    const stats = await lstat(join(root, 'tls/server.key'), { bigint: true });
+    expect(byPath.get('tls/server.key')).toEqual({
+      path: 'tls/server.key',
+      type: 'file',
+      mode: 0o600,
+      uid: Number(stats.uid),
+      gid: Number(stats.gid),
+      mtimeNs: stats.mtimeNs.toString(),
+      size: 6,
+      ino: Number(stats.ino),
+      dev: Number(stats.dev),
+    });
+    expect(byPath.get('tls/server.pem')?.mode).toBe(0o644);
+    expect(byPath.get('tls/ro.key')?.mode).toBe(0o400);
+    expect(byPath.get('a-b')).toMatchObject({ type: 'file', size: 0 });
+    expect(byPath.get('tls')).toMatchObject({ type: 'dir', size: 0 });
+    expect(byPath.get('current')).toMatchObject({ type: 'symlink', size: 0, linkTarget: 'tls/server.key' });
+    expect(byPath.get('dangling')).toMatchObject({ type: 'symlink', linkTarget: '/nonexistent/target' });
+    expect(byPath.get('dir-link')).toMatchObject({ type: 'symlink', linkTarget: 'tls' });
+    expect(await readAll(source, 'a b/ünïcode 鍵.key')).toBe('unicode');
+    expect(await readAll(source, 'a-b')).toBe('');
+  });
+
+  it('gives the same order on every scan', async () => {
+    for (const name of ['b', 'B', 'a', '_', 'ä', 'z/1', 'z/0', 'y.txt', 'y', 'yy/x']) {
+      if (name === 'y') await mkdir(join(root, name), { recursive: true });
+      else await file(name, name);
+    }
+    const first = await scanAll(new FilesystemSource(root));
+    const second = await scanAll(new FilesystemSource(root));
+    expect(second).toEqual(first);
+    expect(first.map((i) => i.path)).toEqual([
+      'B',
+      '_',
+      'a',
+      'b',
+      'y',
+      'y.txt',
+      'yy',
+      'yy/x',
+      'z',
+      'z/0',
+      'z/1',
+      'ä',
+    ]);
+  });
+
+  it('walks 50 levels deep, parents before children', async () => {
+    const deep = Array.from({ length: 50 }, (_, i) => `d${i}`).join('/');
+    await file(`${deep}/leaf.key`, 'deep');
+    const items = await scanAll(new FilesystemSource(root));
+    expect(items).toHaveLength(51);
+    expect(items.at(-1)?.path).toBe(`${deep}/leaf.key`);
+    items.forEach((item, i) => expect(item.path.split('/')).toHaveLength(i + 1));
+  });
+
+  it('reports a FIFO as unsupported and goes on', async () => {
+    await file('before', 'x');
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    await file('zafter', 'x');
+    const items = await scanAll(new FilesystemSource(root));
+    expect(items.map((i) => i.path)).toEqual(['before', 'pipe', 'zafter']);
+    expect(problems(items)).toEqual([
+      { path: 'pipe', problem: 'unsupported-type', message: expect.stringMatching(/is a FIFO/) },
+    ]);
+  });
+
+  it('reports names that are not UTF-8 or hold control characters, without descending', async () => {
+    const rootBytes = Buffer.from(root);
+    await writeFile(Buffer.concat([rootBytes, Buffer.from('/bad-\xff', 'latin1')]), 'x');
+    await writeFile(join(root, 'ctl-\u0001'), 'x');
+    await mkdir(Buffer.concat([rootBytes, Buffer.from('/dir-\xfe', 'latin1')]));
+    await writeFile(Buffer.concat([rootBytes, Buffer.from('/dir-\xfe/inside', 'latin1')]), 'x');
+    await file('good', 'x');
+    const items = await scanAll(new FilesystemSource(root));
+    expect(entries(items).map((e) => e.path)).toEqual(['good']);
+    expect(problems(items)).toEqual([
+      { path: 'bad-\ufffd', problem: 'bad-name', message: 'name is not valid UTF-8; it was left out' },
+      {
+        path: 'ctl-\\x01',
+        problem: 'bad-name',
+        message: 'name contains control characters; it was left out',
+      },
+      { path: 'dir-\ufffd', problem: 'bad-name', message: 'name is not valid UTF-8; it was left out' },
+    ]);
+  });
+
+  it('reports entries that vanish during the scan and goes on', async () => {
+    await file('a', 'x');
+    await file('b', 'x');
+    await file('c/inside', 'x');
+    await file('d', 'x');
+    const seen: Item[] = [];
+    for await (const item of new FilesystemSource(root).scan()) {
+      seen.push(item);
+      if (item.path === 'a') {
+        await unlink(join(root, 'b'));
+        await rm(join(root, 'c'), { recursive: true });
+      }
+    }
+    expect(seen.map((i) => [i.path, isSourceProblem(i) ? i.problem : i.type])).toEqual([
+      ['a', 'file'],
+      ['b', 'vanished'],
+      ['c', 'vanished'],
+      ['d', 'file'],
+    ]);
+  });
+
+  it('refuses a root that does not exist or is not a directory', async () => {
+    await expect(scanAll(new FilesystemSource(join(root, 'missing')))).rejects.toThrow(
+      new NotFoundError(`source ${join(root, 'missing')} does not exist`),
+    );
+    await file('plain', 'x');
+    await expect(scanAll(new FilesystemSource(join(root, 'plain')))).rejects.toThrow(
+      new UsageError(`source ${join(root, 'plain')} is not a directory`),
+    );
+    expect(() => new FilesystemSource('')).toThrow(UsageError);
+  });
+
+  it('resolves a relative root and describes itself', () => {
+    const source = new FilesystemSource('keys');
+    expect(source.kind).toBe('filesystem');
+    expect(source.location).toBe(join(process.cwd(), 'keys'));
+  });
+
+  it('refuses to open paths outside the source', () => {
+    const source = new FilesystemSource(root);
+    for (const path of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', './a', 'a/']) {
+      expect(() => source.open(path)).toThrow(UsageError);
+    }
+  });
+
+  it('fails opening with an IoError that names the file when it vanished or was swapped', async () => {
+    const source = new FilesystemSource(root);
+    await expect(readAll(source, 'missing.key')).rejects.toThrow(
+      new IoError(`cannot read missing.key in source ${root}: no such file or directory (ENOENT)`),
+    );
+    await mkdir(join(root, 'now-a-dir'));
+    await expect(readAll(source, 'now-a-dir')).rejects.toThrow(/now-a-dir.*no longer a regular file/);
+    await file('real.key', 'x');
+    await symlink('real.key', join(root, 'now-a-link'));
+    await expect(readAll(source, 'now-a-link')).rejects.toThrow(/now-a-link.*symbolic link \(ELOOP\)/);
+    execFileSync('mkfifo', [join(root, 'now-a-fifo')]);
+    await expect(readAll(source, 'now-a-fifo')).rejects.toThrow(/now-a-fifo.*no longer a regular file/);
+  });
+
+  /**
+   * Root reads any file whatever its mode, so when the tests run as root the scan runs in a child
+   * process without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH: file modes then bind it for real.
+   */
+  it('reports unreadable directories and files, and open fails with permission denied', async () => {
+    await file('open.key', 'x', 0o644);
+    await file('locked.key', 'secret', 0o000);
+    await file('locked-dir/inside.key', 'x', 0o644);
+    await chmod(join(root, 'locked-dir'), 0o000);
+    await file('z.key', 'x', 0o644);
+
+    const script = fileURLToPath(new URL('./testing/scan-child.ts', import.meta.url));
+    const node = [process.execPath, '--import', 'tsx', script, root, 'locked.key'];
+    const [command, ...args] =
+      process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', ...node] : node;
+    const output = execFileSync(command!, args, { cwd: fileURLToPath(new URL('.', import.meta.url)), encoding: 'utf8' });
+    const { items, openError } = JSON.parse(output) as {
+      items: Item[];
+      openError?: { name: string; message: string };
+    };
+
+    expect(items.map((i) => [i.path, isSourceProblem(i) ? i.problem : i.type])).toEqual([
+      ['locked-dir', 'dir'],
+      ['locked-dir', 'unreadable'],
+      ['locked.key', 'unreadable'],
+      ['open.key', 'file'],
+      ['z.key', 'file'],
+    ]);
+    expect(problems(items).map((p) => p.message)).toEqual([
+      'cannot list directory: permission denied (EACCES)',
+      'cannot read file: permission denied (EACCES)',
+    ]);
+    expect(openError).toEqual({
+      name: 'IoError',
+      message: `cannot read locked.key in source ${root}: permission denied (EACCES)`,
+    });
+  });
+});

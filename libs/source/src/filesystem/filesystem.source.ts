@@ -1,0 +1,230 @@
+import type { BigIntStats } from 'node:fs';
+import { constants } from 'node:fs';
+import { access, lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { IoError, NotFoundError, UsageError } from '@tresor/errors';
+import type { Source, SourceEntry, SourceProblem } from '../source.js';
+import { describeErrno, errnoOf } from './errno.js';
+import { decodeName, displayName, nameProblem } from './names.js';
+
+const readChunkSize = 64 * 1024;
+/** Never follow a final symlink, and never block on a FIFO swapped in for a file. */
+const openFlags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const slash = Buffer.from('/');
+
+/**
+ * One step of the walk: yielding a name's entry, or listing it as a directory. A directory gets
+ * both, sorted apart ("a" and "a/"), so the walk emits full paths in byte order.
+ */
+interface Step {
+  readonly raw: Buffer;
+  readonly sortKey: Buffer;
+  readonly action: 'entry' | 'descend';
+  /** Whether readdir saw a directory; checked against lstat to catch a swap mid-scan. */
+  readonly isDir: boolean;
+  /** Shared by a directory's two steps: set when its entry step found it unusable. */
+  readonly skip: { descend: boolean };
+}
+
+interface Frame {
+  readonly dirPath: string;
+  readonly steps: Step[];
+  next: number;
+}
+
+/** A directory tree as a backup source: key files, their directories and symlinks. */
+export class FilesystemSource implements Source {
+  readonly kind = 'filesystem';
+  readonly location: string;
+
+  /** `rootDir` is resolved against the working directory now, so the location is stable. */
+  constructor(rootDir: string) {
+    if (typeof rootDir !== 'string' || rootDir === '' || rootDir.includes('\0')) {
+      throw new UsageError('source directory must be a non-empty path');
+    }
+    this.location = resolve(rootDir);
+  }
+
+  /** Depth-first walk that holds one sorted listing per directory level and stats lazily. */
+  async *scan(): AsyncIterable<SourceEntry | SourceProblem> {
+    await this.checkRoot();
+    const root = await this.listDir('');
+    if (!Array.isArray(root)) throw new IoError(`cannot read source ${this.location}: ${root.message}`);
+    const stack: Frame[] = [{ dirPath: '', steps: root, next: 0 }];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const step = frame.steps[frame.next++];
+      if (step === undefined) {
+        stack.pop();
+        continue;
+      }
+      const problem = nameProblem(step.raw);
+      const path = joinPath(
+        frame.dirPath,
+        problem === undefined ? decodeName(step.raw) : displayName(step.raw),
+      );
+      if (problem !== undefined) {
+        yield { path, problem: 'bad-name', message: `name ${problem}; it was left out` };
+      } else if (step.action === 'entry') {
+        const item = await this.describe(path, step);
+        if (item !== undefined) yield item;
+      } else if (!step.skip.descend) {
+        const listing = await this.listDir(path);
+        if (Array.isArray(listing)) stack.push({ dirPath: path, steps: listing, next: 0 });
+        else yield listing;
+      }
+    }
+  }
+
+  open(path: string): Readable {
+    checkRelativePath(path);
+    return Readable.from(this.readFile(path), { objectMode: false, highWaterMark: readChunkSize });
+  }
+
+  private async *readFile(path: string): AsyncGenerator<Buffer> {
+    const full = join(this.location, path);
+    const failure = (err: unknown): IoError =>
+      new IoError(`cannot read ${path} in source ${this.location}: ${describeErrno(err)}`, { cause: err });
+    const handle = await open(full, openFlags).catch((err: unknown) => {
+      throw failure(err);
+    });
+    try {
+      if (!(await handle.stat()).isFile()) {
+        throw new IoError(`cannot read ${path} in source ${this.location}: no longer a regular file`);
+      }
+      for (;;) {
+        const buffer = Buffer.allocUnsafe(readChunkSize);
+        const { bytesRead } = await handle.read(buffer, 0, readChunkSize, null);
+        if (bytesRead === 0) return;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } catch (err) {
+      throw err instanceof IoError ? err : failure(err);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async checkRoot(): Promise<void> {
+    let info;
+    try {
+      info = await stat(this.location);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        throw new NotFoundError(`source ${this.location} does not exist`);
+      throw new IoError(`cannot read source ${this.location}: ${describeErrno(err)}`, { cause: err });
+    }
+    if (!info.isDirectory()) throw new UsageError(`source ${this.location} is not a directory`);
+  }
+
+  /** The sorted steps of one directory, or the problem that kept it from being listed. */
+  private async listDir(path: string): Promise<Step[] | SourceProblem> {
+    let dirents;
+    try {
+      dirents = await readdir(join(this.location, path), { withFileTypes: true, encoding: 'buffer' });
+    } catch (err) {
+      return this.problemFor(path, err, 'cannot list directory');
+    }
+    const steps: Step[] = [];
+    for (const dirent of dirents) {
+      const raw = dirent.name;
+      const isDir = dirent.isDirectory();
+      const skip = { descend: false };
+      steps.push({ raw, sortKey: raw, action: 'entry', isDir, skip });
+      if (isDir && nameProblem(raw) === undefined) {
+        steps.push({ raw, sortKey: Buffer.concat([raw, slash]), action: 'descend', isDir, skip });
+      }
+    }
+    return steps.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+  }
+
+  /** The entry for one name, or the problem that keeps it out of the backup. */
+  private async describe(path: string, step: Step): Promise<SourceEntry | SourceProblem | undefined> {
+    const full = join(this.location, path);
+    let info: BigIntStats;
+    try {
+      info = await lstat(full, { bigint: true });
+    } catch (err) {
+      step.skip.descend = true;
+      return this.problemFor(path, err, 'cannot stat');
+    }
+    if (info.isDirectory() !== step.isDir) {
+      step.skip.descend = true;
+      return {
+        path,
+        problem: 'vanished',
+        message: 'changed between directory or not during the scan; it was left out',
+      };
+    }
+    const base = {
+      path,
+      mode: Number(info.mode & 0o7777n),
+      uid: Number(info.uid),
+      gid: Number(info.gid),
+      mtimeNs: info.mtimeNs.toString(),
+      ino: Number(info.ino),
+      dev: Number(info.dev),
+    };
+    if (info.isDirectory()) return { ...base, type: 'dir', size: 0 };
+    if (info.isFile()) {
+      try {
+        await access(full, constants.R_OK);
+      } catch (err) {
+        return this.problemFor(path, err, 'cannot read file');
+      }
+      return { ...base, type: 'file', size: Number(info.size) };
+    }
+    if (info.isSymbolicLink()) {
+      let target: Buffer;
+      try {
+        target = await readlink(full, { encoding: 'buffer' });
+      } catch (err) {
+        return this.problemFor(path, err, 'cannot read symlink');
+      }
+      const problem = nameProblem(target);
+      if (problem !== undefined)
+        return { path, problem: 'bad-name', message: `symlink target ${problem}; it was left out` };
+      return { ...base, type: 'symlink', size: 0, linkTarget: decodeName(target) };
+    }
+    return {
+      path,
+      problem: 'unsupported-type',
+      message: `is a ${specialKind(info)}; only files, directories and symlinks are backed up`,
+    };
+  }
+
+  private problemFor(path: string, err: unknown, doing: string): SourceProblem {
+    const code = errnoOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return { path, problem: 'vanished', message: 'disappeared during the scan' };
+    }
+    if (code === undefined) throw err;
+    return { path, problem: 'unreadable', message: `${doing}: ${describeErrno(err)}` };
+  }
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
+
+function specialKind(info: BigIntStats): string {
+  if (info.isFIFO()) return 'FIFO';
+  if (info.isSocket()) return 'socket';
+  if (info.isBlockDevice()) return 'block device';
+  if (info.isCharacterDevice()) return 'character device';
+  return 'special file';
+}
+
+/** Refuses paths that could leave the source: absolute, empty segments, `.` or `..`. */
+function checkRelativePath(path: string): void {
+  const segments = typeof path === 'string' ? path.split('/') : [];
+  if (
+    segments.length === 0 ||
+    path.includes('\0') ||
+    segments.some((segment) => segment === '' || segment === '.' || segment === '..')
+  ) {
+    throw new UsageError(`source path ${JSON.stringify(path)} is not a relative path inside the source`);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './source.js';
+export * from './filesystem/filesystem.source.js';

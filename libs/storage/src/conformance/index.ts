@@ -1,0 +1,2 @@
+export * from './object-store.conformance.js';
+export * from './stream-helpers.js';

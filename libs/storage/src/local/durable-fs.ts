@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { UsageError } from '@tresor/errors';
+import type { PutResult } from '../object-store.js';
+import { hasErrno } from './errno.js';
+
+export const fileMode = 0o600;
+export const dirMode = 0o700;
+
+/** Streams `body` into a new file at `path`, hashing as it goes, and fsyncs it before returning. */
+export async function writeDurably(path: string, body: Readable | Uint8Array): Promise<PutResult> {
+  const handle = await open(path, 'wx', fileMode);
+  try {
+    await handle.chmod(fileMode);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+      const bytes = toBytes(chunk);
+      hash.update(bytes);
+      size += bytes.length;
+      await writeAll(handle, bytes);
+    }
+    await handle.sync();
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes all of `bytes`, looping over short writes. */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  throw new UsageError('object body yielded a chunk that is neither bytes nor a string');
+}
+
+/** Makes `dir` (0700 regardless of umask); false when it already existed. */
+export async function mkdirPrivate(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir, { mode: dirMode });
+  } catch (err) {
+    if (hasErrno(err, 'EEXIST')) return false;
+    throw err;
+  }
+  await chmod(dir, dirMode);
+  return true;
+}
+
+/** Makes a directory's entries (a new link, an unlink) survive a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some filesystems cannot fsync a directory; their entries are as durable as they get.
+    if (!hasErrno(err, 'EINVAL', 'ENOTSUP')) throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes entries of `tempDir` last modified before `olderThanMs`. */
+export async function removeStaleTemps(tempDir: string, olderThanMs: number): Promise<void> {
+  for (const name of await readdir(tempDir)) {
+    const path = join(tempDir, name);
+    try {
+      if ((await lstat(path)).mtimeMs < olderThanMs) await rm(path, { force: true, recursive: true });
+    } catch (err) {
+      // Another process may be cleaning up at the same time.
+      if (!hasErrno(err, 'ENOENT')) throw err;
+    }
+  }
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (hasErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    throw err;
+  }
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (err) {
+    if (hasErrno(err, 'ENOENT', 'ENOTDIR')) return false;
+    throw err;
+  }
+}
