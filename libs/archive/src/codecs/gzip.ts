@@ -1,0 +1,9 @@
+import { createGunzip, createGzip } from 'node:zlib';
+import type { CodecImpl } from './codec-impl.js';
+import { withZlibIntegrityErrors } from './corrupt-data.js';
+
+/** gzip (RFC 1952) through node:zlib. */
+export const gzipCodec: CodecImpl = {
+  compressor: (level) => createGzip({ level }),
+  decompressor: () => withZlibIntegrityErrors(createGunzip(), 'gzip'),
+};

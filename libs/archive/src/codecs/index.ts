@@ -1,0 +1,33 @@
+import type { Duplex } from 'node:stream';
+import type { Codec } from '../entry.js';
+import { brotliCodec } from './brotli.js';
+import { bzip2Codec } from './bzip2.js';
+import { parseCodec, validateLevel } from './codec.js';
+import type { CodecImpl } from './codec-impl.js';
+import { gzipCodec } from './gzip.js';
+import { noneCodec } from './none.js';
+import { xzCodec } from './xz.js';
+import { zstdCodec } from './zstd.js';
+
+export { CODEC_NAMES, CODECS, isCodec, parseCodec, validateLevel } from './codec.js';
+export type { CodecLevels } from './codec.js';
+
+const IMPLEMENTATIONS: Record<Codec, CodecImpl> = {
+  none: noneCodec,
+  gzip: gzipCodec,
+  brotli: brotliCodec,
+  xz: xzCodec,
+  bzip2: bzip2Codec,
+  zstd: zstdCodec,
+};
+
+/** A streaming compressor; UsageError for an unknown codec or a level out of range. */
+export function createCompressor(codec: Codec, level: number): Duplex {
+  validateLevel(codec, level);
+  return IMPLEMENTATIONS[codec].compressor(level);
+}
+
+/** A streaming decompressor; undecodable input fails it with IntegrityError. */
+export function createDecompressor(codec: Codec): Duplex {
+  return IMPLEMENTATIONS[parseCodec(codec)].decompressor();
+}

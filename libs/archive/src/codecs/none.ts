@@ -1,0 +1,8 @@
+import { PassThrough } from 'node:stream';
+import type { CodecImpl } from './codec-impl.js';
+
+/** Stores content as it is (already-compressed or encrypted key material). */
+export const noneCodec: CodecImpl = {
+  compressor: () => new PassThrough(),
+  decompressor: () => new PassThrough(),
+};

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dirEntry, leftovers, makeTmpDir, removeTmpDirs } from './archive.fixtures.js';
+import { EntrySpill } from './entry-spill.js';
+
+afterAll(removeTmpDirs);
+
+describe('EntrySpill', () => {
+  it('writes canonical NDJSON to a private file and hashes exactly those bytes', async () => {
+    const tmp = await makeTmpDir();
+    const spill = await EntrySpill.create(tmp);
+    const [dir] = await leftovers(tmp);
+    expect(((await stat(`${tmp}/${dir}`)).mode & 0o777).toString(8)).toBe('700');
+    await spill.append(dirEntry('b'));
+    await spill.append(dirEntry('a'));
+    const table = await spill.seal();
+    const bytes = await buffer(spill.open());
+    expect(table).toEqual({
+      count: 2,
+      length: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+    const lines = bytes.toString().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(
+      lines[0]!.startsWith('{"gid":1000,"ino":7,"mode":16832,"mtimeNs":"1764132780000000000","path":"b"'),
+    ).toBe(true);
+    await spill.dispose();
+    await spill.dispose();
+    expect(await leftovers(tmp)).toEqual([]);
+  });
+});

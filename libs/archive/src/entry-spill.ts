@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { canonicalJson } from '@tresor/crypto';
+import { IoError } from '@tresor/errors';
+import type { Entry } from './entry.js';
+
+/** The sealed entry table: line count, byte length and entriesRoot. */
+export interface SpilledTable {
+  readonly count: number;
+  readonly length: number;
+  readonly sha256: string;
+}
+
+const SPILL_FILE = 'entries.ndjson';
+
+/**
+ * The entry table while an archive is written, kept in a private temp file rather than in memory
+ * so that the number of entries does not bound the backup. Hashes the lines as they are written.
+ */
+export class EntrySpill {
+  private readonly hash = createHash('sha256');
+  private count = 0;
+  private length = 0;
+  private failure: Error | undefined;
+  private disposing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly out: WriteStream,
+  ) {
+    out.on('error', (err) => {
+      this.failure ??= new IoError(`cannot write the entry table spill file in ${dir}: ${err.message}`, {
+        cause: err,
+      });
+    });
+  }
+
+  /** Creates the spill file in a fresh 0700 directory under `tmpDir`. */
+  static async create(tmpDir: string): Promise<EntrySpill> {
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(tmpDir, 'tresor-entries-'));
+    } catch (err) {
+      throw new IoError(`cannot create a temporary directory in ${tmpDir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return new EntrySpill(dir, createWriteStream(join(dir, SPILL_FILE), { mode: 0o600, flags: 'wx' }));
+  }
+
+  /** Appends one line; resolves once the file takes more (never rejects: failures surface in seal). */
+  append(entry: Entry): Promise<void> {
+    const line = Buffer.from(`${canonicalJson(entry)}\n`, 'utf8');
+    this.hash.update(line);
+    this.count++;
+    this.length += line.length;
+    if (this.failure || this.out.write(line)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('close', done);
+        resolve();
+      };
+      this.out.on('drain', done);
+      this.out.on('close', done);
+    });
+  }
+
+  /** Closes the file and returns the table's size and hash. */
+  async seal(): Promise<SpilledTable> {
+    if (!this.out.closed) {
+      // 'close' follows both a clean finish and a failure, so this cannot hang.
+      await new Promise<void>((resolve) => {
+        this.out.once('close', () => resolve());
+        this.out.end();
+      });
+    }
+    if (this.failure) throw this.failure;
+    if (!this.out.writableFinished)
+      throw new IoError(`the entry table spill file in ${this.dir} was closed early`);
+    return { count: this.count, length: this.length, sha256: this.hash.digest('hex') };
+  }
+
+  /** Reads the sealed table back. */
+  open(): Readable {
+    return createReadStream(join(this.dir, SPILL_FILE));
+  }
+
+  /** Removes the file and its directory; safe to call more than once, never rejects. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      // Wait for the file to be closed, so no late open can recreate it after the removal.
+      await new Promise<void>((resolve) => {
+        if (this.out.closed) return resolve();
+        this.out.once('close', () => resolve());
+        this.out.destroy();
+      });
+      // A leftover temp directory is not worth failing a backup over.
+      await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    })();
+    return this.disposing;
+  }
+}

@@ -1,0 +1,18 @@
+export * from './codecs/index.js';
+export type { Codec, DataRef, Entry, EntryType } from './entry.js';
+export { dataRefSchema, entrySchema, MAX_LINK_TARGET_BYTES, parseEntry } from './entry-schema.js';
+export { encodeFooter, decodeFooter } from './footer.js';
+export type { TableLocation } from './footer.js';
+export * from './format.js';
+export { archiveHeaderSchema, archiveStreamInfo } from './header.js';
+export type { ArchiveHeader } from './header.js';
+export { backupIdSchema, MAX_BACKUP_ID_LENGTH, sha256HexSchema } from './ids.js';
+export * from './manifest.js';
+export { entryPathProblem, MAX_ENTRY_PATH_BYTES, validateEntryPath } from './paths.js';
+export { bufferSource, fileSource } from './random-access-source.js';
+export type { FileSource, RandomAccessSource } from './random-access-source.js';
+export { ArchiveReader } from './reader.js';
+export type { ArchiveReaderOptions, EntriesOptions, PayloadReport, UnlockDataKey } from './reader.js';
+export { readVerifiedContent } from './verified-content.js';
+export { ArchiveWriter } from './writer.js';
+export type { ArchiveSummary, ArchiveWriterOptions, FileMeta } from './writer.js';

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { DATA_KEY_SIZE, deriveStreamKey, streamLayout } from '@tresor/crypto';
+import type { WrappedKey } from '@tresor/crypto';
+import { IntegrityError, UsageError } from '@tresor/errors';
+import { createDecompressor } from './codecs/index.js';
+import type { DataRef, Entry } from './entry.js';
+import { dataRefSchema, parseEntry } from './entry-schema.js';
+import { decodeFooter } from './footer.js';
+import type { TableLocation } from './footer.js';
+import { FOOTER_SIZE, MAX_ENTRY_LINE_BYTES } from './format.js';
+import { archiveStreamInfo, readHeader } from './header.js';
+import type { ArchiveHeader } from './header.js';
+import { PayloadFrames } from './payload-frames.js';
+import type { RandomAccessSource } from './random-access-source.js';
+import { firstIssue } from './zod-issue.js';
+
+/** Recovers the data key from the wrapped copies in the header (WrongKeyError if it cannot). */
+export type UnlockDataKey = (keys: WrappedKey[]) => Promise<Buffer>;
+
+/** Options of ArchiveReader.open. */
+export interface ArchiveReaderOptions {
+  /** Fails open unless the archive is this backup's (catches a swapped object). */
+  readonly expectedBackupId?: string;
+  /** entriesRoot from the signed manifest; entries() checks the table against it. */
+  readonly expectedEntriesRoot?: string;
+}
+
+/** Options of ArchiveReader.entries. */
+export interface EntriesOptions {
+  /** Overrides the root given to open. */
+  readonly expectedEntriesRoot?: string;
+}
+
+/** Result of a deep payload check. */
+export interface PayloadReport {
+  readonly frames: number;
+  readonly payloadBytes: number;
+}
+
+/**
+ * Reads one archive object through positional reads: the header at open, the footer and entry
+ * table on demand, and for each entry only the frames that hold it.
+ */
+export class ArchiveReader {
+  private constructor(
+    readonly header: ArchiveHeader,
+    private readonly frames: PayloadFrames,
+    private readonly table: TableLocation,
+    private readonly expectedEntriesRoot: string | undefined,
+  ) {}
+
+  /** Parses and checks the header, unlocks the data key, and reads the footer. */
+  static async open(
+    source: RandomAccessSource,
+    unlock: UnlockDataKey,
+    options: ArchiveReaderOptions = {},
+  ): Promise<ArchiveReader> {
+    const { header, payloadStart } = await readHeader(source);
+    const label = `archive ${header.backupId}`;
+    if (options.expectedBackupId !== undefined && options.expectedBackupId !== header.backupId) {
+      throw new IntegrityError(`${label} was found where archive ${options.expectedBackupId} was expected`);
+    }
+    const dek = await unlock(header.keys.map((k) => structuredClone(k)));
+    if (!Buffer.isBuffer(dek) || dek.length !== DATA_KEY_SIZE) {
+      throw new UsageError(
+        `${label}: unlock returned ${Buffer.isBuffer(dek) ? dek.length : 'no'} bytes, not a ${DATA_KEY_SIZE}-byte data key`,
+      );
+    }
+    const key = deriveStreamKey(dek, Buffer.from(header.streamSalt, 'base64'), archiveStreamInfo(header));
+    let layout;
+    try {
+      layout = streamLayout(source.size - payloadStart, header.frameSize);
+    } catch (err) {
+      throw new IntegrityError(`${label} is truncated or extended: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const frames = new PayloadFrames(source, key, header.frameSize, payloadStart, layout, label);
+    const table = await readFooter(frames, label);
+    return new ArchiveReader(header, frames, table, options.expectedEntriesRoot);
+  }
+
+  /** The backup this archive belongs to. */
+  get backupId(): string {
+    return this.header.backupId;
+  }
+
+  /** Length of the decrypted payload (contents, table and footer). */
+  get payloadLength(): number {
+    return this.frames.length;
+  }
+
+  /**
+   * Every entry, in table order, each validated (shape, safe path, type rules). When an expected
+   * entriesRoot is known the table hash is checked after the last entry, so a caller that must not
+   * act on an unverified table should finish the iteration before acting.
+   */
+  async *entries(options: EntriesOptions = {}): AsyncGenerator<Entry> {
+    const expected = options.expectedEntriesRoot ?? this.expectedEntriesRoot;
+    const hash = createHash('sha256');
+    const label = `archive ${this.backupId}`;
+    let partial: Buffer[] = [];
+    let partialLength = 0;
+    let line = 0;
+    for await (const chunk of this.frames.readRange(
+      this.table.offset,
+      this.table.offset + this.table.length,
+    )) {
+      hash.update(chunk);
+      let start = 0;
+      for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
+        partial.push(chunk.subarray(start, newline));
+        line++;
+        yield parseLine(Buffer.concat(partial), line, label);
+        partial = [];
+        partialLength = 0;
+        start = newline + 1;
+      }
+      partial.push(chunk.subarray(start));
+      partialLength += chunk.length - start;
+      if (partialLength > MAX_ENTRY_LINE_BYTES) {
+        throw new IntegrityError(
+          `${label}: entry table line ${line + 1} is longer than ${MAX_ENTRY_LINE_BYTES} bytes`,
+        );
+      }
+    }
+    if (partialLength > 0) throw new IntegrityError(`${label}: entry table does not end with a newline`);
+    const root = hash.digest('hex');
+    if (expected !== undefined && root !== expected) {
+      throw new IntegrityError(
+        `${label}: entry table hash ${root} does not match the manifest's entriesRoot ${expected}`,
+      );
+    }
+  }
+
+  /** The decompressed content behind `ref`, decrypting only the frames that hold it. */
+  openContent(ref: DataRef): Readable {
+    const parsed = dataRefSchema.safeParse(ref);
+    if (!parsed.success) throw new UsageError(`data reference is malformed: ${firstIssue(parsed.error)}`);
+    if (ref.backupId !== this.backupId) {
+      throw new UsageError(`data reference points into archive ${ref.backupId}, not ${this.backupId}`);
+    }
+    if (ref.offset + ref.length > this.table.offset) {
+      throw new IntegrityError(
+        `archive ${this.backupId}: content at ${ref.offset} (+${ref.length} bytes) lies beyond the stored contents (${this.table.offset} bytes)`,
+      );
+    }
+    const compressed = Readable.from(this.frames.readRange(ref.offset, ref.offset + ref.length));
+    // Errors reach the consumer through the returned stream; the callback has nothing to add.
+    return pipeline(compressed, createDecompressor(ref.codec), () => undefined);
+  }
+
+  /** Decrypts every frame in order (deep verify); IntegrityError names the first bad frame. */
+  async verifyPayload(): Promise<PayloadReport> {
+    let frames = 0;
+    for await (const _frame of this.frames.frames(0, this.frames.frameCount - 1)) frames++;
+    return { frames, payloadBytes: this.frames.length };
+  }
+}
+
+async function readFooter(frames: PayloadFrames, label: string): Promise<TableLocation> {
+  if (frames.length < FOOTER_SIZE) {
+    throw new IntegrityError(`${label}: payload of ${frames.length} bytes is too short to hold its footer`);
+  }
+  const parts: Buffer[] = [];
+  for await (const chunk of frames.readRange(frames.length - FOOTER_SIZE, frames.length)) parts.push(chunk);
+  try {
+    return decodeFooter(Buffer.concat(parts), frames.length);
+  } catch (err) {
+    throw new IntegrityError(`${label}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function parseLine(bytes: Buffer, line: number, label: string): Entry {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new IntegrityError(`${label}: entry table line ${line} is not valid JSON`);
+  }
+  try {
+    return parseEntry(value);
+  } catch (err) {
+    throw new IntegrityError(`${label}: entry table line ${line}: ${(err as Error).message}`, { cause: err });
+  }
+}

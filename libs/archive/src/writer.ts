@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createEncryptStream, DATA_KEY_SIZE, deriveStreamKey, FRAME_SIZE } from '@tresor/crypto';
+import type { WrappedKey } from '@tresor/crypto';
+import { IntegrityError, IoError, TresorError, UsageError } from '@tresor/errors';
+import { createCompressor, validateLevel } from './codecs/index.js';
+import { DigestTap } from './digest-tap.js';
+import type { Codec, Entry } from './entry.js';
+import { parseEntry } from './entry-schema.js';
+import { EntrySpill } from './entry-spill.js';
+import { encodeFooter } from './footer.js';
+import { ARCHIVE_CIPHER, ARCHIVE_FORMAT_VERSION, STREAM_SALT_SIZE } from './format.js';
+import { archiveHeaderSchema, archiveStreamInfo, encodeHeader } from './header.js';
+import type { ArchiveHeader } from './header.js';
+import { quotePath } from './paths.js';
+import { firstIssue } from './zod-issue.js';
+
+/** What ArchiveWriter.create needs. */
+export interface ArchiveWriterOptions {
+  readonly backupId: string;
+  /** ISO 8601 UTC timestamp. */
+  readonly createdAt: string;
+  /** This archive's data key; not retained after create. */
+  readonly dek: Buffer;
+  /** The data key wrapped for every KEK that may open the archive (at least one). */
+  readonly keys: readonly WrappedKey[];
+  /** Where the archive object goes (a storage upload stream). */
+  readonly out: Writable;
+  /** Directory for the temporary entry-table file. */
+  readonly tmpDir: string;
+  /** Plaintext bytes per STREAM frame (default 64 KiB). */
+  readonly frameSize?: number;
+}
+
+/** What finish reports; entriesRoot and entryCount go into the signed manifest. */
+export interface ArchiveSummary {
+  readonly entriesRoot: string;
+  readonly entryCount: number;
+  readonly payloadBytes: number;
+  readonly objectBytes: number;
+  readonly objectSha256: string;
+}
+
+/** An entry about to be stored: everything but what addFile computes. */
+export type FileMeta = Omit<Entry, 'sha256' | 'data'>;
+
+/**
+ * Writes one archive object as a stream: header, then file contents compressed per entry and
+ * sealed as one STREAM, then the entry table and footer. Memory stays constant: contents stream
+ * through, and the table waits in a temp file until finish.
+ */
+export class ArchiveWriter {
+  private payloadBytes = 0;
+  private busy: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly backupId: string,
+    private readonly encryptor: Transform,
+    private readonly output: Promise<void>,
+    private readonly objectTap: DigestTap,
+    private readonly spill: EntrySpill,
+  ) {
+    output.catch((err: unknown) => {
+      this.failure ??= outputFailure(backupId, err);
+      void this.spill.dispose();
+    });
+  }
+
+  /** Validates the options, writes the header and opens the payload stream. */
+  static async create(options: ArchiveWriterOptions): Promise<ArchiveWriter> {
+    const header = buildHeader(options);
+    if (!Buffer.isBuffer(options.dek) || options.dek.length !== DATA_KEY_SIZE) {
+      throw new UsageError(`data key must be ${DATA_KEY_SIZE} bytes`);
+    }
+    const key = deriveStreamKey(
+      options.dek,
+      Buffer.from(header.streamSalt, 'base64'),
+      archiveStreamInfo(header),
+    );
+    const spill = await EntrySpill.create(options.tmpDir);
+    const objectTap = new DigestTap();
+    const encryptor = createEncryptStream(key, header.frameSize);
+    objectTap.write(encodeHeader(header));
+    const output = pipeline(encryptor, objectTap, options.out);
+    return new ArchiveWriter(header.backupId, encryptor, output, objectTap, spill);
+  }
+
+  /**
+   * Stores a file's content (hashed, compressed, encrypted) and records its entry. The entry
+   * returned has the size actually read, which differs from `meta.size` if the file changed
+   * meanwhile; the caller decides what that means. Calls are serialised. If `content` fails, the
+   * archive stays usable (the partial bytes are just unreferenced) and the error is an IoError.
+   */
+  async addFile(meta: FileMeta, content: Readable, codec: Codec, level: number): Promise<Entry> {
+    this.checkOpen();
+    validateLevel(codec, level);
+    if (meta.type !== 'file')
+      throw new UsageError(`addFile got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
+    const placeholder = { backupId: this.backupId, offset: 0, length: 0, codec };
+    checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: placeholder }));
+    return this.exclusive(async () => {
+      const offset = this.payloadBytes;
+      const plain = new DigestTap();
+      try {
+        await pipeline(content, plain, createCompressor(codec, level), this.payloadSink());
+      } catch (err) {
+        throw this.failure ?? contentFailure(meta.path, err);
+      }
+      const entry = pickEntry({
+        ...meta,
+        size: plain.bytes,
+        sha256: plain.digestHex(),
+        data: { backupId: this.backupId, offset, length: this.payloadBytes - offset, codec },
+      });
+      await this.spill.append(entry);
+      return entry;
+    });
+  }
+
+  /**
+   * Records an entry without content: a dir, a symlink, or a file whose content is already
+   * stored (earlier in this archive, or in an ancestor's). Validation errors are thrown at once;
+   * the promise only waits for room in the table file and never rejects (write failures are
+   * reported by finish), so callers may ignore it.
+   */
+  addEntry(entry: Entry): Promise<void> {
+    this.checkOpen();
+    const picked = pickEntry(entry);
+    checkEntry(picked);
+    const data = picked.data;
+    if (data && data.backupId === this.backupId && data.offset + data.length > this.payloadBytes) {
+      throw new UsageError(
+        `entry ${quotePath(picked.path)} refers to bytes this archive has not written yet`,
+      );
+    }
+    return this.spill.append(picked);
+  }
+
+  /** Writes the entry table and footer, ends the stream, and resolves once `out` has finished. */
+  async finish(): Promise<ArchiveSummary> {
+    this.checkOpen();
+    this.closed = true;
+    try {
+      await this.busy;
+      if (this.failure) throw this.failure;
+      const table = await this.spill.seal();
+      const tableOffset = this.payloadBytes;
+      await pipeline(this.spill.open(), this.payloadSink());
+      if (this.payloadBytes - tableOffset !== table.length) {
+        throw new IoError(`archive ${this.backupId}: the entry table file changed while it was copied`);
+      }
+      await this.writePayload(encodeFooter({ offset: tableOffset, length: table.length }));
+      this.encryptor.end();
+      await this.output.catch((err: unknown) => {
+        throw this.failure ?? outputFailure(this.backupId, err);
+      });
+      return {
+        entriesRoot: table.sha256,
+        entryCount: table.count,
+        payloadBytes: this.payloadBytes,
+        objectBytes: this.objectTap.bytes,
+        objectSha256: this.objectTap.digestHex(),
+      };
+    } catch (err) {
+      this.encryptor.destroy(err as Error);
+      throw err;
+    } finally {
+      await this.spill.dispose();
+    }
+  }
+
+  /** Abandons the archive: destroys the output (so storage can discard it) and removes temp files. */
+  async abort(reason?: Error): Promise<void> {
+    this.closed = true;
+    this.encryptor.destroy(reason ?? new IoError(`archive ${this.backupId}: writing was aborted`));
+    await this.output.catch(() => undefined);
+    await this.spill.dispose();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new UsageError(`archive ${this.backupId} is already finished or aborted`);
+    if (this.failure) throw this.failure;
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(task);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  // A sink into the encryptor that never ends it: every entry and the table pass through one.
+  private payloadSink(): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.writePayload(chunk).then(() => done(), done);
+      },
+    });
+  }
+
+  private async writePayload(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.payloadBytes += chunk.length;
+    if (!this.encryptor.write(chunk)) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onDrain = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        this.output.then(
+          () =>
+            reject(new IoError(`archive ${this.backupId}: output closed before the archive was finished`)),
+          (err: unknown) => reject(this.failure ?? outputFailure(this.backupId, err)),
+        );
+      };
+      const cleanup = () => {
+        this.encryptor.off('drain', onDrain);
+        this.encryptor.off('close', onClose);
+      };
+      this.encryptor.on('drain', onDrain);
+      this.encryptor.on('close', onClose);
+    });
+  }
+}
+
+function buildHeader(options: ArchiveWriterOptions): ArchiveHeader {
+  const parsed = archiveHeaderSchema.safeParse({
+    formatVersion: ARCHIVE_FORMAT_VERSION,
+    backupId: options.backupId,
+    createdAt: options.createdAt,
+    cipher: ARCHIVE_CIPHER,
+    frameSize: options.frameSize ?? FRAME_SIZE,
+    streamSalt: randomBytes(STREAM_SALT_SIZE).toString('base64'),
+    keys: options.keys,
+  });
+  if (!parsed.success)
+    throw new UsageError(`cannot create archive ${String(options.backupId)}: ${firstIssue(parsed.error)}`);
+  return parsed.data;
+}
+
+// Only the fields of the format, whatever else the caller's object carries.
+function pickEntry(e: Entry): Entry {
+  const { path, type, mode, uid, gid, mtimeNs, size, ino, sha256, data, linkTarget } = e;
+  const ref = data && {
+    backupId: data.backupId,
+    offset: data.offset,
+    length: data.length,
+    codec: data.codec,
+  };
+  return { path, type, mode, uid, gid, mtimeNs, size, ino, sha256, data: ref, linkTarget };
+}
+
+function checkEntry(entry: Entry): void {
+  try {
+    parseEntry(entry);
+  } catch (err) {
+    if (err instanceof IntegrityError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function contentFailure(path: string, err: unknown): Error {
+  if (err instanceof TresorError) return err;
+  return new IoError(`reading ${quotePath(path)} failed: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
+}
+
+function outputFailure(backupId: string, err: unknown): Error {
+  if (err instanceof TresorError) return err;
+  return new IoError(`writing archive ${backupId} failed: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
+}
