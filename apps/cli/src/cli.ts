@@ -1,0 +1,62 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode, TresorError } from '@tresor/errors';
+import { registerBackup } from './commands/backup.command.js';
+import { registerCatalog } from './commands/catalog.command.js';
+import { registerDemo } from './commands/demo.command.js';
+import { registerInit } from './commands/init.command.js';
+import { registerList } from './commands/list.command.js';
+import { registerRestore } from './commands/restore.command.js';
+import { registerShow } from './commands/show.command.js';
+import { registerVerify } from './commands/verify.command.js';
+
+/** The `tresor` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('tresor')
+    .description('Back up and recover cryptographic keys and secrets: encrypted, verified, restorable to any point in time.')
+    .version('0.1.0')
+    .option('--repo <dir>', 'repository directory (default: $TRESOR_REPO, else ~/.local/share/tresor/repository)')
+    .option('--passphrase-env <var>', 'read the passphrase from this environment variable (default: TRESOR_PASSPHRASE)')
+    .option('--identity <file>', 'private key (PEM) of a public-key repository, for restores')
+    .option('--json', 'machine-readable output')
+    .option('--debug', 'print stack traces of errors')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  registerInit(program);
+  registerBackup(program);
+  registerList(program);
+  registerShow(program);
+  registerRestore(program);
+  registerVerify(program);
+  registerCatalog(program);
+  registerDemo(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (user arguments only) and returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.Ok;
+  } catch (err) {
+    return reportError(err, argv.includes('--debug'));
+  }
+}
+
+/** One line on stderr for errors Tresor raised on purpose; a stack only with --debug. */
+function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its message (or help/version, which exit 0).
+    return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  }
+  if (err instanceof TresorError) {
+    process.stderr.write(`tresor: ${err.message}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`tresor: internal error: ${message} (rerun with --debug for details)\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return ExitCode.Failure;
+}

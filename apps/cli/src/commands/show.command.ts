@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { selectBackup } from '@tresor/repository';
+import { optionsOf, withRepository } from '../context.js';
+import { formatBytes, formatTable, printJson } from '../format.js';
+import { collect } from './options.js';
+
+interface ShowOptions {
+  include: string[];
+  exclude: string[];
+}
+
+/** `tresor show ID`: a backup and its entries. */
+export function registerShow(program: Command): void {
+  program
+    .command('show')
+    .description('show a backup and its entries')
+    .argument('<id>', 'backup id, unique prefix, or latest')
+    .option('--include <glob>', 'only entries matching (repeatable; `*.key` matches at any depth)', collect, [])
+    .option('--exclude <glob>', 'leave out entries matching (repeatable)', collect, [])
+    .action(async (id: string, _opts: ShowOptions, command: Command) => {
+      const options = optionsOf<ShowOptions>(command);
+      await withRepository(options, async (repo) => {
+        const backup = await selectBackup(repo.catalog, { id });
+        const entries = [];
+        for await (const entry of repo.catalog.entries(backup.id, { include: options.include, exclude: options.exclude })) {
+          entries.push(entry);
+        }
+        if (options.json) return printJson({ backup, entries });
+        process.stdout.write(
+          `backup ${backup.id}  ${backup.level}  ${backup.createdAt}  ${backup.files} files  ${formatBytes(backup.bytesIn)}\n`,
+        );
+        const rows = entries.map((e) => [
+          e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : '-',
+          (e.mode & 0o7777).toString(8).padStart(4, '0'),
+          e.type === 'file' ? formatBytes(e.size) : '',
+          new Date(Number(BigInt(e.mtimeNs) / 1_000_000n)).toISOString().replace(/\.\d+Z$/, 'Z'),
+          e.type === 'symlink' ? `${e.path} -> ${e.linkTarget}` : e.path,
+        ]);
+        process.stdout.write(formatTable(['T', 'MODE', 'SIZE', 'MODIFIED', 'PATH'], rows) + '\n');
+      });
+    });
+}

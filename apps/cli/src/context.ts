@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '@tresor/errors';
+import type { KeySupplier } from '@tresor/repository';
+import { Repository } from '@tresor/repository';
+import { askSecret } from './prompt.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  repo?: string;
+  json?: boolean;
+  debug?: boolean;
+  passphraseEnv?: string;
+  identity?: string;
+}
+
+/** The repository directory: --repo, then TRESOR_REPO, then the per-user default. */
+export function repoDir(options: GlobalOptions): string {
+  const dir = options.repo ?? process.env.TRESOR_REPO;
+  if (dir) return resolve(dir);
+  const dataHome = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
+  return join(dataHome, 'tresor', 'repository');
+}
+
+/** The options of a command merged with the program's global ones. */
+export function optionsOf<T>(command: Command): T & GlobalOptions {
+  return command.optsWithGlobals<T & GlobalOptions>();
+}
+
+/**
+ * Secrets from where an operator can give them without exposing them on a command line:
+ * a named environment variable, TRESOR_PASSPHRASE, or a no-echo prompt on a terminal.
+ */
+export function keySupplier(options: GlobalOptions): KeySupplier {
+  return {
+    passphrase: () => readPassphrase(options, 'Repository passphrase: '),
+    identityPem: async () => {
+      const file = options.identity ?? process.env.TRESOR_IDENTITY;
+      if (!file) throw new UsageError('this repository needs its private key to restore: pass --identity FILE (or set TRESOR_IDENTITY)');
+      try {
+        return await readFile(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read identity file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    },
+  };
+}
+
+/** Reads the passphrase from --passphrase-env, TRESOR_PASSPHRASE or the terminal. */
+export async function readPassphrase(options: GlobalOptions, prompt: string): Promise<string> {
+  if (options.passphraseEnv) {
+    const value = process.env[options.passphraseEnv];
+    if (!value) throw new UsageError(`--passphrase-env ${options.passphraseEnv}: that environment variable is not set or empty`);
+    return value;
+  }
+  if (process.env.TRESOR_PASSPHRASE) return process.env.TRESOR_PASSPHRASE;
+  if (process.stdin.isTTY) return askSecret(prompt);
+  throw new UsageError('no passphrase: set TRESOR_PASSPHRASE, pass --passphrase-env VAR, or run on a terminal to be asked');
+}
+
+/** Opens the repository named by the options, runs `work`, and closes it whatever happens. */
+export async function withRepository<T>(options: GlobalOptions, work: (repo: Repository) => Promise<T>): Promise<T> {
+  const repo = await Repository.open(repoDir(options), keySupplier(options));
+  try {
+    return await work(repo);
+  } finally {
+    await repo.close();
+  }
+}

@@ -1,0 +1,257 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { ArchiveWriter, serializeManifest, signManifest } from '@tresor/archive';
+import type { Codec, DataRef, Entry, Manifest } from '@tresor/archive';
+import type { BackupLevel, BackupRecord } from '@tresor/catalog';
+import { generateDataKey } from '@tresor/crypto';
+import { IoError } from '@tresor/errors';
+import { isSourceProblem } from '@tresor/source';
+import type { Source, SourceEntry, SourceProblem } from '@tresor/source';
+import { newBackupId } from '../backup-id.js';
+import { hashStream } from '../io.js';
+import { archiveKey, manifestKey } from '../layout.js';
+import type { Repository } from '../repository.js';
+import { chooseParent } from './parent.js';
+
+export interface BackupOptions {
+  readonly level: BackupLevel;
+  readonly compression?: { codec: Codec; level: number };
+  readonly tags?: readonly string[];
+  /** Continue past files that cannot be read, recording a warning for each. */
+  readonly skipUnreadable?: boolean;
+  readonly onProgress?: (progress: BackupProgress) => void;
+}
+
+export interface BackupProgress {
+  readonly files: number;
+  readonly bytesIn: number;
+  readonly path: string;
+}
+
+export interface BackupResult {
+  readonly backupId: string;
+  readonly requestedLevel: BackupLevel;
+  readonly level: BackupLevel;
+  readonly parentId: string | null;
+  readonly createdAt: string;
+  readonly files: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly bytesIn: number;
+  readonly bytesStored: number;
+  readonly archiveSize: number;
+  readonly reusedFiles: number;
+  readonly durationMs: number;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Backs up a source into a new archive, manifest and catalog record. The manifest is the
+ * commit point: until it is stored the backup does not exist, and a failure leaves at most an
+ * unreferenced archive that `verify` and `catalog rebuild` ignore.
+ */
+export async function runBackup(repo: Repository, source: Source, options: BackupOptions): Promise<BackupResult> {
+  const started = Date.now();
+  const createdAt = new Date();
+  const backupId = newBackupId(createdAt);
+  const compression = options.compression ?? repo.config.compression;
+  const sourceRecord = await repo.catalog.ensureSource(source.kind, source.location);
+  const { level, parent } = await chooseParent(repo.catalog, sourceRecord.id, options.level);
+
+  const parentEntries = new Map<string, Entry>();
+  if (parent) for await (const entry of repo.catalog.entries(parent.id)) parentEntries.set(entry.path, entry);
+  const chainIds = parent ? parent.dataBackupIds : [];
+  const knownSizes = new Set<number>();
+  for (const entry of parentEntries.values()) if (entry.data) knownSizes.add(entry.size);
+
+  const dek = generateDataKey();
+  const wrapped = await (await repo.keys.wrapper()).wrap(dek);
+  const body = new PassThrough();
+  const putting = repo.store.put(archiveKey(backupId), body);
+  putting.catch((err: unknown) => body.destroy(err as Error));
+  const writer = await ArchiveWriter.create({
+    backupId,
+    createdAt: createdAt.toISOString(),
+    dek,
+    keys: [wrapped],
+    out: body,
+    tmpDir: repo.tmpDir,
+  });
+  dek.fill(0);
+
+  const entries: Entry[] = [];
+  const storedHere = new Map<string, DataRef>();
+  const dataBackupIds = new Set<string>();
+  const warnings: string[] = [];
+  const stats = { files: 0, dirs: 0, symlinks: 0, bytesIn: 0, bytesStored: 0, reusedFiles: 0 };
+
+  const storeFile = async (item: SourceEntry): Promise<Entry | undefined> => {
+    const meta = toEntryMeta(item);
+    const previous = level === 'full' ? undefined : parentEntries.get(item.path);
+    if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
+    if (knownSizes.has(item.size)) {
+      const content = await openReadable(source, item.path, options.skipUnreadable);
+      if (!content) return skip(item.path, 'unreadable');
+      const { sha256, size } = await hashStream(content);
+      const existing = storedHere.get(sha256) ?? (await repo.catalog.findData(sha256, chainIds));
+      if (existing && size === item.size) return reuse({ ...meta, sha256, data: existing });
+    }
+    const content = await openReadable(source, item.path, options.skipUnreadable);
+    if (!content) return skip(item.path, 'unreadable');
+    const entry = await writer.addFile(meta, content, compression.codec, compression.level);
+    if (entry.size !== item.size) warnings.push(`${item.path}: changed size while being read (${item.size} -> ${entry.size} bytes)`);
+    storedHere.set(entry.sha256!, entry.data!);
+    stats.bytesStored += entry.data!.length;
+    knownSizes.add(entry.size);
+    return entry;
+  };
+
+  const reuse = (entry: Entry): Entry => {
+    stats.reusedFiles++;
+    writer.addEntry(entry);
+    return entry;
+  };
+
+  const skip = (path: string, why: string): undefined => {
+    warnings.push(`${path}: skipped (${why})`);
+    return undefined;
+  };
+
+  try {
+    for await (const item of source.scan()) {
+      if (isSourceProblem(item)) {
+        handleProblem(item, options.skipUnreadable ?? false, warnings);
+        continue;
+      }
+      let entry: Entry | undefined;
+      if (item.type === 'file') {
+        entry = await storeFile(item);
+        if (!entry) continue;
+        stats.files++;
+        stats.bytesIn += entry.size;
+      } else {
+        entry = toEntryMeta(item);
+        writer.addEntry(entry);
+        if (item.type === 'dir') stats.dirs++;
+        else stats.symlinks++;
+      }
+      if (entry.data) dataBackupIds.add(entry.data.backupId);
+      entries.push(entry);
+      options.onProgress?.({ files: stats.files, bytesIn: stats.bytesIn, path: item.path });
+    }
+    const finished = await writer.finish();
+    const stored = await putting;
+
+    const manifest = await signManifest(
+      {
+        formatVersion: 1,
+        repositoryId: repo.descriptor.repositoryId,
+        backupId,
+        source: { id: sourceRecord.id, kind: source.kind, location: source.location },
+        level,
+        parentId: parent?.id ?? null,
+        createdAt: createdAt.toISOString(),
+        completedAt: new Date().toISOString(),
+        tags: [...(options.tags ?? [])],
+        archive: { key: archiveKey(backupId), sha256: stored.sha256, size: stored.size },
+        entriesRoot: finished.entriesRoot,
+        entryCount: finished.entryCount,
+        dataBackupIds: [...dataBackupIds].sort(),
+        stats,
+      },
+      await repo.signingKeyPem(),
+      repo.descriptor.signing.keyId,
+    );
+    const manifestBytes = Buffer.from(serializeManifest(manifest));
+    const manifestPut = await repo.store.put(manifestKey(backupId), manifestBytes);
+    await repo.catalog.addBackup(toBackupRecord(manifest, manifestPut.sha256), entries);
+
+    return {
+      backupId,
+      requestedLevel: options.level,
+      level,
+      parentId: parent?.id ?? null,
+      createdAt: manifest.createdAt,
+      files: stats.files,
+      dirs: stats.dirs,
+      symlinks: stats.symlinks,
+      bytesIn: stats.bytesIn,
+      bytesStored: stats.bytesStored,
+      archiveSize: stored.size,
+      reusedFiles: stats.reusedFiles,
+      durationMs: Date.now() - started,
+      warnings,
+    };
+  } catch (err) {
+    body.destroy(err as Error);
+    await putting.catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The catalog's view of a manifest. */
+export function toBackupRecord(manifest: Manifest, manifestSha256: string): BackupRecord {
+  return {
+    id: manifest.backupId,
+    sourceId: manifest.source.id,
+    level: manifest.level,
+    parentId: manifest.parentId,
+    createdAt: manifest.createdAt,
+    completedAt: manifest.completedAt,
+    tags: manifest.tags,
+    archiveKey: manifest.archive.key,
+    archiveSha256: manifest.archive.sha256,
+    archiveSize: manifest.archive.size,
+    manifestKey: manifestKey(manifest.backupId),
+    manifestSha256,
+    dataBackupIds: manifest.dataBackupIds,
+    files: manifest.stats.files,
+    dirs: manifest.stats.dirs,
+    bytesIn: manifest.stats.bytesIn,
+    bytesStored: manifest.stats.bytesStored,
+  };
+}
+
+function toEntryMeta(item: SourceEntry): Entry {
+  const entry: Entry = {
+    path: item.path,
+    type: item.type,
+    mode: item.mode,
+    uid: item.uid,
+    gid: item.gid,
+    mtimeNs: item.mtimeNs,
+    size: item.type === 'file' ? item.size : 0,
+    ino: item.ino,
+  };
+  return item.linkTarget === undefined ? entry : { ...entry, linkTarget: item.linkTarget };
+}
+
+/** Size, mtime and inode all equal: the file is taken as unchanged without reading it. */
+function isUnchanged(previous: Entry, item: SourceEntry): boolean {
+  return previous.type === 'file' && previous.size === item.size && previous.mtimeNs === item.mtimeNs && previous.ino === item.ino;
+}
+
+/** Opens a file's content, surfacing permission errors before any byte reaches the archive. */
+async function openReadable(source: Source, path: string, skipUnreadable = false): Promise<Readable | undefined> {
+  const stream = source.open(path);
+  try {
+    await once(stream, 'readable');
+    return stream;
+  } catch (err) {
+    stream.destroy();
+    if (skipUnreadable) return undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new IoError(`cannot read ${path} in ${source.location}: ${message} (--skip-unreadable continues past it)`, {
+      cause: err,
+    });
+  }
+}
+
+function handleProblem(problem: SourceProblem, skipUnreadable: boolean, warnings: string[]): void {
+  const fatal = problem.problem === 'unreadable' || problem.problem === 'bad-name';
+  if (fatal && !skipUnreadable) {
+    throw new IoError(`cannot back up ${problem.path}: ${problem.message} (--skip-unreadable continues past it)`);
+  }
+  warnings.push(`${problem.path}: skipped (${problem.message})`);
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { generateDataKey, generateSigningKeyPair, keyFingerprint, PassphraseKek, RsaPublicKek } from '@tresor/crypto';
+import type { KdfParams } from '@tresor/crypto';
+import { ConflictError } from '@tresor/errors';
+import { SqliteCatalog } from '@tresor/catalog';
+import { LocalStore } from '@tresor/storage';
+import type { Codec } from '@tresor/archive';
+import { DEFAULT_COMPRESSION, REPOSITORY_FORMAT_VERSION } from './config.js';
+import type { KekDescriptor, LocalConfig, RepositoryDescriptor } from './config.js';
+import { localPaths, REPOSITORY_OBJECT } from './layout.js';
+
+export type InitKek =
+  | { type: 'passphrase'; passphrase: string; kdf?: KdfParams['alg'] }
+  | { type: 'rsa-oaep-sha256'; publicKeyPem: string };
+
+export interface InitOptions {
+  readonly kek: InitKek;
+  readonly compression?: { codec: Codec; level: number };
+}
+
+/** Creates a standalone repository in `dir` (which must not exist or be empty). */
+export async function initRepository(dir: string, options: InitOptions): Promise<LocalConfig> {
+  await ensureEmptyDir(dir);
+  const paths = localPaths(dir);
+  await mkdir(paths.keysDir, { mode: 0o700 });
+  await mkdir(paths.tmp, { mode: 0o700 });
+
+  const signing = generateSigningKeyPair();
+  const signingKeyId = keyFingerprint(signing.publicKeyPem);
+  await writeFile(paths.signingKey, signing.privateKeyPem, { mode: 0o600, flag: 'wx' });
+
+  const descriptor: RepositoryDescriptor = {
+    formatVersion: REPOSITORY_FORMAT_VERSION,
+    repositoryId: randomUUID(),
+    createdAt: new Date().toISOString(),
+    kek: await describeKek(options.kek),
+    signing: { alg: 'ed25519', keyId: signingKeyId, publicKeyPem: signing.publicKeyPem },
+  };
+  const store = await LocalStore.open({ path: paths.objects });
+  await store.put(REPOSITORY_OBJECT, Buffer.from(JSON.stringify(descriptor, null, 2) + '\n'));
+
+  const config: LocalConfig = {
+    formatVersion: REPOSITORY_FORMAT_VERSION,
+    repositoryId: descriptor.repositoryId,
+    storage: { type: 'local', path: 'objects' },
+    catalog: { type: 'sqlite', path: 'catalog.db' },
+    compression: options.compression ?? DEFAULT_COMPRESSION,
+    signingKeyId,
+  };
+  const catalog = await SqliteCatalog.open(paths.catalog);
+  await catalog.close();
+  // Written last: a repository directory without tresor.json is an unfinished init, not a repository.
+  await writeFile(paths.config, JSON.stringify(config, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  return config;
+}
+
+async function describeKek(kek: InitKek): Promise<KekDescriptor> {
+  if (kek.type === 'rsa-oaep-sha256') {
+    const wrapper = RsaPublicKek.fromPem(kek.publicKeyPem);
+    return { type: 'rsa-oaep-sha256', kekId: wrapper.kekId, publicKeyPem: kek.publicKeyPem };
+  }
+  const passphraseKek = await PassphraseKek.derive(kek.passphrase, PassphraseKek.newKdfParams(kek.kdf));
+  return { type: 'passphrase', check: await passphraseKek.wrap(generateDataKey()) };
+}
+
+async function ensureEmptyDir(dir: string): Promise<void> {
+  try {
+    const names = await readdir(dir);
+    if (names.length > 0) {
+      const what = names.includes('tresor.json') ? 'a repository already exists' : 'the directory is not empty';
+      throw new ConflictError(`cannot create a repository at ${dir}: ${what}`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, open, opendir, readlink, rename, rm, symlink, chmod } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ConflictError } from '@tresor/errors';
+
+/** What exists at the target before a restore. */
+export type TargetState = 'missing' | 'empty' | 'non-empty';
+
+/** Looks at the restore target; anything but a directory (or nothing) there is refused. */
+export async function inspectTarget(target: string): Promise<TargetState> {
+  let stat;
+  try {
+    stat = await lstat(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+  if (!stat.isDirectory()) throw new ConflictError(`restore target ${target} exists and is not a directory`);
+  const dir = await opendir(target);
+  try {
+    const first = await dir.read();
+    return first ? 'non-empty' : 'empty';
+  } finally {
+    await dir.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A directory beside the target where a restore is assembled, then swapped in by rename so the
+ * target changes all at once or not at all.
+ */
+export class Staging {
+  private constructor(
+    readonly target: string,
+    readonly dir: string,
+    private readonly targetExisted: boolean,
+  ) {}
+
+  /** Creates the staging directory; with `cloneTarget`, it starts as hard links of the target's files. */
+  static async create(target: string, targetExisted: boolean, cloneTarget: boolean): Promise<Staging> {
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    const dir = join(dirname(target), `.${basename(target)}.tresor-staging-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir, { mode: 0o700 });
+    const staging = new Staging(target, dir, targetExisted);
+    try {
+      if (cloneTarget) await cloneTree(target, dir);
+    } catch (err) {
+      await staging.discard();
+      throw err;
+    }
+    return staging;
+  }
+
+  /** Swaps the staged tree in; the old target is kept aside until the swap is done, then removed. */
+  async commit(): Promise<void> {
+    if (!this.targetExisted) {
+      await rename(this.dir, this.target);
+      await syncDir(dirname(this.target));
+      return;
+    }
+    const aside = `${this.dir}-previous`;
+    await rename(this.target, aside);
+    try {
+      await rename(this.dir, this.target);
+    } catch (err) {
+      await rename(aside, this.target);
+      throw err;
+    }
+    await syncDir(dirname(this.target));
+    await rm(aside, { recursive: true, force: true });
+  }
+
+  /** Removes the staging directory, leaving the target as it was. */
+  async discard(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Mirrors `from` into `to`: directories recreated, files hard-linked, symlinks copied. */
+async function cloneTree(from: string, to: string): Promise<void> {
+  for await (const item of await opendir(from)) {
+    const src = join(from, item.name);
+    const dest = join(to, item.name);
+    if (item.isDirectory()) {
+      const stat = await lstat(src);
+      await mkdir(dest, { mode: 0o700 });
+      await cloneTree(src, dest);
+      await chmod(dest, stat.mode & 0o7777);
+    } else if (item.isSymbolicLink()) {
+      await symlink(await readlink(src), dest);
+    } else if (item.isFile()) {
+      await link(src, dest);
+    }
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Entry } from '@tresor/archive';
+import { ConflictError, IntegrityError } from '@tresor/errors';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * Writes entries under a root directory without ever following a symlink: every parent is
+ * checked to be a real directory, files are written to a temporary name and renamed.
+ */
+export class TreeWriter {
+  constructor(private readonly root: string) {}
+
+  /** Creates the directories on the way to `path` (mode 0700 until their metadata is applied). */
+  async ensureParents(path: string): Promise<void> {
+    const segments = path.split('/').slice(0, -1);
+    let current = this.root;
+    for (const segment of segments) {
+      current = join(current, segment);
+      await this.ensureDir(current, path);
+    }
+  }
+
+  /** Creates a directory entry (or checks that a directory is already there). */
+  async writeDir(entry: Entry): Promise<void> {
+    await this.ensureParents(entry.path);
+    await this.ensureDir(join(this.root, entry.path), entry.path);
+  }
+
+  /** Writes a file's content, checking size and SHA-256 before it gets its final name. */
+  async writeFile(entry: Entry, content: Readable): Promise<void> {
+    await this.ensureParents(entry.path);
+    const dest = join(this.root, entry.path);
+    await this.refuseDirectory(dest, entry.path);
+    const temp = `${dest}.tresor-tmp-${randomBytes(4).toString('hex')}`;
+    const handle = await open(temp, 'wx', 0o600);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      await pipeline(content, async function (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          size += chunk.length;
+          await handle.write(chunk);
+        }
+      });
+      if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
+        throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
+      }
+      await handle.sync();
+      await handle.close();
+      await rename(temp, dest);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Creates a symlink, replacing a file of the same name (never a directory). */
+  async writeSymlink(entry: Entry): Promise<void> {
+    await this.ensureParents(entry.path);
+    const dest = join(this.root, entry.path);
+    await this.refuseDirectory(dest, entry.path);
+    await unlink(dest).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await symlink(entry.linkTarget ?? '', dest);
+  }
+
+  /** Applies owner (when root), mode and mtime as recorded. */
+  async applyMetadata(entry: Entry): Promise<void> {
+    const dest = join(this.root, entry.path);
+    const mtime = Number(BigInt(entry.mtimeNs)) / 1e9;
+    if (entry.type === 'symlink') {
+      if (isRoot) await lchown(dest, entry.uid, entry.gid);
+      await lutimes(dest, mtime, mtime);
+      return;
+    }
+    if (isRoot) await lchown(dest, entry.uid, entry.gid);
+    await chmod(dest, entry.mode & 0o7777);
+    await utimes(dest, mtime, mtime);
+  }
+
+  private async ensureDir(dir: string, forPath: string): Promise<void> {
+    try {
+      const stat = await lstat(dir);
+      if (stat.isSymbolicLink()) {
+        throw new IntegrityError(`entry ${forPath}: ${dir} is a symlink; refusing to write through it`);
+      }
+      if (!stat.isDirectory()) throw new ConflictError(`entry ${forPath}: ${dir} exists and is not a directory`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { mode: 0o700 });
+    }
+  }
+
+  private async refuseDirectory(dest: string, path: string): Promise<void> {
+    const stat = await lstat(dest).catch(() => undefined);
+    if (stat?.isDirectory()) throw new ConflictError(`entry ${path}: a directory is in the way at ${dest}`);
+  }
+}
