@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable as ReadableStream, Writable } from 'node:stream';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, DATA_KEY_SIZE, deriveStreamKey, FRAME_SIZE } from '@tresor/crypto';
 import type { WrappedKey } from '@tresor/crypto';
 import { IntegrityError, IoError, TresorError, UsageError } from '@tresor/errors';
-import { createCompressor, validateLevel } from './codecs/index.js';
+import { compressBuffer, createCompressor, validateLevel } from './codecs/index.js';
 import { DigestTap } from './digest-tap.js';
 import type { Codec, Entry } from './entry.js';
 import { parseEntry } from './entry-schema.js';
@@ -104,16 +104,29 @@ export class ArchiveWriter {
     checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: placeholder }));
     return this.exclusive(async () => {
       const offset = this.payloadBytes;
-      const plain = new DigestTap();
+      let size: number;
+      let sha256: string;
       try {
-        await pipeline(content, plain, createCompressor(codec, level), this.payloadSink());
+        const head = await readHead(content, SMALL_CONTENT_LIMIT);
+        const oneShot = head.complete ? compressBuffer(codec, level, head.content) : undefined;
+        if (head.complete && oneShot) {
+          size = head.content.length;
+          sha256 = createHash('sha256').update(head.content).digest('hex');
+          await this.writePayload(oneShot);
+        } else {
+          const plain = new DigestTap();
+          const rest = head.complete ? ReadableStream.from([head.content]) : head.rest;
+          await pipeline(rest, plain, createCompressor(codec, level), this.payloadSink());
+          size = plain.bytes;
+          sha256 = plain.digestHex();
+        }
       } catch (err) {
         throw this.failure ?? contentFailure(meta.path, err);
       }
       const entry = pickEntry({
         ...meta,
-        size: plain.bytes,
-        sha256: plain.digestHex(),
+        size,
+        sha256,
         data: { backupId: this.backupId, offset, length: this.payloadBytes - offset, codec },
       });
       await this.spill.append(entry);
@@ -279,4 +292,34 @@ function outputFailure(backupId: string, err: unknown): Error {
   return new IoError(`writing archive ${backupId} failed: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
   });
+}
+
+/** Content up to this size is compressed in one call instead of through a stream. */
+const SMALL_CONTENT_LIMIT = 1024 * 1024;
+
+type Head = { complete: true; content: Buffer } | { complete: false; rest: Readable };
+
+/**
+ * Reads a stream up to `limit` bytes. If it ends by then, its whole content is returned;
+ * otherwise a stream that replays what was read, then the rest.
+ */
+async function readHead(content: Readable, limit: number): Promise<Head> {
+  const iterator = content[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const next = await iterator.next();
+    if (next.done) return { complete: true, content: Buffer.concat(chunks, size) };
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* chunks;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { complete: false, rest: ReadableStream.from(replay(), { objectMode: false }) };
 }

@@ -4,4 +4,10 @@ import type { Duplex } from 'node:stream';
 export interface CodecImpl {
   compressor(level: number): Duplex;
   decompressor(): Duplex;
+  /**
+   * One-shot compression of a small buffer, for codecs that can do it in-process. Optional: it
+   * spares small key files the set-up cost of a stream, which dominates their compression time.
+   * Its output must be decodable by `decompressor()`.
+   */
+  compressBuffer?(content: Buffer, level: number): Buffer;
 }

@@ -1,9 +1,10 @@
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import type { CodecImpl } from './codec-impl.js';
 import { withZlibIntegrityErrors } from './corrupt-data.js';
 
 /** gzip (RFC 1952) through node:zlib. */
 export const gzipCodec: CodecImpl = {
   compressor: (level) => createGzip({ level }),
+  compressBuffer: (content, level) => gzipSync(content, { level }),
   decompressor: () => withZlibIntegrityErrors(createGunzip(), 'gzip'),
 };

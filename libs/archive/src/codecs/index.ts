@@ -31,3 +31,12 @@ export function createCompressor(codec: Codec, level: number): Duplex {
 export function createDecompressor(codec: Codec): Duplex {
   return IMPLEMENTATIONS[parseCodec(codec)].decompressor();
 }
+
+/**
+ * Compresses a small buffer in one call when the codec can do so in-process; undefined when it
+ * cannot (the caller then streams).
+ */
+export function compressBuffer(codec: Codec, level: number, content: Buffer): Buffer | undefined {
+  validateLevel(codec, level);
+  return IMPLEMENTATIONS[codec].compressBuffer?.(content, level);
+}

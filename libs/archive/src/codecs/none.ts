@@ -4,5 +4,6 @@ import type { CodecImpl } from './codec-impl.js';
 /** Stores content as it is (already-compressed or encrypted key material). */
 export const noneCodec: CodecImpl = {
   compressor: () => new PassThrough(),
+  compressBuffer: (content) => content,
   decompressor: () => new PassThrough(),
 };

@@ -1,5 +1,5 @@
 import type { TransformCallback } from 'node:stream';
-import { CompressStream, DecompressStream } from 'zstd-napi';
+import { CompressStream, Compressor, DecompressStream } from 'zstd-napi';
 import type { CodecImpl } from './codec-impl.js';
 import { corruptData } from './corrupt-data.js';
 
@@ -16,8 +16,22 @@ class ZstdDecompressor extends DecompressStream {
   }
 }
 
+/** One reusable context per level: creating a zstd context costs more than compressing a key file. */
+const contexts = new Map<number, Compressor>();
+
+function compressBuffer(content: Buffer, level: number): Buffer {
+  let context = contexts.get(level);
+  if (!context) {
+    context = new Compressor();
+    context.setParameters({ compressionLevel: level, checksumFlag: true });
+    contexts.set(level, context);
+  }
+  return context.compress(content);
+}
+
 /** Zstandard through zstd-napi's streaming bindings, with the frame checksum on (as the zstd CLI does). */
 export const zstdCodec: CodecImpl = {
   compressor: (level) => new CompressStream({ compressionLevel: level, checksumFlag: true }),
+  compressBuffer,
   decompressor: () => new ZstdDecompressor(),
 };
