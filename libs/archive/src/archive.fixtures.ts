@@ -147,6 +147,7 @@ export async function writeArchive(
     entries.push(entry);
   }
   const summary = await writer.finish();
+  await writer.release();
   return { bytes: bytes(), dek, entries, summary, tmpDir };
 }
 

@@ -4,9 +4,11 @@ import type { WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
 import { canonicalJson } from '@tresor/crypto';
 import { IoError } from '@tresor/errors';
 import type { Entry } from './entry.js';
+import { parseEntry } from './entry-schema.js';
 
 /** The sealed entry table: line count, byte length and entriesRoot. */
 export interface SpilledTable {
@@ -88,6 +90,12 @@ export class EntrySpill {
   /** Reads the sealed table back. */
   open(): Readable {
     return createReadStream(join(this.dir, SPILL_FILE));
+  }
+
+  /** Parses the sealed table back into entries, one line at a time. */
+  async *entries(): AsyncGenerator<Entry> {
+    const lines = createInterface({ input: this.open(), crlfDelay: Infinity });
+    for await (const line of lines) yield parseEntry(JSON.parse(line));
   }
 
   /** Removes the file and its directory; safe to call more than once, never rejects. */

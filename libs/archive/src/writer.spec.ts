@@ -64,7 +64,18 @@ describe('ArchiveWriter', () => {
     await writer.finish();
   });
 
-  it('cleans up its spill directory after finish and abort', async () => {
+  it('reads the written table back until release', async () => {
+    const { writer } = await newWriter();
+    await writer.addEntry(dirEntry('d'));
+    await writer.addFile(fileMeta('d/k', 3), contentStream(Buffer.from('key')), 'gzip', 6);
+    await writer.finish();
+    const read = [];
+    for await (const entry of writer.writtenEntries()) read.push(entry.path);
+    expect(read).toEqual(['d', 'd/k']);
+    await writer.release();
+  });
+
+  it('cleans up its spill directory after finish and release, and after abort', async () => {
     const done = await writeArchive([{ path: 'a', content: Buffer.from('x') }]);
     expect(await leftovers(done.tmpDir)).toEqual([]);
     const { writer, tmpDir } = await newWriter();

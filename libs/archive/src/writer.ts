@@ -153,7 +153,10 @@ export class ArchiveWriter {
     return this.spill.append(picked);
   }
 
-  /** Writes the entry table and footer, ends the stream, and resolves once `out` has finished. */
+  /**
+   * Writes the entry table and footer, ends the stream, and resolves once `out` has finished.
+   * Call `release` afterwards (on failure, temp files are removed here).
+   */
   async finish(): Promise<ArchiveSummary> {
     this.checkOpen();
     this.closed = true;
@@ -180,10 +183,22 @@ export class ArchiveWriter {
       };
     } catch (err) {
       this.encryptor.destroy(err as Error);
-      throw err;
-    } finally {
       await this.spill.dispose();
+      throw err;
     }
+  }
+
+  /**
+   * The entry table just written, read back from its temp file: lets the caller index a backup
+   * of any size without holding its entries in memory. Available after `finish`, until `release`.
+   */
+  writtenEntries(): AsyncIterable<Entry> {
+    return this.spill.entries();
+  }
+
+  /** Removes the temp files once the caller no longer needs `writtenEntries`. */
+  async release(): Promise<void> {
+    await this.spill.dispose();
   }
 
   /** Abandons the archive: destroys the output (so storage can discard it) and removes temp files. */

@@ -80,7 +80,6 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   });
   dek.fill(0);
 
-  const entries: Entry[] = [];
   const storedHere = new Map<string, DataRef>();
   const dataBackupIds = new Set<string>();
   const warnings: string[] = [];
@@ -137,7 +136,6 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
         else stats.symlinks++;
       }
       if (entry.data) dataBackupIds.add(entry.data.backupId);
-      entries.push(entry);
       options.onProgress?.({ files: stats.files, bytesIn: stats.bytesIn, path: item.path });
     }
     const finished = await writer.finish();
@@ -165,7 +163,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     );
     const manifestBytes = Buffer.from(serializeManifest(manifest));
     const manifestPut = await repo.store.put(manifestKey(backupId), manifestBytes);
-    await repo.catalog.addBackup(toBackupRecord(manifest, manifestPut.sha256), entries);
+    await repo.catalog.addBackup(toBackupRecord(manifest, manifestPut.sha256), writer.writtenEntries());
 
     return {
       backupId,
@@ -184,9 +182,12 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       warnings,
     };
   } catch (err) {
+    await writer.abort(err as Error);
     body.destroy(err as Error);
     await putting.catch(() => undefined);
     throw err;
+  } finally {
+    await writer.release();
   }
 }
 
