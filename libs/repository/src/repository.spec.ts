@@ -1,0 +1,117 @@
+import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IntegrityError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
+import { FilesystemSource } from '@tresor/source';
+import { chooseParent } from './backup/parent.js';
+import { runBackup } from './backup/backup.service.js';
+import { initRepository } from './init.js';
+import type { KeySupplier } from './keys.js';
+import { localPaths, REPOSITORY_OBJECT } from './layout.js';
+import { Repository } from './repository.js';
+import { runRestore } from './restore/restore.service.js';
+import { selectBackup } from './select.js';
+import { verifyBackup } from './verify/verify.service.js';
+
+const PASSPHRASE = 'unit test passphrase';
+const supplier = (passphrase = PASSPHRASE): KeySupplier => ({
+  passphrase: async () => passphrase,
+  identityPem: async () => {
+    throw new UsageError('no identity in this test');
+  },
+});
+
+describe('Repository', () => {
+  let dir: string;
+  let source: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tresor-repository-'));
+    source = join(dir, 'keys');
+    await mkdir(join(source, 'app'), { recursive: true });
+    await writeFile(join(source, 'app', 'a.key'), 'alpha');
+    await writeFile(join(source, 'app', 'b.key'), 'bravo');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const init = async (name: string) => {
+    const repoDir = join(dir, name);
+    await initRepository(repoDir, { kek: { type: 'passphrase', passphrase: PASSPHRASE, kdf: 'scrypt' } });
+    return repoDir;
+  };
+
+  it('backs up, selects and restores in-process, and verifies deep', async () => {
+    const repo = await Repository.open(await init('basic'), supplier());
+    try {
+      const full = await runBackup(repo, new FilesystemSource(source), { level: 'incremental' });
+      expect(full.level).toBe('full');
+      expect(full.files).toBe(2);
+      const again = await runBackup(repo, new FilesystemSource(source), { level: 'incremental' });
+      expect(again).toMatchObject({ level: 'incremental', parentId: full.backupId, reusedFiles: 2, bytesStored: 0 });
+
+      const latest = await selectBackup(repo.catalog, { id: 'latest' });
+      expect(latest.id).toBe(again.backupId);
+      expect((await selectBackup(repo.catalog, { id: full.backupId.slice(0, 18) })).id).toBe(full.backupId);
+
+      const target = join(dir, 'basic-restored');
+      const restored = await runRestore(repo, latest, { target, include: ['a.key'] });
+      expect(restored.paths).toEqual(['app/a.key']);
+      expect(await readFile(join(target, 'app', 'a.key'), 'utf8')).toBe('alpha');
+
+      const report = await verifyBackup(repo, latest, { deep: true });
+      expect(report).toMatchObject({ ok: true, deep: true, entriesChecked: 3 });
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('chooses the parent by level and falls back to full without one', async () => {
+    const repo = await Repository.open(await init('levels'), supplier());
+    try {
+      const sourceRecord = await repo.catalog.ensureSource('filesystem', source);
+      expect(await chooseParent(repo.catalog, sourceRecord.id, 'differential')).toEqual({ level: 'full' });
+      const full = await runBackup(repo, new FilesystemSource(source), { level: 'full' });
+      const inc = await runBackup(repo, new FilesystemSource(source), { level: 'incremental' });
+      expect((await chooseParent(repo.catalog, sourceRecord.id, 'incremental')).parent?.id).toBe(inc.backupId);
+      expect((await chooseParent(repo.catalog, sourceRecord.id, 'differential')).parent?.id).toBe(full.backupId);
+      expect(await chooseParent(repo.catalog, sourceRecord.id, 'full')).toEqual({ level: 'full' });
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('refuses a wrong passphrase before writing anything', async () => {
+    const repoDir = await init('wrong');
+    const repo = await Repository.open(repoDir, supplier('not the passphrase'));
+    try {
+      await expect(runBackup(repo, new FilesystemSource(source), { level: 'full' })).rejects.toThrow(WrongKeyError);
+      const objects = [];
+      for await (const object of repo.store.list('')) objects.push(object.key);
+      expect(objects).toEqual([REPOSITORY_OBJECT]);
+      await expect(selectBackup(repo.catalog, {})).rejects.toThrow(NotFoundError);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('refuses storage that belongs to another repository', async () => {
+    const first = await init('first');
+    const second = await init('second');
+    const descriptor = await readFile(join(localPaths(second).objects, REPOSITORY_OBJECT));
+    await rm(join(localPaths(first).objects, REPOSITORY_OBJECT));
+    await writeFile(join(localPaths(first).objects, REPOSITORY_OBJECT), descriptor);
+    await expect(Repository.open(first, supplier())).rejects.toThrow(IntegrityError);
+  });
+
+  it('reports an ambiguous id prefix', async () => {
+    const repo = await Repository.open(await init('ambiguous'), supplier());
+    try {
+      await runBackup(repo, new FilesystemSource(source), { level: 'full' });
+      await runBackup(repo, new FilesystemSource(source), { level: 'full' });
+      await expect(selectBackup(repo.catalog, { id: '2' })).rejects.toThrow(/ambiguous/);
+    } finally {
+      await repo.close();
+    }
+  });
+});
