@@ -15,6 +15,7 @@ export interface PlainFrame {
 /** Random access to the decrypted payload of an archive: reads and opens only the frames asked for. */
 export class PayloadFrames {
   private readonly sealedFrame: number;
+  private recent: PlainFrame | undefined;
 
   constructor(
     private readonly source: RandomAccessSource,
@@ -61,6 +62,12 @@ export class PayloadFrames {
 
   /** Frames `first`..`last` (inclusive), decrypted in order; IntegrityError names the first bad one. */
   async *frames(first: number, last: number): AsyncGenerator<PlainFrame> {
+    // Small entries share frames: restoring them in order would read and open each frame once
+    // per entry without this one-frame cache.
+    if (this.recent?.index === first) {
+      yield this.recent;
+      first++;
+    }
     const perBatch = Math.max(1, Math.floor(READ_BATCH_BYTES / this.sealedFrame));
     for (let batchStart = first; batchStart <= last; batchStart += perBatch) {
       const batchEnd = Math.min(last, batchStart + perBatch - 1);
@@ -70,7 +77,8 @@ export class PayloadFrames {
       for (let index = batchStart; index <= batchEnd; index++) {
         const at = (index - batchStart) * this.sealedFrame;
         const frame = sealed.subarray(at, Math.min(at + this.sealedFrame, sealed.length));
-        yield { index, plaintext: this.open(index, frame) };
+        this.recent = { index, plaintext: this.open(index, frame) };
+        yield this.recent;
       }
     }
   }

@@ -12,6 +12,7 @@ import { newBackupId } from '../backup-id.js';
 import { hashStream } from '../io.js';
 import { archiveKey, manifestKey } from '../layout.js';
 import type { Repository } from '../repository.js';
+import { ParentCursor } from './parent-cursor.js';
 import { chooseParent } from './parent.js';
 
 export interface BackupOptions {
@@ -59,11 +60,13 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   const sourceRecord = await repo.catalog.ensureSource(source.kind, source.location);
   const { level, parent } = await chooseParent(repo.catalog, sourceRecord.id, options.level);
 
-  const parentEntries = new Map<string, Entry>();
-  if (parent) for await (const entry of repo.catalog.entries(parent.id)) parentEntries.set(entry.path, entry);
-  const chainIds = parent ? parent.dataBackupIds : [];
+  const useParent = parent && level !== 'full' ? parent : undefined;
+  const chainIds = useParent ? useParent.dataBackupIds : [];
+  // Sizes of content already stored: a changed file is hashed (to find it again) only when
+  // content of its size exists; otherwise it is stored in a single read.
   const knownSizes = new Set<number>();
-  for (const entry of parentEntries.values()) if (entry.data) knownSizes.add(entry.size);
+  if (useParent) for await (const entry of repo.catalog.entries(useParent.id)) if (entry.data) knownSizes.add(entry.size);
+  const previousEntries = new ParentCursor(useParent ? repo.catalog.entries(useParent.id) : undefined);
 
   const dek = generateDataKey();
   const wrapped = await (await repo.keys.wrapper()).wrap(dek);
@@ -87,7 +90,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
 
   const storeFile = async (item: SourceEntry): Promise<Entry | undefined> => {
     const meta = toEntryMeta(item);
-    const previous = level === 'full' ? undefined : parentEntries.get(item.path);
+    const previous = await previousEntries.find(item.path);
     if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
     if (knownSizes.has(item.size)) {
       const content = await openReadable(source, item.path, options.skipUnreadable);

@@ -14,6 +14,9 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
  * checked to be a real directory, files are written to a temporary name and renamed.
  */
 export class TreeWriter {
+  /** Directories already created or checked: the staging tree is private, so they stay as they are. */
+  private readonly knownDirs = new Set<string>();
+
   constructor(private readonly root: string) {}
 
   /** Creates the directories on the way to `path` (mode 0700 until their metadata is applied). */
@@ -32,7 +35,7 @@ export class TreeWriter {
     await this.ensureDir(join(this.root, entry.path), entry.path);
   }
 
-  /** Writes a file's content, checking size and SHA-256 before it gets its final name. */
+  /** Writes a file's content, checking size and SHA-256 before it gets its final name (not yet synced). */
   async writeFile(entry: Entry, content: Readable): Promise<void> {
     await this.ensureParents(entry.path);
     const dest = join(this.root, entry.path);
@@ -52,7 +55,7 @@ export class TreeWriter {
       if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
         throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
       }
-      await handle.sync();
+      // Durability comes from one filesystem sync before the staged tree is committed.
       await handle.close();
       await rename(temp, dest);
     } catch (err) {
@@ -88,6 +91,7 @@ export class TreeWriter {
   }
 
   private async ensureDir(dir: string, forPath: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
     try {
       const stat = await lstat(dir);
       if (stat.isSymbolicLink()) {
@@ -96,8 +100,13 @@ export class TreeWriter {
       if (!stat.isDirectory()) throw new ConflictError(`entry ${forPath}: ${dir} exists and is not a directory`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dir, { mode: 0o700 });
+      await mkdir(dir, { mode: 0o700 }).catch((mkdirErr: NodeJS.ErrnoException) => {
+        // Another file of the same restore may have created it a moment ago.
+        if (mkdirErr.code !== 'EEXIST') throw mkdirErr;
+      });
+      return this.ensureDir(dir, forPath);
     }
+    this.knownDirs.add(dir);
   }
 
   private async refuseDirectory(dest: string, path: string): Promise<void> {

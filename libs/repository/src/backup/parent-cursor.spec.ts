@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import type { Entry } from '@tresor/archive';
+import { ParentCursor } from './parent-cursor.js';
+
+const entry = (path: string): Entry => ({ path, type: 'file', mode: 0o600, uid: 0, gid: 0, mtimeNs: '0', size: 0, ino: 1 });
+
+async function* entries(paths: string[]): AsyncGenerator<Entry> {
+  // Byte order of the UTF-8 path, as the catalog returns them.
+  const sorted = [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  for (const path of sorted) yield entry(path);
+}
+
+describe('ParentCursor', () => {
+  it('finds paths asked for in byte order, skipping deleted ones and reporting new ones', async () => {
+    const cursor = new ParentCursor(entries(['a-b', 'a/x', 'a0', 'z/\uFFFD', 'z/\u{1F511}', 'zz']));
+    expect((await cursor.find('a-b'))?.path).toBe('a-b');
+    expect(await cursor.find('a/new')).toBeUndefined();
+    expect((await cursor.find('a/x'))?.path).toBe('a/x');
+    // 'a0' was deleted from the source: not asked for, passed over.
+    expect(await cursor.find('b')).toBeUndefined();
+    // U+FFFD sorts before U+1F511 in UTF-8 bytes, though not in UTF-16 code units.
+    expect((await cursor.find('z/\uFFFD'))?.path).toBe('z/\uFFFD');
+    expect((await cursor.find('z/\u{1F511}'))?.path).toBe('z/\u{1F511}');
+    expect((await cursor.find('zz'))?.path).toBe('zz');
+    expect(await cursor.find('zzz')).toBeUndefined();
+  });
+
+  it('finds nothing without a parent', async () => {
+    expect(await new ParentCursor(undefined).find('a')).toBeUndefined();
+  });
+});
