@@ -1,0 +1,19 @@
+// Prints `tests: N passed, N failed` from a vitest JSON report; exits non-zero when the report
+// is missing, empty or counts a failure, so CI cannot pass on a run that tested nothing.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? 'test/reports/vitest.json';
+let report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8'));
+} catch (err) {
+  console.log(`no test report at ${file}: ${err.message}`);
+  console.log('tests: 0 passed, 1 failed');
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+if (skipped > 0) console.log(`${skipped} tests were skipped or todo: they count as failures here`);
+console.log(`tests: ${passed} passed, ${failed + skipped} failed`);
+process.exit(failed + skipped > 0 || passed === 0 ? 1 : 0);
