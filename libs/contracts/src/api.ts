@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import {
+  backupLevelSchema,
+  backupRecordSchema,
+  entrySchema,
+  jobRecordSchema,
+  sourceRecordSchema,
+  sourceRefSchema,
+  storageLocationSchema,
+} from './records.js';
+
+/** Bodies of the gateway's REST API (v1), shared by the gateway, libs/client and the OpenAPI document. */
+
+export const createBackupRequestSchema = z.strictObject({
+  source: sourceRefSchema,
+  level: backupLevelSchema.default('incremental'),
+  tags: z.array(z.string().min(1).max(100)).max(50).default([]),
+  compression: z.object({ codec: z.string(), level: z.number().int() }).optional(),
+  skipUnreadable: z.boolean().optional(),
+});
+export type CreateBackupRequest = z.input<typeof createBackupRequestSchema>;
+
+export const jobResponseSchema = z.object({ job: jobRecordSchema });
+export type JobResponse = z.infer<typeof jobResponseSchema>;
+
+export const listedBackupSchema = backupRecordSchema.extend({ source: z.string().optional() });
+export const listBackupsResponseSchema = z.object({ backups: z.array(listedBackupSchema) });
+export type ListedBackup = z.infer<typeof listedBackupSchema>;
+
+export const getBackupResponseSchema = z.object({ backup: backupRecordSchema, entries: z.array(entrySchema).optional() });
+export type GetBackupResponse = z.infer<typeof getBackupResponseSchema>;
+
+export const verifyBackupRequestSchema = z.strictObject({ deep: z.boolean().default(false) });
+export type VerifyBackupRequest = z.input<typeof verifyBackupRequestSchema>;
+
+export const createRestoreRequestSchema = z.strictObject({
+  /** Backup id, unique prefix, or `latest`. */
+  backup: z.string().min(1).default('latest'),
+  /** The newest backup not after this time (instead of `backup`). */
+  at: z.string().optional(),
+  /** Source location whose backups to consider. */
+  source: z.string().optional(),
+  target: z.string().min(1).startsWith('/', 'an absolute path'),
+  include: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  dryRun: z.boolean().default(false),
+  overwrite: z.boolean().default(false),
+});
+export type CreateRestoreRequest = z.input<typeof createRestoreRequestSchema>;
+
+export const listSourcesResponseSchema = z.object({ sources: z.array(sourceRecordSchema) });
+export const listJobsResponseSchema = z.object({ jobs: z.array(jobRecordSchema) });
+export const storageLocationsResponseSchema = z.object({ locations: z.array(storageLocationSchema) });
+export const healthResponseSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  services: z.array(z.object({ service: z.string(), instance: z.string(), ready: z.boolean(), lastSeen: z.string() })),
+  jobs: z.object({ completed: z.number().int(), failed: z.number().int() }),
+});
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';

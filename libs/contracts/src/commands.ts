@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { isoTimeSchema, sha256Schema, storageLocationSchema } from './records.js';
+import { versioned } from './versioned.js';
+
+/**
+ * Request/reply commands on `<root>.cmd.<name>`. A reply carries header `Tresor-Status: ok` and the
+ * reply schema, or `Tresor-Status: error` and an ErrorBody. `binary` marks a side whose body is raw
+ * bytes (archive chunks) described by headers instead of JSON.
+ */
+export interface CommandDefinition<Req extends z.ZodType = z.ZodType, Rep extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly version: number;
+  readonly service: string;
+  readonly description: string;
+  readonly request: Req;
+  readonly reply: Rep;
+  readonly binaryRequest?: boolean;
+  readonly binaryReply?: boolean;
+  readonly example: { request: unknown; reply: unknown };
+}
+
+const objectKey = z.string().min(1).max(1024);
+const objectInfo = z.object({ key: z.string(), size: z.number().int().nonnegative(), modified: isoTimeSchema.optional() });
+
+function command<Req extends z.ZodType, Rep extends z.ZodType>(
+  def: CommandDefinition<Req, Rep>,
+): CommandDefinition<Req, Rep> {
+  return def;
+}
+
+export const COMMANDS = {
+  storageLocations: command({
+    name: 'storage.locations',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'The storage locations the storage-gateway serves.',
+    request: versioned(1, {}),
+    reply: versioned(1, { locations: z.array(storageLocationSchema) }),
+    example: { request: { v: 1 }, reply: { v: 1, locations: [{ name: 'primary', location: 'local:/srv/tresor/objects', capabilities: { immutability: false, rangedReads: true, serverSideCopy: false } }] } },
+  }),
+  storageHead: command({
+    name: 'storage.head',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Facts about an object, or null.',
+    request: versioned(1, { key: objectKey }),
+    reply: versioned(1, { object: objectInfo.nullable() }),
+    example: { request: { v: 1, key: 'manifests/x.json' }, reply: { v: 1, object: { key: 'manifests/x.json', size: 812 } } },
+  }),
+  storageList: command({
+    name: 'storage.list',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'One page of objects under a prefix, in key order; `next` continues.',
+    request: versioned(1, { prefix: z.string().max(1024), after: z.string().max(1024).optional(), limit: z.number().int().min(1).max(1000) }),
+    reply: versioned(1, { objects: z.array(objectInfo), next: z.string().nullable() }),
+    example: { request: { v: 1, prefix: 'manifests/', limit: 100 }, reply: { v: 1, objects: [], next: null } },
+  }),
+  storageDelete: command({
+    name: 'storage.delete',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Removes an object (a missing object is not an error).',
+    request: versioned(1, { key: objectKey }),
+    reply: versioned(1, {}),
+    example: { request: { v: 1, key: 'archives/x.tra' }, reply: { v: 1 } },
+  }),
+  storagePutBegin: command({
+    name: 'storage.put.begin',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Starts a create-only upload; chunks follow on storage.put.chunk, then storage.put.commit.',
+    request: versioned(1, { key: objectKey, expectedSha256: sha256Schema.optional() }),
+    reply: versioned(1, { uploadId: z.string(), chunkBytes: z.number().int().positive() }),
+    example: { request: { v: 1, key: 'archives/x.tra' }, reply: { v: 1, uploadId: 'u-1', chunkBytes: 262144 } },
+  }),
+  storagePutChunk: command({
+    name: 'storage.put.chunk',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Raw bytes of an upload; headers Tresor-Upload-Id and Tresor-Seq (0, 1, 2, ...). Replied to once written (flow control).',
+    request: z.instanceof(Uint8Array),
+    reply: versioned(1, { received: z.number().int().nonnegative() }),
+    binaryRequest: true,
+    example: { request: '<bytes>', reply: { v: 1, received: 262144 } },
+  }),
+  storagePutCommit: command({
+    name: 'storage.put.commit',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Ends an upload after `chunks` chunks; the object becomes visible atomically.',
+    request: versioned(1, { uploadId: z.string(), chunks: z.number().int().nonnegative() }),
+    reply: versioned(1, { size: z.number().int().nonnegative(), sha256: sha256Schema }),
+    example: { request: { v: 1, uploadId: 'u-1', chunks: 3 }, reply: { v: 1, size: 700000, sha256: '0'.repeat(64) } },
+  }),
+  storagePutAbort: command({
+    name: 'storage.put.abort',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Abandons an upload; nothing becomes visible.',
+    request: versioned(1, { uploadId: z.string() }),
+    reply: versioned(1, {}),
+    example: { request: { v: 1, uploadId: 'u-1' }, reply: { v: 1 } },
+  }),
+  storageGet: command({
+    name: 'storage.get',
+    version: 1,
+    service: 'storage-gateway',
+    description: 'Reads at most `length` bytes (<= 256 KiB) at `offset`; the reply is raw bytes with header Tresor-Eof.',
+    request: versioned(1, { key: objectKey, offset: z.number().int().nonnegative(), length: z.number().int().min(1).max(256 * 1024) }),
+    reply: z.instanceof(Uint8Array),
+    binaryReply: true,
+    example: { request: { v: 1, key: 'archives/x.tra', offset: 0, length: 262144 }, reply: '<bytes>' },
+  }),
+  monitoringStatus: command({
+    name: 'monitoring.status',
+    version: 1,
+    service: 'monitoring',
+    description: 'Health of every service seen recently and job outcomes since monitoring started.',
+    request: versioned(1, {}),
+    reply: versioned(1, {
+      services: z.array(z.object({ service: z.string(), instance: z.string(), ready: z.boolean(), lastSeen: isoTimeSchema })),
+      jobs: z.object({ completed: z.number().int(), failed: z.number().int() }),
+    }),
+    example: { request: { v: 1 }, reply: { v: 1, services: [], jobs: { completed: 0, failed: 0 } } },
+  }),
+} as const;
+export type CommandName = keyof typeof COMMANDS;
+export type CommandRequest<C extends CommandName> = z.infer<(typeof COMMANDS)[C]['request']>;
+export type CommandReply<C extends CommandName> = z.infer<(typeof COMMANDS)[C]['reply']>;
+
+/** What each service publishes on `<root>.health.<service>` every few seconds. */
+export const heartbeatSchema = versioned(1, {
+  service: z.string(),
+  instance: z.string(),
+  ready: z.boolean(),
+  time: isoTimeSchema,
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
