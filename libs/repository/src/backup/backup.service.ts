@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { ArchiveWriter, serializeManifest, signManifest } from '@tresor/archive';
 import type { Codec, DataRef, Entry, Manifest } from '@tresor/archive';
 import type { BackupLevel, BackupRecord } from '@tresor/catalog';
@@ -14,6 +14,12 @@ import { archiveKey, manifestKey } from '../layout.js';
 import type { Repository } from '../repository.js';
 import { ParentCursor } from './parent-cursor.js';
 import { chooseParent } from './parent.js';
+import { readAhead } from './read-ahead.js';
+
+/** Files read ahead of the one being stored; with READ_AHEAD_MAX_FILE this bounds the memory used. */
+const READ_AHEAD_DEPTH = 32;
+/** Larger files are streamed when their turn comes rather than read ahead whole. */
+const READ_AHEAD_MAX_FILE = 1024 * 1024;
 
 export interface BackupOptions {
   readonly level: BackupLevel;
@@ -88,19 +94,53 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   const warnings: string[] = [];
   const stats = { files: 0, dirs: 0, symlinks: 0, bytesIn: 0, bytesStored: 0, reusedFiles: 0 };
 
-  const storeFile = async (item: SourceEntry): Promise<Entry | undefined> => {
+  /** What the scan found, with the parent's entry and, for small changed files, their content being read. */
+  interface Planned {
+    readonly item: SourceEntry | SourceProblem;
+    readonly previous?: Entry;
+    readonly content?: Buffer;
+  }
+
+  const prepare = async (item: SourceEntry | SourceProblem) => ({
+    item,
+    previous: !isSourceProblem(item) && item.type === 'file' ? await previousEntries.find(item.path) : undefined,
+  });
+  const start = async (planned: Omit<Planned, 'content'>): Promise<Planned | { item: SourceEntry; error: unknown }> => {
+    const { item, previous } = planned;
+    if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return planned;
+    if (previous?.data && isUnchanged(previous, item)) return planned;
+    try {
+      return { ...planned, content: await readWhole(source, item.path) };
+    } catch (error) {
+      return { item, error };
+    }
+  };
+
+  const storeFile = async (planned: Planned | { item: SourceEntry; error: unknown }): Promise<Entry | undefined> => {
+    const item = planned.item as SourceEntry;
+    if ('error' in planned) return unreadable(item.path, planned.error);
     const meta = toEntryMeta(item);
-    const previous = await previousEntries.find(item.path);
+    const { previous, content } = planned;
     if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
+    if (content) {
+      const sha256 = createHash('sha256').update(content).digest('hex');
+      const existing = storedHere.get(sha256) ?? (chainIds.length > 0 ? await repo.catalog.findData(sha256, chainIds) : undefined);
+      if (existing) return reuse({ ...meta, size: content.length, sha256, data: existing });
+      return store(item, meta, Readable.from([content]));
+    }
     if (knownSizes.has(item.size)) {
-      const content = await openReadable(source, item.path, options.skipUnreadable);
-      if (!content) return skip(item.path, 'unreadable');
-      const { sha256, size } = await hashStream(content);
+      const stream = await openReadable(source, item.path, options.skipUnreadable);
+      if (!stream) return skip(item.path, 'unreadable');
+      const { sha256, size } = await hashStream(stream);
       const existing = storedHere.get(sha256) ?? (await repo.catalog.findData(sha256, chainIds));
       if (existing && size === item.size) return reuse({ ...meta, sha256, data: existing });
     }
-    const content = await openReadable(source, item.path, options.skipUnreadable);
-    if (!content) return skip(item.path, 'unreadable');
+    const stream = await openReadable(source, item.path, options.skipUnreadable);
+    if (!stream) return skip(item.path, 'unreadable');
+    return store(item, meta, stream);
+  };
+
+  const store = async (item: SourceEntry, meta: Entry, content: Readable): Promise<Entry> => {
     const entry = await writer.addFile(meta, content, compression.codec, compression.level);
     if (entry.size !== item.size) warnings.push(`${item.path}: changed size while being read (${item.size} -> ${entry.size} bytes)`);
     storedHere.set(entry.sha256!, entry.data!);
@@ -120,15 +160,24 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return undefined;
   };
 
+  const unreadable = (path: string, error: unknown): undefined => {
+    if (options.skipUnreadable) return skip(path, 'unreadable');
+    const message = error instanceof Error ? error.message : String(error);
+    throw new IoError(`cannot read ${path} in ${source.location}: ${message} (--skip-unreadable continues past it)`, {
+      cause: error,
+    });
+  };
+
   try {
-    for await (const item of source.scan()) {
+    for await (const planned of readAhead(source.scan(), READ_AHEAD_DEPTH, prepare, start)) {
+      const item = planned.item;
       if (isSourceProblem(item)) {
         handleProblem(item, options.skipUnreadable ?? false, warnings);
         continue;
       }
       let entry: Entry | undefined;
       if (item.type === 'file') {
-        entry = await storeFile(item);
+        entry = await storeFile(planned);
         if (!entry) continue;
         stats.files++;
         stats.bytesIn += entry.size;
@@ -258,4 +307,11 @@ function handleProblem(problem: SourceProblem, skipUnreadable: boolean, warnings
     throw new IoError(`cannot back up ${problem.path}: ${problem.message} (--skip-unreadable continues past it)`);
   }
   warnings.push(`${problem.path}: skipped (${problem.message})`);
+}
+
+/** Reads a small file whole (it is about to be hashed and compressed in one call). */
+async function readWhole(source: Source, path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.open(path)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
