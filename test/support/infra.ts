@@ -42,6 +42,7 @@ export const SERVER_LABELS = {
   gcs: 'GCS (fake-gcs-server)',
   ldap: 'LDAP (OpenLDAP slapd)',
   pkcs11: 'PKCS#11 HSM (SoftHSM2)',
+  kms: 'AWS KMS (local-kms)',
   sftp: 'SFTP (OpenSSH)',
   ftp: 'FTPS (vsftpd)',
   smtp: 'SMTP sink',
@@ -758,6 +759,54 @@ export function hsmToken(): HsmToken {
         }
       } finally {
         if (initialisedHere) p11.C_Finalize();
+      }
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// AWS KMS (local-kms locally)
+
+export interface KmsKey extends Cleanup {
+  endpoint: string;
+  region: string;
+  /** Static credentials (local-kms does not check them; a real account's come from the environment). */
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** ARN of a fresh symmetric key (SYMMETRIC_DEFAULT) for this test; cleanup schedules its deletion. */
+  keyArn: string;
+}
+
+/** A fresh KMS key on the test endpoint (TRESOR_TEST_AWS_KMS_ENDPOINT / _REGION). */
+export async function kmsKey(): Promise<KmsKey> {
+  const endpoint = need('kms', 'TRESOR_TEST_AWS_KMS_ENDPOINT');
+  const region = need('kms', 'TRESOR_TEST_AWS_KMS_REGION');
+  await assertUrlReachable('kms', endpoint, 443);
+  const credentials = {
+    accessKeyId: optional('TRESOR_TEST_AWS_KMS_ACCESS_KEY_ID') ?? 'tresor-test',
+    secretAccessKey: optional('TRESOR_TEST_AWS_KMS_SECRET_ACCESS_KEY') ?? 'tresor-test',
+  };
+  const kms = await import('@aws-sdk/client-kms');
+  const client = new kms.KMSClient({ endpoint, region, credentials });
+  let keyArn: string;
+  try {
+    const created = await client.send(new kms.CreateKeyCommand({ Description: uniqueName('tresor-test') }));
+    keyArn = created.KeyMetadata!.Arn!;
+  } catch (err) {
+    client.destroy();
+    throw new InfraUnavailableError('kms', `CreateKey at ${endpoint} failed (${(err as Error).message})`);
+  }
+  return {
+    endpoint,
+    region,
+    credentials,
+    keyArn,
+    cleanup: once(async () => {
+      try {
+        await client.send(new kms.ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 7 }));
+      } catch {
+        // Already scheduled or deleted by the test.
+      } finally {
+        client.destroy();
       }
     }),
   };

@@ -10,3 +10,6 @@ export * from './stream-frame.js';
 export * from './stream-key.js';
 export * from './stream-layout.js';
 export * from './wrapped-key.js';
+export * from './x25519-kek.js';
+export * from './pkcs11-kek.js';
+export * from './aws-kms-kek.js';

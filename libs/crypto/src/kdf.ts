@@ -1,4 +1,4 @@
-import { randomBytes, scrypt } from 'node:crypto';
+import { pbkdf2, randomBytes, scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { hashRaw } from '@node-rs/argon2';
 import type { Algorithm } from '@node-rs/argon2';
@@ -14,6 +14,8 @@ export const KDF_SALT_SIZE = 16;
 export const ARGON2ID_DEFAULTS = { memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 } as const;
 /** Defaults for new scrypt wraps. */
 export const SCRYPT_DEFAULTS = { N: 2 ** 17, r: 8, p: 1 } as const;
+/** Defaults for new PBKDF2-HMAC-SHA256 wraps (OWASP 2023: 600,000 iterations). */
+export const PBKDF2_DEFAULTS = { iterations: 600_000 } as const;
 
 /**
  * Bounds enforced on every derivation, including unwraps: the minimums stop a tampered header
@@ -32,6 +34,9 @@ export const KDF_LIMITS = {
     p: { min: 1, max: 16 },
     maxMemoryBytes: 4 * 1024 ** 3,
   },
+  'pbkdf2-sha256': {
+    iterations: { min: 600_000, max: 10_000_000 },
+  },
 } as const;
 
 // @node-rs/argon2 declares Algorithm as a const enum, which isolatedModules cannot read.
@@ -42,13 +47,15 @@ const scryptAsync = promisify(scrypt) as (
   keylen: number,
   options: { N: number; r: number; p: number; maxmem: number },
 ) => Promise<Buffer>;
+const pbkdf2Async = promisify(pbkdf2);
 
 /** Fresh parameters (random salt) for a new passphrase KEK. */
 export function newKdfParams(alg: KdfAlgorithm = 'argon2id'): KdfParams {
   const salt = randomBytes(KDF_SALT_SIZE).toString('base64');
   if (alg === 'argon2id') return { alg, ...ARGON2ID_DEFAULTS, salt };
   if (alg === 'scrypt') return { alg, ...SCRYPT_DEFAULTS, salt };
-  throw new UsageError(`unknown key derivation function '${String(alg)}' (choose argon2id or scrypt)`);
+  if (alg === 'pbkdf2-sha256') return { alg, ...PBKDF2_DEFAULTS, salt };
+  throw new UsageError(`unknown key derivation function '${String(alg)}' (choose argon2id, scrypt or pbkdf2-sha256)`);
 }
 
 /** Derives a 32-byte KEK from a passphrase (NFC-normalised, UTF-8) after checking the parameters. */
@@ -68,6 +75,7 @@ export async function deriveKek(passphrase: string, params: KdfParams): Promise<
         outputLen: KEK_SIZE,
       });
     }
+    if (params.alg === 'pbkdf2-sha256') return await pbkdf2Async(secret, salt, params.iterations, KEK_SIZE, 'sha256');
     const { N, r, p } = params;
     // OpenSSL needs 128·r·(N + p + 2) bytes; leave headroom above that.
     return await scryptAsync(secret, salt, KEK_SIZE, {
@@ -104,6 +112,10 @@ export function checkKdfParams(params: KdfParams): void {
         `scrypt N ${params.N} with r ${params.r} needs more than ${limits.maxMemoryBytes} bytes of memory`,
       );
     }
+    return;
+  }
+  if (params.alg === 'pbkdf2-sha256') {
+    within('pbkdf2-sha256 iterations', params.iterations, KDF_LIMITS['pbkdf2-sha256'].iterations);
     return;
   }
   throw new IntegrityError(`unknown key derivation function '${String((params as { alg: unknown }).alg)}'`);

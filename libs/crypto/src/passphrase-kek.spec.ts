@@ -96,3 +96,16 @@ describe('PassphraseKek', () => {
     await expect(passphraseUnwrapper('pw2').unwrap(wrapped)).rejects.toThrow(WrongKeyError);
   });
 });
+
+describe('PassphraseKek with PBKDF2-SHA256', () => {
+  it('wraps with 600,000 iterations and refuses a wrap whose iterations were lowered', async () => {
+    const kek = await PassphraseKek.derive('open sesame', PassphraseKek.newKdfParams('pbkdf2-sha256'));
+    const dek = generateDataKey();
+    const wrapped = (await kek.wrap(dek)) as PassphraseWrap;
+    expect(wrapped.kdf).toMatchObject({ alg: 'pbkdf2-sha256', iterations: 600_000 });
+    expect((await passphraseUnwrapper('open sesame').unwrap(wrapped)).equals(dek)).toBe(true);
+    const weakened = { ...wrapped, kdf: { ...wrapped.kdf, iterations: 1000 } } as PassphraseWrap;
+    await expect(passphraseUnwrapper('open sesame').unwrap(weakened)).rejects.toThrow(IntegrityError);
+    await expect(passphraseUnwrapper('open sesame').unwrap(weakened)).rejects.toThrow(/below the minimum of 600000/);
+  });
+});

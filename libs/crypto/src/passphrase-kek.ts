@@ -11,7 +11,7 @@ const TAG_SIZE = 16;
 const KEK_ID_LABEL = 'tresor-kek-id';
 const KEK_ID_HEX_CHARS = 16;
 
-/** A passphrase-derived KEK (argon2id or scrypt) that wraps data keys with AES-256-GCM. */
+/** A passphrase-derived KEK (argon2id, scrypt or PBKDF2-SHA256) that wraps data keys with AES-256-GCM. */
 export class PassphraseKek implements KeyWrapper, KeyUnwrapper {
   private constructor(
     readonly kekId: string,
@@ -19,7 +19,7 @@ export class PassphraseKek implements KeyWrapper, KeyUnwrapper {
     private readonly kek: Buffer,
   ) {}
 
-  /** Fresh parameters with a random salt: argon2id 64 MiB/3 passes/1 lane, or scrypt N=2^17, r=8, p=1. */
+  /** Fresh parameters with a random salt: argon2id 64 MiB/3 passes/1 lane, scrypt N=2^17, r=8, p=1, or PBKDF2-SHA256 600,000 iterations. */
   static newKdfParams(alg: KdfAlgorithm = 'argon2id'): KdfParams {
     return newKdfParams(alg);
   }

@@ -23,8 +23,16 @@ export const scryptParamsSchema = z.strictObject({
   salt: base64,
 });
 
+/** PBKDF2-HMAC-SHA256 parameters (for FIPS-minded users; at least 600,000 iterations). */
+export const pbkdf2ParamsSchema = z.strictObject({
+  alg: z.literal('pbkdf2-sha256'),
+  iterations: z.number().int().positive(),
+  /** Base64 salt. */
+  salt: base64,
+});
+
 /** Parameters of a passphrase-based KEK derivation. */
-export const kdfParamsSchema = z.discriminatedUnion('alg', [argon2idParamsSchema, scryptParamsSchema]);
+export const kdfParamsSchema = z.discriminatedUnion('alg', [argon2idParamsSchema, scryptParamsSchema, pbkdf2ParamsSchema]);
 export type KdfParams = z.infer<typeof kdfParamsSchema>;
 export type KdfAlgorithm = KdfParams['alg'];
 
@@ -47,8 +55,53 @@ export const rsaWrapSchema = z.strictObject({
   ciphertext: base64,
 });
 
+/** A data key sealed to an X25519 public key: ephemeral ECDH, HKDF-SHA256, AES-256-GCM. */
+export const x25519WrapSchema = z.strictObject({
+  type: z.literal('x25519'),
+  kekId: z.string().min(1).max(256),
+  /** Base64 raw 32-byte ephemeral public key. */
+  ephemeralPublicKey: base64,
+  /** Base64 12-byte GCM nonce. */
+  nonce: base64,
+  /** Base64 ciphertext || 16-byte tag. */
+  ciphertext: base64,
+});
+
+/** A data key sealed with AES-256-GCM by an AES key that never leaves a PKCS#11 token. */
+export const pkcs11WrapSchema = z.strictObject({
+  type: z.literal('pkcs11-aes-gcm'),
+  kekId: z.string().min(1).max(256),
+  /** CKA_LABEL of the token that holds the key. */
+  tokenLabel: z.string().min(1).max(32),
+  /** CKA_LABEL of the AES key on the token. */
+  keyLabel: z.string().min(1).max(128),
+  /** Base64 12-byte GCM nonce. */
+  nonce: base64,
+  /** Base64 ciphertext || 16-byte tag. */
+  ciphertext: base64,
+});
+
+/** A data key encrypted by AWS KMS (symmetric key, with an encryption context binding the kekId). */
+export const awsKmsWrapSchema = z.strictObject({
+  type: z.literal('aws-kms'),
+  kekId: z.string().min(1).max(256),
+  /** Key ARN (or id) as KMS reported it when encrypting. */
+  keyId: z.string().min(1).max(2048),
+  /** Base64 KMS ciphertext blob. */
+  ciphertext: base64,
+});
+
 /** Any wrapped data key; JSON-serialisable as it is. */
-export const wrappedKeySchema = z.discriminatedUnion('type', [passphraseWrapSchema, rsaWrapSchema]);
+export const wrappedKeySchema = z.discriminatedUnion('type', [
+  passphraseWrapSchema,
+  rsaWrapSchema,
+  x25519WrapSchema,
+  pkcs11WrapSchema,
+  awsKmsWrapSchema,
+]);
 export type WrappedKey = z.infer<typeof wrappedKeySchema>;
 export type PassphraseWrap = z.infer<typeof passphraseWrapSchema>;
 export type RsaWrap = z.infer<typeof rsaWrapSchema>;
+export type X25519Wrap = z.infer<typeof x25519WrapSchema>;
+export type Pkcs11Wrap = z.infer<typeof pkcs11WrapSchema>;
+export type AwsKmsWrap = z.infer<typeof awsKmsWrapSchema>;
