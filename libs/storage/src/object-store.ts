@@ -24,9 +24,19 @@ export interface PutResult {
   readonly sha256: string;
 }
 
+/** How strictly the server holds a retention: governance can be lifted by a privileged identity, compliance by nobody. */
+export type RetentionMode = 'governance' | 'compliance';
+
 export interface PutOptions {
   /** If given, the put fails with IntegrityError (and stores nothing) unless the bytes hash to this. */
   readonly expectedSha256?: string;
+  /**
+   * Write once, read many: the server refuses to delete or replace the object before this time.
+   * Only on stores whose `capabilities.immutability` is true; elsewhere the put is an UnsupportedError.
+   */
+  readonly retainUntil?: Date;
+  /** Retention mode where the backend has several (S3 Object Lock); default governance. */
+  readonly retentionMode?: RetentionMode;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConflictError, IoError, UsageError } from '@tresor/errors';
+import { ConflictError, IoError, UnsupportedError, UsageError } from '@tresor/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeObjectStoreConformance } from '../conformance/object-store.conformance.js';
 import { failingStream } from '../conformance/stream-helpers.js';
@@ -86,6 +86,14 @@ describe('LocalStore', () => {
     await writeFile(root, 'x');
     await expect(LocalStore.open({ path: root })).rejects.toThrow(IoError);
     await expect(LocalStore.open({ path: root })).rejects.toThrow(/is not a directory/);
+  });
+
+  it('refuses a retention request: local files cannot be made immutable', async () => {
+    const store = await LocalStore.open({ path: root });
+    await expect(
+      store.put('x', Buffer.from('x'), { retainUntil: new Date(Date.now() + 60_000) }),
+    ).rejects.toBeInstanceOf(UnsupportedError);
+    expect(await store.head('x')).toBeUndefined();
   });
 
   it('names the store in its location', async () => {

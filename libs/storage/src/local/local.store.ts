@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } from '@tresor/errors';
 import { normalizeExpectedSha256, validateByteRange } from '../arguments.js';
+import { refuseRetention } from '../remote/retention.js';
 import { isValidKeySegment, validateKeyPrefix, validateObjectKey } from '../keys.js';
 import type {
   ByteRange,
@@ -64,6 +65,7 @@ export class LocalStore implements ObjectStore {
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     try {
       this.checkKey(key);
+      refuseRetention(options, this.location);
       const expected = normalizeExpectedSha256(options.expectedSha256);
       const target = this.pathOf(key);
       // Cheap early refusal; the link below is what actually guarantees no replacement.

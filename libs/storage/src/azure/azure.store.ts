@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
+import { ConflictError, NotFoundError } from '@tresor/errors';
+import { normalizeExpectedSha256, validateByteRange } from '../arguments.js';
+import { validateKeyPrefix, validateObjectKey } from '../keys.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
+  StoreCapabilities,
+} from '../object-store.js';
+import { blocksOf, forEachLimited } from '../remote/blocks.js';
+import { hashChecked } from '../remote/hash-check.js';
+import { resolveRange } from '../remote/range.js';
+import { refuseRetention } from '../remote/retention.js';
+import { resolveSecret } from '../remote/secret.js';
+import type { AzureConfig } from './config.js';
+import { toAzureError } from './errors.js';
+
+const MiB = 1024 * 1024;
+const retryOptions = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 };
+
+/**
+ * Objects as block blobs in an Azure container under an optional prefix. A put stages the body
+ * as blocks, several in parallel, and commits the block list only after the body's SHA-256
+ * matched, with `If-None-Match: *` so that an existing blob is never replaced. Uncommitted blocks
+ * are invisible and discarded by the service.
+ */
+export class AzureStore implements ObjectStore {
+  readonly location: string;
+  // Immutability policies exist on Azure, but are set per container or version by an
+  // administrator, not per put; see docs/storage.md.
+  readonly capabilities: StoreCapabilities = { immutability: false, rangedReads: true, serverSideCopy: true };
+
+  private constructor(
+    private readonly container: ContainerClient,
+    private readonly config: AzureConfig,
+    private readonly endpoint: string,
+  ) {
+    this.location = `azure://${container.containerName}/${config.prefix} at ${endpoint}`;
+  }
+
+  /** Connects and checks that the container exists and the credentials are accepted. */
+  static async open(config: AzureConfig): Promise<AzureStore> {
+    const service = await serviceClient(config);
+    // The service URL carries a SAS token when one is used: keep only scheme, host and path.
+    const parsed = new URL(service.url);
+    const endpoint = `${parsed.origin}${parsed.pathname}`.replace(/\/$/, '');
+    const container = service.getContainerClient(config.container);
+    const store = new AzureStore(container, config, endpoint);
+    try {
+      await container.getProperties();
+    } catch (err) {
+      throw toAzureError(err, `cannot open ${store.location}`, endpoint);
+    }
+    return store;
+  }
+
+  async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    const doing = `cannot store object ${key} in ${this.location}`;
+    try {
+      validateObjectKey(key);
+      refuseRetention(options, this.location);
+      const expected = normalizeExpectedSha256(options.expectedSha256);
+      const blob = this.container.getBlockBlobClient(this.blobName(key));
+      const checked = hashChecked(body, expected, `object ${key} for ${this.location}`);
+      // Every block id of a blob must have the same length; a random upload id keeps racing writers apart.
+      const uploadId = randomBytes(16).toString('hex');
+      const ids: string[] = [];
+      try {
+        await forEachLimited(
+          blocksOf(checked, this.config.blockSizeMiB * MiB),
+          this.config.concurrency,
+          async (block, i) => {
+            const id = Buffer.from(`${uploadId}-${i.toString().padStart(6, '0')}`).toString('base64');
+            ids[i] = id;
+            await blob.stageBlock(id, block, block.length);
+          },
+        );
+      } catch (err) {
+        checked.destroy();
+        throw err;
+      }
+      await this.commit(key, ids);
+      return { size: checked.bytes, sha256: checked.sha256 };
+    } catch (err) {
+      if (body instanceof Readable && !body.destroyed) body.destroy();
+      throw toAzureError(err, doing, this.endpoint);
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    validateObjectKey(key);
+    validateByteRange(range);
+    if (range?.length === 0) return this.emptyRange(key, range);
+    try {
+      const response = await this.container
+        .getBlobClient(this.blobName(key))
+        .download(range?.offset ?? 0, range?.length, { maxRetryRequests: 3 });
+      return response.readableStreamBody as Readable;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 416 && range) return this.emptyRange(key, range);
+      throw toAzureError(err, `cannot read object ${key} in ${this.location}`, this.endpoint);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    validateObjectKey(key);
+    try {
+      const props = await this.container.getBlobClient(this.blobName(key)).getProperties();
+      return { key, size: props.contentLength ?? 0, modified: props.lastModified };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw toAzureError(err, `cannot read object ${key} in ${this.location}`, this.endpoint);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    validateKeyPrefix(prefix);
+    try {
+      const pages = this.container
+        .listBlobsFlat({ prefix: this.config.prefix + prefix })
+        .byPage({ maxPageSize: 5000 });
+      // Azure lists blob names in lexicographic (byte) order, which for key characters is the contract's order.
+      for await (const page of pages) {
+        for (const item of page.segment.blobItems) {
+          yield {
+            key: item.name.slice(this.config.prefix.length),
+            size: item.properties.contentLength ?? 0,
+            modified: item.properties.lastModified,
+          };
+        }
+      }
+    } catch (err) {
+      throw toAzureError(err, `cannot list ${prefix || 'objects'} in ${this.location}`, this.endpoint);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    validateObjectKey(key);
+    try {
+      await this.container.getBlobClient(this.blobName(key)).deleteIfExists();
+    } catch (err) {
+      throw toAzureError(err, `cannot delete object ${key} in ${this.location}`, this.endpoint);
+    }
+  }
+
+  /** Commits the staged blocks as the blob, unless the blob exists (server-side condition). */
+  private async commit(key: string, ids: string[]): Promise<void> {
+    const blob = this.container.getBlockBlobClient(this.blobName(key));
+    try {
+      await blob.commitBlockList(ids, {
+        conditions: { ifNoneMatch: '*' },
+        ...(this.config.accessTier ? { tier: this.config.accessTier } : {}),
+      });
+    } catch (err) {
+      // A racing writer's commit discards our uncommitted blocks; then the blob exists and that is the conflict.
+      if ((err as { code?: string }).code === 'InvalidBlockList' && (await this.head(key)) !== undefined) {
+        throw new ConflictError(
+          `cannot store object ${key} in ${this.location}: the object already exists; objects are never replaced`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async emptyRange(key: string, range: ByteRange): Promise<Readable> {
+    const info = await this.head(key);
+    if (info === undefined) throw new NotFoundError(`object ${key} not found in ${this.location}`);
+    const { start, end } = resolveRange(range, info.size, key, this.location);
+    if (start === end) return Readable.from([], { objectMode: false });
+    return this.get(key, { offset: start, length: end - start });
+  }
+
+  private blobName(key: string): string {
+    return this.config.prefix + key;
+  }
+}
+
+async function serviceClient(config: AzureConfig): Promise<BlobServiceClient> {
+  const what = `azure storage ${config.container}`;
+  const options = { retryOptions };
+  if (config.connectionString) {
+    return BlobServiceClient.fromConnectionString(
+      await resolveSecret(config.connectionString, `${what} connectionString`),
+      options,
+    );
+  }
+  const url = config.accountUrl!;
+  if (config.accountKey) {
+    const key = await resolveSecret(config.accountKey, `${what} accountKey`);
+    return new BlobServiceClient(url, new StorageSharedKeyCredential(config.accountName!, key), options);
+  }
+  const sas = (await resolveSecret(config.sasToken!, `${what} sasToken`)).replace(/^\?/, '');
+  return new BlobServiceClient(`${url.replace(/\/$/, '')}?${sas}`, undefined, options);
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { parseBackendConfig } from '../remote/parse-config.js';
+import { secretRefSchema } from '../remote/secret.js';
+
+const storageClasses = [
+  'STANDARD',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER_IR',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'REDUCED_REDUNDANCY',
+] as const;
+
+/** A key prefix inside the bucket: segments of key characters, ending in '/'. */
+const prefixSchema = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9._-]+\/)*$/,
+    'must be segments of A-Z a-z 0-9 . _ - each ending in "/", e.g. "tresor/"',
+  );
+
+const s3ConfigSchema = z
+  .object({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'is not a valid S3 bucket name'),
+    prefix: prefixSchema.default(''),
+    /** Any S3-compatible endpoint (MinIO, Ceph, Wasabi…); AWS when omitted. */
+    endpoint: z.url().optional(),
+    region: z.string().min(1).default('us-east-1'),
+    /** `https://host/bucket/key` instead of `https://bucket.host/key` (MinIO and most on-premise stores). */
+    forcePathStyle: z.boolean().default(false),
+    /** Static credentials by reference; the AWS default chain (env, profile, instance role) when omitted. */
+    credentials: z
+      .object({ accessKeyId: secretRefSchema, secretAccessKey: secretRefSchema })
+      .strict()
+      .optional(),
+    serverSideEncryption: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('sse-s3') }).strict(),
+        z.object({ type: z.literal('sse-kms'), kmsKeyId: z.string().min(1).optional() }).strict(),
+      ])
+      .optional(),
+    storageClass: z.enum(storageClasses).optional(),
+    /** Multipart part size; memory per upload is about partSizeMiB × queueSize. */
+    partSizeMiB: z.number().int().min(5).max(5120).default(8),
+    /** Parts uploaded in parallel per object. */
+    queueSize: z.number().int().min(1).max(64).default(4),
+  })
+  .strict();
+
+/** Settings of the S3 backend. */
+export type S3Config = z.output<typeof s3ConfigSchema>;
+
+/** Validates raw S3 settings (from tresor.json or flags), or throws UsageError naming the field. */
+export function parseS3Config(input: unknown): S3Config {
+  return parseBackendConfig('s3', s3ConfigSchema, input);
+}
