@@ -1,0 +1,24 @@
+import { MongoClient } from 'mongodb';
+import type { MongoCatalogConfig } from './config.js';
+import { MongoCatalog } from './mongo.catalog.js';
+import { MongoJobStore } from './mongo.jobs.js';
+
+export interface MongoCatalogConnection {
+  readonly client: MongoClient;
+  readonly catalog: MongoCatalog;
+  readonly jobs: MongoJobStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to MongoDB (the driver reconnects by itself after a server restart) and opens the
+ * catalog and job store in `dbName`.
+ */
+export async function connectMongoCatalog(url: string, dbName: string, config: MongoCatalogConfig = {}): Promise<MongoCatalogConnection> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, retryWrites: false, appName: 'tresor' });
+  await client.connect();
+  const db = client.db(dbName);
+  const catalog = await MongoCatalog.open(db, config);
+  const jobs = await MongoJobStore.open(db, config.collectionPrefix);
+  return { client, catalog, jobs, close: () => client.close() };
+}

@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './mongo.catalog.js';
+export * from './mongo.jobs.js';
+export * from './connect.js';
