@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream';
 import { DATA_KEY_SIZE, deriveStreamKey, streamLayout } from '@tresor/crypto';
 import type { WrappedKey } from '@tresor/crypto';
 import { IntegrityError, UsageError } from '@tresor/errors';
-import { createDecompressor } from './codecs/index.js';
+import { decompressBuffer, createDecompressor } from './codecs/index.js';
 import type { DataRef, Entry } from './entry.js';
 import { dataRefSchema, parseEntry } from './entry-schema.js';
 import { decodeFooter } from './footer.js';
@@ -135,8 +135,12 @@ export class ArchiveReader {
     }
   }
 
-  /** The decompressed content behind `ref`, decrypting only the frames that hold it. */
-  openContent(ref: DataRef): Readable {
+  /**
+   * The decompressed content behind `ref`, decrypting only the frames that hold it. Given the
+   * entry's size, small content is decompressed in one call (bounded by that size) instead of
+   * through a stream, whose set-up costs more than the work for a key file.
+   */
+  openContent(ref: DataRef, expectedSize?: number): Readable {
     const parsed = dataRefSchema.safeParse(ref);
     if (!parsed.success) throw new UsageError(`data reference is malformed: ${firstIssue(parsed.error)}`);
     if (ref.backupId !== this.backupId) {
@@ -147,9 +151,24 @@ export class ArchiveReader {
         `archive ${this.backupId}: content at ${ref.offset} (+${ref.length} bytes) lies beyond the stored contents (${this.table.offset} bytes)`,
       );
     }
+    if (expectedSize !== undefined && ref.length <= ONE_SHOT_LIMIT && expectedSize <= ONE_SHOT_LIMIT) {
+      return Readable.from(this.readSmallContent(ref, expectedSize));
+    }
     const compressed = Readable.from(this.frames.readRange(ref.offset, ref.offset + ref.length));
     // Errors reach the consumer through the returned stream; the callback has nothing to add.
     return pipeline(compressed, createDecompressor(ref.codec), () => undefined);
+  }
+
+  private async *readSmallContent(ref: DataRef, expectedSize: number): AsyncGenerator<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of this.frames.readRange(ref.offset, ref.offset + ref.length)) parts.push(part);
+    const compressed = Buffer.concat(parts);
+    const content = decompressBuffer(ref.codec, compressed, expectedSize);
+    if (content) {
+      yield content;
+      return;
+    }
+    yield* pipeline(Readable.from([compressed]), createDecompressor(ref.codec), () => undefined);
   }
 
   /** Decrypts every frame in order (deep verify); IntegrityError names the first bad frame. */
@@ -186,3 +205,6 @@ function parseLine(bytes: Buffer, line: number, label: string): Entry {
     throw new IntegrityError(`${label}: entry table line ${line}: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** Content up to this size (stored and decompressed) is decompressed in one call. */
+const ONE_SHOT_LIMIT = 4 * 1024 * 1024;

@@ -16,7 +16,7 @@ export function readVerifiedContent(reader: ArchiveReader, entry: Entry): Readab
     throw new UsageError(`entry ${quotePath(entry.path)} is not a file with stored content`);
   }
   return pipeline(
-    reader.openContent(entry.data),
+    reader.openContent(entry.data, entry.size),
     new ContentVerifier(entry, reader.backupId),
     () => undefined,
   );

@@ -10,4 +10,10 @@ export interface CodecImpl {
    * Its output must be decodable by `decompressor()`.
    */
   compressBuffer?(content: Buffer, level: number): Buffer;
+  /**
+   * One-shot decompression of a small buffer whose decompressed size is known; undefined when the
+   * data does not declare a size this codec can check up front (the caller then streams).
+   * Never produces more than `expectedSize` + 1 bytes, so a hostile entry cannot balloon.
+   */
+  decompressBuffer?(compressed: Buffer, expectedSize: number): Buffer | undefined;
 }

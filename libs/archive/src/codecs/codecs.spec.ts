@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError, UnsupportedError } from '@tresor/errors';
 import type { Codec } from '../entry.js';
-import { CODECS, createCompressor, createDecompressor } from './index.js';
+import { CODECS, compressBuffer, createCompressor, createDecompressor, decompressBuffer } from './index.js';
 import { createProcessTransform } from './process-transform.js';
 
 const compressible = Buffer.from(
@@ -116,5 +116,40 @@ describe('codecs', () => {
     const big = randomBytes(8 * 1024 * 1024);
     const { restored } = await roundTrip('bzip2', 1, big);
     expect(restored.equals(big)).toBe(true);
+  });
+});
+
+describe('one-shot compression of small content', () => {
+  const content = Buffer.from('-----BEGIN PRIVATE KEY-----\n'.repeat(40));
+
+  for (const codec of ['none', 'gzip', 'brotli', 'zstd'] as const) {
+    it(`${codec}: decompressBuffer undoes compressBuffer`, () => {
+      const compressed = compressBuffer(codec, CODECS[codec].defaultLevel, content)!;
+      expect(decompressBuffer(codec, compressed, content.length)).toEqual(content);
+    });
+  }
+
+  for (const codec of ['gzip', 'brotli'] as const) {
+    it(`${codec}: never inflates past the expected size (a lying entry cannot balloon)`, () => {
+      const compressed = compressBuffer(codec, CODECS[codec].defaultLevel, Buffer.alloc(10 * 1024 * 1024))!;
+      expect(() => decompressBuffer(codec, compressed, 100)).toThrow(IntegrityError);
+    });
+  }
+
+  it('zstd: declines (so the caller streams and checks) when the frame declares another size', () => {
+    const compressed = compressBuffer('zstd', 3, content)!;
+    expect(decompressBuffer('zstd', compressed, content.length - 1)).toBeUndefined();
+    let outcome: unknown;
+    try {
+      outcome = decompressBuffer('zstd', Buffer.from('not zstd at all'), 10);
+    } catch (err) {
+      outcome = err;
+    }
+    expect(outcome === undefined || outcome instanceof IntegrityError).toBe(true);
+  });
+
+  it('xz and bzip2 have no one-shot path', () => {
+    expect(compressBuffer('xz', 6, content)).toBeUndefined();
+    expect(decompressBuffer('bzip2', Buffer.alloc(10), 10)).toBeUndefined();
   });
 });

@@ -40,3 +40,11 @@ export function compressBuffer(codec: Codec, level: number, content: Buffer): Bu
   validateLevel(codec, level);
   return IMPLEMENTATIONS[codec].compressBuffer?.(content, level);
 }
+
+/**
+ * Decompresses a small buffer in one call when the codec can bound its output by `expectedSize`;
+ * undefined when it cannot (the caller then streams).
+ */
+export function decompressBuffer(codec: Codec, compressed: Buffer, expectedSize: number): Buffer | undefined {
+  return IMPLEMENTATIONS[parseCodec(codec)].decompressBuffer?.(compressed, expectedSize);
+}

@@ -5,5 +5,6 @@ import type { CodecImpl } from './codec-impl.js';
 export const noneCodec: CodecImpl = {
   compressor: () => new PassThrough(),
   compressBuffer: (content) => content,
+  decompressBuffer: (compressed) => compressed,
   decompressor: () => new PassThrough(),
 };

@@ -85,7 +85,7 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
       async (entry) => {
         const data = entry.data!;
         const source = await archives.open(data.backupId);
-        await tree.writeFile(entry, source.openContent(data));
+        await tree.writeFile(entry, source.openContent(data, entry.size));
         files++;
         bytes += entry.size;
         options.onProgress?.({ files, bytes, path: entry.path });

@@ -1,12 +1,19 @@
-import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { readVerifiedContent } from '@tresor/archive';
+import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { IntegrityError, TresorError } from '@tresor/errors';
 import { ArchiveSet } from '../archives.js';
+import { forEachConcurrent } from '../concurrency.js';
 import { hashObject } from '../io.js';
 import { archiveKey } from '../layout.js';
 import { loadManifest } from '../manifests.js';
 import type { Repository } from '../repository.js';
+
+/** Entry contents checked at once, and entries read from the table before they are checked. */
+const VERIFY_CONCURRENCY = 8;
+const VERIFY_BATCH = 512;
 
 export interface VerifyOptions {
   /** Also decrypt: every frame, the entry table against its signed root, every entry's SHA-256. */
@@ -49,23 +56,25 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       const archives = new ArchiveSet(repo);
       const reader = await archives.open(backup.id);
       await reader.verifyPayload();
+      const checkContent = async (entry: Entry) => {
+        const source = await archives.open(entry.data!.backupId);
+        try {
+          await pipeline(readVerifiedContent(source, entry), new Writable({ write: (_c, _e, done) => done() }));
+        } catch (err) {
+          if (err instanceof IntegrityError) throw new IntegrityError(`backup ${backup.id}: ${err.message}`, { cause: err });
+          throw err;
+        }
+      };
+      let batch: Entry[] = [];
       for await (const entry of reader.entries({ expectedEntriesRoot: manifest.entriesRoot })) {
         entriesChecked++;
-        if (entry.type !== 'file') continue;
-        const data = entry.data!;
-        const content = (await archives.open(data.backupId)).openContent(data);
-        const hash = createHash('sha256');
-        let size = 0;
-        await pipeline(content, async function (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            size += chunk.length;
-          }
-        });
-        if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
-          throw new IntegrityError(`backup ${backup.id}: entry ${entry.path} does not match its recorded size and SHA-256`);
+        if (entry.type === 'file') batch.push(entry);
+        if (batch.length >= VERIFY_BATCH) {
+          await forEachConcurrent(batch, VERIFY_CONCURRENCY, checkContent);
+          batch = [];
         }
       }
+      await forEachConcurrent(batch, VERIFY_CONCURRENCY, checkContent);
     }
     return { backupId: backup.id, ok: true, deep, entriesChecked };
   } catch (err) {
