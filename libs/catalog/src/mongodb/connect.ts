@@ -18,7 +18,20 @@ export async function connectMongoCatalog(url: string, dbName: string, config: M
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, retryWrites: false, appName: 'tresor' });
   await client.connect();
   const db = client.db(dbName);
-  const catalog = await MongoCatalog.open(db, config);
-  const jobs = await MongoJobStore.open(db, config.collectionPrefix);
+  // Several services start at once against a fresh database; FerretDB may drop a connection while
+  // two of them create the same collections, so opening is retried a few times.
+  const catalog = await retry(() => MongoCatalog.open(db, config));
+  const jobs = await retry(() => MongoJobStore.open(db, config.collectionPrefix));
   return { client, catalog, jobs, close: () => client.close() };
+}
+
+async function retry<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 250 * i + Math.random() * 250));
+    }
+  }
 }

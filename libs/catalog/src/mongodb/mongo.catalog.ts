@@ -10,6 +10,7 @@ import type { MongoCatalogConfig } from './config.js';
 import { DEFAULT_STALE_PENDING_MS } from './config.js';
 import type { BackupDoc, EntryDoc, SourceDoc } from './documents.js';
 import { entryFromDoc, entryToDoc, sourceFromDoc } from './documents.js';
+import { ensureIndexes } from './indexes.js';
 
 const pageSize = 1000;
 const DUPLICATE_KEY = 11000;
@@ -60,9 +61,9 @@ export class MongoCatalog implements Catalog {
       onClose,
     );
     await catalog.run('cannot create catalog indexes', async () => {
-      await catalog.sources.createIndexes(CATALOG_INDEXES.sources.map((i) => ({ ...i, key: { ...i.key } })));
-      await catalog.backups.createIndexes(CATALOG_INDEXES.backups.map((i) => ({ ...i, key: { ...i.key } })));
-      await catalog.entriesCol.createIndexes(CATALOG_INDEXES.entries.map((i) => ({ ...i, key: { ...i.key } })));
+      await ensureIndexes(catalog.sources, CATALOG_INDEXES.sources);
+      await ensureIndexes(catalog.backups, CATALOG_INDEXES.backups);
+      await ensureIndexes(catalog.entriesCol, CATALOG_INDEXES.entries);
     });
     await catalog.sweepPending();
     return catalog;

@@ -4,6 +4,7 @@ import { MongoServerError } from 'mongodb';
 import type { JobKind, JobRecord, JobState } from '@tresor/contracts';
 import { JOB_TRANSITIONS, TERMINAL_JOB_STATES } from '@tresor/contracts';
 import { ConflictError, NotFoundError, UsageError } from '@tresor/errors';
+import { ensureIndexes } from './indexes.js';
 
 interface JobDoc extends Omit<JobRecord, 'id'> {
   _id: string;
@@ -51,8 +52,8 @@ export class MongoJobStore {
     const writeConcern = { w: 'majority' as const, journal: true };
     const jobs = db.collection<JobDoc>(`${collectionPrefix}jobs`, { writeConcern });
     const transitions = db.collection<TransitionDoc>(`${collectionPrefix}job_transitions`, { writeConcern });
-    await jobs.createIndexes(JOB_INDEXES.map((i) => ({ ...i, key: { ...i.key } })));
-    await transitions.createIndexes([{ key: { job: 1, version: 1 }, name: 'by_job_version' }]);
+    await ensureIndexes(jobs, JOB_INDEXES);
+    await ensureIndexes(transitions, [{ key: { job: 1, version: 1 }, name: 'by_job_version' }]);
     return new MongoJobStore(jobs, transitions);
   }
 

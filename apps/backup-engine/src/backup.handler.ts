@@ -1,0 +1,91 @@
+import { runBackup } from '@tresor/repository';
+import type { Repository } from '@tresor/repository';
+import { FilesystemSource } from '@tresor/source';
+import type { BackupJob, JobRecord } from '@tresor/contracts';
+import { EVENTS } from '@tresor/contracts';
+import type { MongoJobStore } from '@tresor/catalog';
+import { ConflictError, TresorError } from '@tresor/errors';
+import type { Bus, JobContext, JobOutcome } from '@tresor/messaging';
+import type { RemoteObjectStore } from '@tresor/messaging';
+import type { Catalog } from '@tresor/catalog';
+import type { CodecName } from './types.js';
+import { fencedStore } from './fenced.js';
+
+const PROGRESS_EVERY_FILES = 1000;
+
+export interface BackupHandlerDeps {
+  readonly bus: Bus;
+  readonly jobs: MongoJobStore;
+  readonly catalog: Catalog;
+  readonly store: RemoteObjectStore;
+  readonly worker: string;
+  openRepository(store: RemoteObjectStore): Promise<Repository>;
+}
+
+/** Runs one backup job idempotently: a finished job is acked without work; a superseded claim backs off. */
+export async function handleBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobContext): Promise<JobOutcome> {
+  const { bus, jobs } = deps;
+  const t = { subject: job.jobId, traceparent: ctx.traceparent };
+  let claimed: JobRecord | undefined = await jobs.claim(job.jobId, deps.worker);
+  if (!claimed) {
+    ctx.logger.info('job already finished or claimed elsewhere: acknowledging redelivery without work');
+    return 'ack';
+  }
+  await bus.publishEvent(EVENTS.backupStarted, { jobId: job.jobId, attempt: claimed.attempts, worker: deps.worker }, t);
+  const store = deps.store.withTrace(ctx.traceparent);
+  let files = 0;
+  let bytesIn = 0;
+  try {
+    const repo = await deps.openRepository(store);
+    const fenced = fencedStore(store, {
+      archive: async () => {
+        const next = await jobs.transition(claimed!, 'uploading');
+        if (!next) throw new ConflictError(`job ${job.jobId} was taken over by another worker`);
+        claimed = next;
+      },
+      manifest: async () => {
+        const next = await jobs.transition(claimed!, 'verifying');
+        if (!next) throw new ConflictError(`job ${job.jobId} was taken over by another worker`);
+        claimed = next;
+        await bus.publishEvent(EVENTS.backupProgress, { jobId: job.jobId, phase: 'uploaded', files, bytesIn }, t);
+      },
+    });
+    const result = await runBackup({ ...repo, store: fenced, catalog: deps.catalog } as unknown as Repository, new FilesystemSource(job.source.location), {
+      level: job.level,
+      tags: job.tags,
+      skipUnreadable: job.skipUnreadable,
+      ...(job.compression ? { compression: { codec: job.compression.codec as CodecName, level: job.compression.level } } : {}),
+      onProgress: (p) => {
+        files = p.files;
+        bytesIn = p.bytesIn;
+        ctx.working();
+        if (p.files > 0 && p.files % PROGRESS_EVERY_FILES === 0) {
+          void bus.publishEvent(EVENTS.backupProgress, { jobId: job.jobId, phase: 'reading', files: p.files, bytesIn: p.bytesIn }, t).catch(() => undefined);
+        }
+      },
+    });
+    const done = await jobs.transition(claimed!, 'completed', {
+      result: { backupId: result.backupId, level: result.level, files: result.files, dirs: result.dirs, symlinks: result.symlinks, bytesIn: result.bytesIn, bytesStored: result.bytesStored, archiveSize: result.archiveSize, reusedFiles: result.reusedFiles, parentId: result.parentId, requestedLevel: result.requestedLevel, durationMs: result.durationMs, warnings: [...result.warnings], createdAt: result.createdAt },
+    });
+    if (!done) throw new ConflictError(`job ${job.jobId} changed while completing`);
+    await bus.publishEvent(EVENTS.backupCompleted, { jobId: job.jobId, backupId: result.backupId, level: result.level, files: result.files, bytesIn: result.bytesIn, bytesStored: result.bytesStored, archiveSize: result.archiveSize }, t);
+    ctx.logger.info({ backupId: result.backupId }, 'backup completed');
+    return 'ack';
+  } catch (err) {
+    if (err instanceof ConflictError && /taken over/.test(err.message)) {
+      ctx.logger.warn('claim superseded by another worker: leaving the job to it');
+      return 'term';
+    }
+    const permanent = err instanceof TresorError;
+    if (!permanent && ctx.deliveryCount < 3) {
+      ctx.logger.warn({ err: (err as Error).message }, 'backup attempt failed; will retry');
+      return { retryAfterMs: 2_000 };
+    }
+    const error = { code: err instanceof TresorError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+    const current = await jobs.get(job.jobId);
+    if (current) await jobs.transition(current, 'failed', { error }).catch(() => undefined);
+    await bus.publishEvent(EVENTS.backupFailed, { jobId: job.jobId, attempt: claimed?.attempts ?? 0, error }, t);
+    ctx.logger.error({ code: error.code, reason: error.message }, 'backup failed');
+    return 'ack';
+  }
+}

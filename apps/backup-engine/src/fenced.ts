@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+import type { ObjectStore, PutOptions, PutResult } from '@tresor/storage';
+import { MANIFEST_PREFIX, ARCHIVE_PREFIX } from '@tresor/repository';
+
+/**
+ * The store a backup job writes through: the archive put marks the job `uploading`, and the
+ * manifest put — the commit point of a backup — first wins the job's `verifying` transition. A
+ * replica whose claim was superseded (it was presumed dead and the job redelivered) loses that
+ * transition and never writes a manifest, so one job yields at most one backup.
+ */
+export function fencedStore(store: ObjectStore, hooks: { archive(): Promise<void>; manifest(): Promise<void> }): ObjectStore {
+  return {
+    location: store.location,
+    capabilities: store.capabilities,
+    get: (key, range) => store.get(key, range),
+    head: (key) => store.head(key),
+    list: (prefix) => store.list(prefix),
+    delete: (key) => store.delete(key),
+    async put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<PutResult> {
+      if (key.startsWith(ARCHIVE_PREFIX)) await hooks.archive();
+      if (key.startsWith(MANIFEST_PREFIX)) await hooks.manifest();
+      return store.put(key, body, options);
+    },
+  };
+}

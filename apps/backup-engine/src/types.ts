@@ -1,0 +1,2 @@
+import type { Codec } from '@tresor/archive';
+export type CodecName = Codec;

@@ -1,0 +1,36 @@
+// gateway: the REST API for operators; translates requests to NATS jobs and catalog reads.
+import 'reflect-metadata';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { connectMongoCatalog } from '@tresor/catalog';
+import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { ApiController } from './api.controller.js';
+import { ErrorFilter } from './http-errors.js';
+import { openApiDocument } from './openapi.js';
+import { BUS, CATALOG, JOB_STORE } from './tokens.js';
+
+start(async () => {
+  // Loopback only unless TRESOR_HTTP_HOST says otherwise (authentication comes with the security issue).
+  const config = loadConfig(baseConfigSchema.extend({ TRESOR_HTTP_PORT: baseConfigSchema.shape.TRESOR_HTTP_PORT.default(8420) }));
+  const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, { readConcern: config.TRESOR_MONGODB_READ_CONCERN });
+  await runService({
+    name: 'gateway',
+    config,
+    async setup({ bus }) {
+      return {
+        controllers: [ApiController],
+        providers: [
+          { provide: BUS, useValue: bus },
+          { provide: JOB_STORE, useValue: mongo.jobs },
+          { provide: CATALOG, useValue: mongo.catalog },
+        ],
+        configureApp: (app) => {
+          app.useGlobalFilters(new ErrorFilter());
+          const document = openApiDocument() as unknown as OpenAPIObject;
+          SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+        },
+        stop: () => mongo.close(),
+      };
+    },
+  });
+});

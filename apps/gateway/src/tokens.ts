@@ -1,0 +1,3 @@
+export const BUS = Symbol('BUS');
+export const JOB_STORE = Symbol('JOB_STORE');
+export const CATALOG = Symbol('CATALOG');

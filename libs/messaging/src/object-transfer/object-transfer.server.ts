@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { COMMANDS, HEADERS, TRANSFER_CHUNK_BYTES } from '@tresor/contracts';
+import type { StorageLocation } from '@tresor/contracts';
+import { NotFoundError, UsageError } from '@tresor/errors';
+import type { ObjectStore, PutResult } from '@tresor/storage';
+import type { Bus } from '../bus.js';
+
+interface Upload {
+  readonly key: string;
+  readonly body: PassThrough;
+  readonly putting: Promise<PutResult>;
+  nextSeq: number;
+  received: number;
+  lastActivity: number;
+}
+
+export interface ObjectTransferOptions {
+  /** An upload without a chunk for this long is aborted (its writer died); default 60 s. */
+  readonly idleUploadMs?: number;
+  readonly locationName?: string;
+}
+
+/**
+ * Serves an ObjectStore on the storage commands (the storage-gateway's side of RemoteObjectStore).
+ * Returns a function that aborts every open upload and stops the idle sweeper.
+ */
+export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTransferOptions = {}): () => void {
+  const uploads = new Map<string, Upload>();
+  const idleMs = options.idleUploadMs ?? 60_000;
+  const location: StorageLocation = { name: options.locationName ?? 'primary', location: store.location, capabilities: { ...store.capabilities } };
+
+  const abort = (id: string, why: string): void => {
+    const upload = uploads.get(id);
+    if (!upload) return;
+    uploads.delete(id);
+    upload.body.destroy(new Error(why));
+    upload.putting.catch(() => undefined);
+  };
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const [id, u] of uploads) {
+      if (now - u.lastActivity > idleMs) {
+        bus.logger.warn({ key: u.key, uploadId: id }, 'aborting idle upload (its writer stopped sending)');
+        abort(id, `upload of ${u.key} idle for ${idleMs} ms`);
+      }
+    }
+  }, Math.min(idleMs, 5_000));
+  sweeper.unref();
+
+  const uploadOf = (id: string | undefined): Upload => {
+    const upload = id ? uploads.get(id) : undefined;
+    if (!upload) throw new NotFoundError(`upload ${id ?? '(none)'} is not open on this storage-gateway (aborted or finished)`);
+    upload.lastActivity = Date.now();
+    return upload;
+  };
+
+  bus.serve(COMMANDS.storageLocations, async () => ({ v: 1 as const, locations: [location] }));
+  bus.serve(COMMANDS.storageHead, async ({ key }) => {
+    const info = await store.head(key);
+    return { v: 1 as const, object: info ? { key: info.key, size: info.size, ...(info.modified ? { modified: info.modified.toISOString() } : {}) } : null };
+  });
+  bus.serve(COMMANDS.storageList, async ({ prefix, after, limit }) => {
+    const objects: { key: string; size: number; modified?: string }[] = [];
+    let next: string | null = null;
+    for await (const o of store.list(prefix)) {
+      if (after !== undefined && o.key <= after) continue;
+      if (objects.length === limit) {
+        next = objects[objects.length - 1]!.key;
+        break;
+      }
+      objects.push({ key: o.key, size: o.size, ...(o.modified ? { modified: o.modified.toISOString() } : {}) });
+    }
+    return { v: 1 as const, objects, next };
+  });
+  bus.serve(COMMANDS.storageDelete, async ({ key }) => {
+    await store.delete(key);
+    return { v: 1 as const };
+  });
+  bus.serve(COMMANDS.storagePutBegin, async ({ key, expectedSha256 }, ctx) => {
+    const id = randomUUID();
+    const body = new PassThrough({ highWaterMark: 2 * TRANSFER_CHUNK_BYTES });
+    const putting = store.put(key, body, expectedSha256 ? { expectedSha256 } : {});
+    putting.catch(() => undefined);
+    uploads.set(id, { key, body, putting, nextSeq: 0, received: 0, lastActivity: Date.now() });
+    ctx.logger.debug({ key, uploadId: id }, 'upload begun');
+    return { v: 1 as const, uploadId: id, chunkBytes: TRANSFER_CHUNK_BYTES };
+  });
+  bus.serve(COMMANDS.storagePutChunk, async (bytes, ctx) => {
+    const upload = uploadOf(ctx.headers?.get(HEADERS.uploadId));
+    const seq = Number(ctx.headers?.get(HEADERS.sequence));
+    if (seq !== upload.nextSeq) throw new UsageError(`upload of ${upload.key}: chunk ${seq} arrived, expected ${upload.nextSeq}`);
+    upload.nextSeq++;
+    upload.received += bytes.byteLength;
+    if (!upload.body.write(Buffer.from(bytes))) {
+      await Promise.race([
+        new Promise((r) => upload.body.once('drain', r)),
+        upload.putting.then(() => undefined),
+      ]);
+    }
+    return { v: 1 as const, received: upload.received };
+  });
+  bus.serve(COMMANDS.storagePutCommit, async ({ uploadId, chunks }) => {
+    const upload = uploadOf(uploadId);
+    if (chunks !== upload.nextSeq) {
+      abort(uploadId, 'chunk count mismatch');
+      throw new UsageError(`upload of ${upload.key}: commit after ${chunks} chunks, but ${upload.nextSeq} arrived`);
+    }
+    upload.body.end();
+    try {
+      const result = await upload.putting;
+      return { v: 1 as const, size: result.size, sha256: result.sha256 };
+    } finally {
+      uploads.delete(uploadId);
+    }
+  });
+  bus.serve(COMMANDS.storagePutAbort, async ({ uploadId }) => {
+    abort(uploadId, 'aborted by the writer');
+    return { v: 1 as const };
+  });
+  bus.serve(COMMANDS.storageGet, async ({ key, offset, length }) => {
+    const stream = await store.get(key, { offset, length });
+    const parts: Buffer[] = [];
+    for await (const piece of stream) parts.push(piece as Buffer);
+    const bytes = Buffer.concat(parts);
+    return { bytes, headers: { [HEADERS.eof]: String(bytes.byteLength < length) } };
+  });
+
+  return () => {
+    clearInterval(sweeper);
+    for (const id of [...uploads.keys()]) abort(id, 'storage-gateway shutting down');
+  };
+}

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { Controller, Get, HttpException, Inject } from '@nestjs/common';
+
+/** Token of the function that says whether the service can do its work now. */
+export const READINESS = Symbol('READINESS');
+export type Readiness = () => { ready: boolean; checks: Record<string, boolean> };
+
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(READINESS) private readonly readiness: Readiness) {}
+
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  ready(): { status: 'ready'; checks: Record<string, boolean> } {
+    const r = this.readiness();
+    if (!r.ready) throw new HttpException({ status: 'not-ready', checks: r.checks }, 503);
+    return { status: 'ready', checks: r.checks };
+  }
+}

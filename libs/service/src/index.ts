@@ -1,0 +1,4 @@
+export * from './bootstrap.js';
+export * from './cluster-repository.js';
+export * from './config.js';
+export * from './health.js';
