@@ -1,5 +1,6 @@
 import { ArchiveReader } from '@tresor/archive';
 import { randomAccess } from '@tresor/storage';
+import { KeyService } from './keyring/key-service.js';
 import { archiveKey } from './layout.js';
 import type { Repository } from './repository.js';
 
@@ -15,7 +16,8 @@ export class ArchiveSet {
     if (!reader) {
       reader = (async () => {
         const source = await randomAccess(this.repo.store, archiveKey(backupId));
-        return ArchiveReader.open(source, (keys) => this.repo.keys.unlock(keys));
+        // The newest signed keyring of the backup is preferred over the header's wraps.
+        return ArchiveReader.open(source, (keys) => KeyService.of(this.repo).unlockBackup(backupId, keys));
       })();
       this.readers.set(backupId, reader);
     }

@@ -19,6 +19,8 @@ const kekSchema = z.discriminatedUnion('type', [
     kekId: z.string(),
     publicKeyPem: z.string(),
   }),
+  /** The KEKs are the signed objects `kek/<version>.json` (key slots, versions; docs/format.md §14). */
+  z.object({ type: z.literal('versioned') }),
 ]);
 export type KekDescriptor = z.infer<typeof kekSchema>;
 

@@ -2,17 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { generateDataKey, generateSigningKeyPair, keyFingerprint, PassphraseKek, RsaPublicKek } from '@tresor/crypto';
 import type { KdfParams } from '@tresor/crypto';
-import { ConflictError } from '@tresor/errors';
+import { ConflictError, UsageError } from '@tresor/errors';
 import { SqliteCatalog } from '@tresor/catalog';
 import { LocalStore } from '@tresor/storage';
 import type { Codec } from '@tresor/archive';
 import { DEFAULT_COMPRESSION, REPOSITORY_FORMAT_VERSION } from './config.js';
 import type { KekDescriptor, LocalConfig, RepositoryDescriptor } from './config.js';
 import { localPaths, REPOSITORY_OBJECT } from './layout.js';
+import { kekVersionKey } from './keyring/kek-versions.js';
+import type { KekVersionBody } from './keyring/kek-versions.js';
+import { signWith } from './keyring/signed-object.js';
+import { buildSlot } from './keyring/slots.js';
+import type { SlotSpec } from './keyring/slots.js';
 
 export type InitKek =
   | { type: 'passphrase'; passphrase: string; kdf?: KdfParams['alg'] }
-  | { type: 'rsa-oaep-sha256'; publicKeyPem: string };
+  | { type: 'rsa-oaep-sha256'; publicKeyPem: string }
+  /** Several key slots (passphrase, public keys, HSM, KMS), any one of which opens every backup. */
+  | { type: 'slots'; slots: readonly SlotSpec[]; cryptoperiodDays?: number };
 
 export interface InitOptions {
   readonly kek: InitKek;
@@ -22,6 +29,8 @@ export interface InitOptions {
 /** Creates a standalone repository in `dir` (which must not exist or be empty). */
 export async function initRepository(dir: string, options: InitOptions): Promise<LocalConfig> {
   await ensureEmptyDir(dir);
+  // Every slot proves its provider works (canary wrap) before anything is written.
+  const slots = options.kek.type === 'slots' ? await Promise.all(options.kek.slots.map((spec) => buildSlot(spec))) : undefined;
   const paths = localPaths(dir);
   await mkdir(paths.keysDir, { mode: 0o700 });
   await mkdir(paths.tmp, { mode: 0o700 });
@@ -38,6 +47,17 @@ export async function initRepository(dir: string, options: InitOptions): Promise
     signing: { alg: 'ed25519', keyId: signingKeyId, publicKeyPem: signing.publicKeyPem },
   };
   const store = await LocalStore.open({ path: paths.objects });
+  if (options.kek.type === 'slots' && slots) {
+    const version: KekVersionBody = {
+      formatVersion: 1,
+      repositoryId: descriptor.repositoryId,
+      version: 1,
+      createdAt: descriptor.createdAt,
+      ...(options.kek.cryptoperiodDays ? { cryptoperiodDays: options.kek.cryptoperiodDays } : {}),
+      slots,
+    };
+    await store.put(kekVersionKey(1), signWith(signing.privateKeyPem, signingKeyId, version));
+  }
   await store.put(REPOSITORY_OBJECT, Buffer.from(JSON.stringify(descriptor, null, 2) + '\n'));
 
   const config: LocalConfig = {
@@ -56,6 +76,10 @@ export async function initRepository(dir: string, options: InitOptions): Promise
 }
 
 async function describeKek(kek: InitKek): Promise<KekDescriptor> {
+  if (kek.type === 'slots') {
+    if (kek.slots.length === 0) throw new UsageError('a repository needs at least one key slot');
+    return { type: 'versioned' };
+  }
   if (kek.type === 'rsa-oaep-sha256') {
     const wrapper = RsaPublicKek.fromPem(kek.publicKeyPem);
     return { type: 'rsa-oaep-sha256', kekId: wrapper.kekId, publicKeyPem: kek.publicKeyPem };

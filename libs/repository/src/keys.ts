@@ -9,8 +9,10 @@ import type { KekDescriptor } from './config.js';
  */
 export interface KeySupplier {
   passphrase(): Promise<string>;
-  /** PEM private key matching an RSA repository's public key. */
+  /** PEM private key (RSA or X25519) matching a public-key slot. */
   identityPem(): Promise<string>;
+  /** PIN of a PKCS#11 token; a UsageError saying how to give it when none was. */
+  pkcs11Pin?(tokenLabel: string): Promise<string>;
 }
 
 /** Unlocks a repository's key-encryption key on demand and (un)wraps data keys with it. */
@@ -20,11 +22,15 @@ export class RepositoryKeys {
 
   constructor(
     private readonly kek: KekDescriptor,
-    private readonly supplier: KeySupplier,
+    /** Where secrets come from; the key service (keyring/) asks it for each provider's. */
+    readonly supplier: KeySupplier,
     private readonly location: string,
   ) {}
 
-  /** The wrapper new backups seal their data key with; a passphrase is checked before use. */
+  /**
+   * The wrapper of a legacy single-KEK repository; a passphrase is checked before use.
+   * Backups use KeyService.wrapDataKey, which wraps for every slot of the current KEK version.
+   */
   async wrapper(): Promise<KeyWrapper> {
     if (this.kek.type === 'rsa-oaep-sha256') return RsaPublicKek.fromPem(this.kek.publicKeyPem);
     return this.unlockPassphrase();
@@ -47,6 +53,7 @@ export class RepositoryKeys {
 
   private async unwrapper(): Promise<KeyUnwrapper> {
     if (this.kek.type === 'passphrase') return this.unlockPassphrase();
+    if (this.kek.type !== 'rsa-oaep-sha256') throw new UsageError('this repository keeps its KEKs in versions: use KeyService');
     if (!this.privateKek) {
       const kek = await RsaPrivateKek.fromPem(await this.supplier.identityPem());
       if (kek.kekId !== this.kek.kekId) {
@@ -74,6 +81,11 @@ export class RepositoryKeys {
       this.passphraseKek = kek;
     }
     return this.passphraseKek;
+  }
+
+  /** The repository.json `kek` descriptor (legacy single KEK, or `versioned`). */
+  get descriptor(): KekDescriptor {
+    return this.kek;
   }
 
   private describe(): string {

@@ -9,6 +9,7 @@ import { IoError } from '@tresor/errors';
 import { isSourceProblem } from '@tresor/source';
 import type { Source, SourceEntry, SourceProblem } from '@tresor/source';
 import { newBackupId } from '../backup-id.js';
+import { KeyService } from '../keyring/key-service.js';
 import { hashStream } from '../io.js';
 import { archiveKey, manifestKey } from '../layout.js';
 import type { Repository } from '../repository.js';
@@ -75,7 +76,8 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   const previousEntries = new ParentCursor(useParent ? repo.catalog.entries(useParent.id) : undefined);
 
   const dek = generateDataKey();
-  const wrapped = await (await repo.keys.wrapper()).wrap(dek);
+  // One wrap per slot of the current KEK version (like LUKS key slots): any one opens the backup.
+  const { keys: wrapped } = await KeyService.of(repo).wrapDataKey(dek);
   const body = new PassThrough();
   const putting = repo.store.put(archiveKey(backupId), body);
   putting.catch((err: unknown) => body.destroy(err as Error));
@@ -83,7 +85,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     backupId,
     createdAt: createdAt.toISOString(),
     dek,
-    keys: [wrapped],
+    keys: wrapped,
     out: body,
     tmpDir: repo.tmpDir,
   });

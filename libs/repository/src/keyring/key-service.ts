@@ -1,0 +1,293 @@
+import { ArchiveReader } from '@tresor/archive';
+import { generateDataKey, Pkcs11Kek } from '@tresor/crypto';
+import type { KeyUnwrapper, WrappedKey } from '@tresor/crypto';
+import { ConflictError, IntegrityError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
+import { randomAccess } from '@tresor/storage';
+import { archiveKey } from '../layout.js';
+import type { Repository } from '../repository.js';
+import { currentKekVersion, listKekVersions, writeKekState, writeKekVersion } from './kek-versions.js';
+import type { KekVersion, Slot } from './kek-versions.js';
+import { readKeyrings, writeKeyring } from './keyring.js';
+import { ProviderCache } from './providers.js';
+
+const services = new WeakMap<Repository, KeyService>();
+
+export interface WrappedDataKey {
+  readonly kekVersion: number;
+  readonly keys: WrappedKey[];
+}
+
+export interface RewrapReport {
+  readonly rewrapped: string[];
+  readonly skipped: string[];
+  readonly toVersion: number;
+}
+
+export interface KeyCheckResult {
+  readonly version: number;
+  readonly kekId: string;
+  readonly type: Slot['type'];
+  readonly ok: boolean;
+  readonly problem?: string;
+}
+
+/**
+ * Key management of one opened repository: which KEK version new backups are wrapped for, how a
+ * backup's data key is found (newest keyring first, then the archive header), rotation, rewrap,
+ * disabling and destroying versions, and the canary check. See docs/keys.md.
+ */
+export class KeyService {
+  private readonly providers: ProviderCache;
+  private readonly extra: KeyUnwrapper[] = [];
+  private versions?: Promise<KekVersion[]>;
+
+  private constructor(private readonly repo: Repository) {
+    this.providers = new ProviderCache(repo.keys.supplier, repo.store.location);
+  }
+
+  /** The key service of an opened repository (one per Repository object). */
+  static of(repo: Repository): KeyService {
+    let service = services.get(repo);
+    if (!service) {
+      service = new KeyService(repo);
+      services.set(repo, service);
+    }
+    return service;
+  }
+
+  /** Adds an unwrapper tried before any other (a recovered recovery key). */
+  addUnwrapper(unwrapper: KeyUnwrapper): void {
+    this.extra.push(unwrapper);
+  }
+
+  async listVersions(): Promise<KekVersion[]> {
+    return (this.versions ??= listKekVersions(this.repo));
+  }
+
+  /** Wraps a fresh data key for every slot of the current KEK version. */
+  async wrapDataKey(dek: Buffer): Promise<WrappedDataKey> {
+    const current = await currentKekVersion(this.repo);
+    const keys: WrappedKey[] = [];
+    for (const slot of current.slots) keys.push(await (await this.providers.wrapper(slot)).wrap(dek));
+    return { kekVersion: current.version, keys };
+  }
+
+  /**
+   * Recovers a backup's data key: the wraps of its newest keyring come first, then older ones,
+   * then the archive header's. Providers that need no prompt are tried before a passphrase is
+   * asked for. WrongKeyError when none opens; the UsageError of a missing secret when nothing could be tried.
+   */
+  async unlockBackup(backupId: string, headerKeys: readonly WrappedKey[]): Promise<Buffer> {
+    const rings = await readKeyrings(this.repo, backupId);
+    const seen = new Set<string>();
+    const candidates: WrappedKey[] = [];
+    for (const key of [...rings.flatMap((r) => r.keys), ...headerKeys]) {
+      const id = JSON.stringify(key);
+      if (!seen.has(id)) {
+        seen.add(id);
+        candidates.push(key);
+      }
+    }
+    for (const unwrapper of this.extra) {
+      for (const wrapped of candidates) if (unwrapper.canUnwrap(wrapped)) return unwrapper.unwrap(wrapped);
+    }
+    const slots = (await this.listVersions()).flatMap((v) => v.slots);
+    // Passphrase wraps last: a provider that needs no prompt may open the backup first.
+    const ordered = [...candidates.filter((k) => k.type !== 'passphrase'), ...candidates.filter((k) => k.type === 'passphrase')];
+    const missing: Error[] = [];
+    const failures: Error[] = [];
+    for (const wrapped of ordered) {
+      let unwrapper: KeyUnwrapper;
+      try {
+        unwrapper = await this.providers.unwrapper(wrapped, slots);
+      } catch (err) {
+        if (err instanceof UsageError) missing.push(err);
+        else failures.push(err as Error);
+        continue;
+      }
+      if (!unwrapper.canUnwrap(wrapped)) continue;
+      try {
+        return await unwrapper.unwrap(wrapped);
+      } catch (err) {
+        failures.push(err as Error);
+      }
+    }
+    const wrongKey = failures.find((e) => e instanceof WrongKeyError);
+    if (wrongKey) throw wrongKey;
+    if (failures.length > 0) throw failures[0]!;
+    if (missing.length > 0) throw missing[0]!;
+    const ids = candidates.map((k) => k.kekId).join(', ');
+    throw new WrongKeyError(`no key slot of backup ${backupId} can be opened with the keys given (slots: ${ids})`);
+  }
+
+  /** Opens a backup's archive with its data key (checks the key against the archive). */
+  async openArchive(backupId: string): Promise<{ reader: ArchiveReader; dek: Buffer; headerKeys: WrappedKey[] }> {
+    let dek: Buffer | undefined;
+    let headerKeys: WrappedKey[] = [];
+    const source = await randomAccess(this.repo.store, archiveKey(backupId));
+    const reader = await ArchiveReader.open(source, async (keys) => {
+      headerKeys = keys;
+      dek = await this.unlockBackup(backupId, keys);
+      return Buffer.from(dek);
+    });
+    return { reader, dek: dek!, headerKeys };
+  }
+
+  /** The wraps a backup is opened by today: its newest keyring's, or its header's. No key needed. */
+  async currentWraps(backupId: string): Promise<WrappedKey[]> {
+    const rings = await readKeyrings(this.repo, backupId);
+    if (rings[0]) return rings[0].keys;
+    let captured: WrappedKey[] = [];
+    const stop = new Error('header read');
+    const source = await randomAccess(this.repo.store, archiveKey(backupId));
+    await ArchiveReader.open(source, async (keys) => {
+      captured = keys;
+      throw stop;
+    }).catch((err: unknown) => {
+      if (err !== stop) throw err;
+    });
+    return captured;
+  }
+
+  /** Creates KEK version n+1 with `slots`; new backups are wrapped for it. */
+  async rotate(slots: readonly Slot[], cryptoperiodDays?: number): Promise<KekVersion> {
+    if (slots.length === 0) throw new UsageError('a KEK version needs at least one key slot');
+    const versions = await this.listVersions();
+    const version = (versions.at(-1)?.version ?? 0) + 1;
+    const body = {
+      formatVersion: 1 as const,
+      repositoryId: this.repo.descriptor.repositoryId,
+      version,
+      createdAt: new Date().toISOString(),
+      ...(cryptoperiodDays ? { cryptoperiodDays } : {}),
+      slots: [...slots],
+    };
+    // Every slot must wrap, and its wrap must open again, before the version is stored.
+    const canary = generateDataKey();
+    for (const slot of slots) await (await this.providers.wrapper(slot)).wrap(canary);
+    await writeKekVersion(this.repo, body);
+    this.versions = undefined;
+    return { ...body, state: 'active' };
+  }
+
+  /**
+   * Rewraps the data key of every backup (or those opened today only by `fromVersion`) for the
+   * current KEK version, in a new keyring object. Archive objects are not read beyond their
+   * header and final frame, and never written.
+   */
+  async rewrap(options: { fromVersion?: number } = {}): Promise<RewrapReport> {
+    const current = await currentKekVersion(this.repo);
+    const versions = await this.listVersions();
+    const currentIds = new Set(current.slots.map((s) => s.kekId));
+    const rewrapped: string[] = [];
+    const skipped: string[] = [];
+    for (const backup of await this.repo.catalog.listBackups()) {
+      const wraps = await this.currentWraps(backup.id);
+      const uses = versionsOf(wraps, versions);
+      const done = current.slots.every((s) => wraps.some((w) => w.kekId === s.kekId)) && wraps.every((w) => currentIds.has(w.kekId));
+      if (done || (options.fromVersion !== undefined && !uses.has(options.fromVersion))) {
+        skipped.push(backup.id);
+        continue;
+      }
+      const { dek } = await this.openArchive(backup.id);
+      try {
+        const { keys } = await this.wrapDataKey(dek);
+        await writeKeyring(this.repo, backup.id, current.version, keys);
+      } finally {
+        dek.fill(0);
+      }
+      rewrapped.push(backup.id);
+    }
+    return { rewrapped, skipped, toVersion: current.version };
+  }
+
+  /** Backups that could no longer be opened if `version` were gone (none of their wraps belongs to another live version). */
+  async backupsNeeding(version: number): Promise<string[]> {
+    const versions = await this.listVersions();
+    const live = versions.filter((v) => v.version !== version && v.state !== 'destroyed');
+    const liveIds = new Set(live.flatMap((v) => v.slots.map((s) => s.kekId)));
+    const target = versions.find((v) => v.version === version);
+    if (!target) throw new NotFoundError(`there is no KEK version ${version}`);
+    const needing: string[] = [];
+    for (const backup of await this.repo.catalog.listBackups()) {
+      const wraps = await this.currentWraps(backup.id);
+      if (!wraps.some((w) => liveIds.has(w.kekId))) needing.push(backup.id);
+    }
+    return needing;
+  }
+
+  /** Stops wrapping new backups for `version` (it still opens old ones). */
+  async disable(version: number): Promise<void> {
+    const versions = await this.listVersions();
+    const target = versions.find((v) => v.version === version);
+    if (!target) throw new NotFoundError(`there is no KEK version ${version}`);
+    if (target.state !== 'active') throw new ConflictError(`KEK version ${version} is already ${target.state}`);
+    if (!versions.some((v) => v.version !== version && v.state === 'active'))
+      throw new ConflictError(`KEK version ${version} is the only active one: run \`tresor keys rotate\` first`);
+    await writeKekState(this.repo, version, 'disabled');
+    this.versions = undefined;
+  }
+
+  /**
+   * Destroys a disabled version: deletes what Tresor can delete (HSM keys) and records it.
+   * Refuses, naming them, while a backup still needs it.
+   */
+  async destroy(version: number): Promise<{ destroyedKeys: string[]; notDestroyable: string[] }> {
+    const versions = await this.listVersions();
+    const target = versions.find((v) => v.version === version);
+    if (!target) throw new NotFoundError(`there is no KEK version ${version}`);
+    if (target.state === 'active') throw new ConflictError(`KEK version ${version} is active: \`tresor keys disable ${version}\` first`);
+    if (target.state === 'destroyed') throw new ConflictError(`KEK version ${version} is already destroyed`);
+    const needing = await this.backupsNeeding(version);
+    if (needing.length > 0) {
+      const shown = needing.slice(0, 10).join(', ');
+      throw new ConflictError(
+        `KEK version ${version} is still the only key of ${needing.length} backup(s): ${shown}${needing.length > 10 ? ', …' : ''}; run \`tresor keys rewrap --from-version ${version}\` (or let retention delete them) first`,
+      );
+    }
+    const destroyedKeys: string[] = [];
+    const notDestroyable: string[] = [];
+    for (const slot of target.slots) {
+      if (slot.type === 'pkcs11-aes-gcm' && this.repo.keys.supplier.pkcs11Pin) {
+        const pin = await this.repo.keys.supplier.pkcs11Pin(slot.tokenLabel);
+        await Pkcs11Kek.destroy({ module: process.env.TRESOR_PKCS11_MODULE ?? slot.module, tokenLabel: slot.tokenLabel, keyLabel: slot.keyLabel, pin });
+        destroyedKeys.push(slot.kekId);
+      } else notDestroyable.push(slot.kekId);
+    }
+    await writeKekState(this.repo, version, 'destroyed');
+    this.versions = undefined;
+    return { destroyedKeys, notDestroyable };
+  }
+
+  /** Wraps and unwraps a fresh canary data key with every slot of every active version. */
+  async check(): Promise<KeyCheckResult[]> {
+    const results: KeyCheckResult[] = [];
+    for (const version of (await this.listVersions()).filter((v) => v.state === 'active')) {
+      for (const slot of version.slots) {
+        const base = { version: version.version, kekId: slot.kekId, type: slot.type };
+        try {
+          const canary = generateDataKey();
+          const wrapped = await (await this.providers.wrapper(slot)).wrap(canary);
+          const unwrapper = await this.providers.unwrapper(wrapped, version.slots);
+          const back = await unwrapper.unwrap(wrapped);
+          if (!back.equals(canary)) throw new IntegrityError('the canary came back different');
+          results.push({ ...base, ok: true });
+        } catch (err) {
+          results.push({ ...base, ok: false, problem: (err as Error).message });
+        }
+      }
+    }
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await this.providers.close();
+  }
+}
+
+/** The KEK versions whose slots a set of wraps belongs to. */
+export function versionsOf(wraps: readonly WrappedKey[], versions: readonly KekVersion[]): Set<number> {
+  const result = new Set<number>();
+  for (const v of versions) if (v.slots.some((s) => wraps.some((w) => w.kekId === s.kekId))) result.add(v.version);
+  return result;
+}
