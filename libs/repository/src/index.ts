@@ -14,3 +14,5 @@ export * from './keyring/kek-versions.js';
 export * from './keyring/keyring.js';
 export * from './keyring/key-service.js';
 export * from './keyring/slots.js';
+export * from './keyring/recovery.js';
+export * from './keyring/audit.js';
