@@ -13,3 +13,4 @@ export * from './wrapped-key.js';
 export * from './x25519-kek.js';
 export * from './pkcs11-kek.js';
 export * from './aws-kms-kek.js';
+export * from './fernet.js';
