@@ -3,3 +3,6 @@ export * from './arguments.js';
 export * from './keys.js';
 export * from './random-access.js';
 export * from './local/index.js';
+export * from './location.js';
+export * from './wrappers/replicated/index.js';
+export * from './wrappers/throttle/index.js';

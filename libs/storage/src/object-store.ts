@@ -72,4 +72,6 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /** Releases connections (remote backends); the store is not used afterwards. */
+  close?(): Promise<void>;
 }

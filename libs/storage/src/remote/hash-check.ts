@@ -65,6 +65,9 @@ export function hashChecked(
       ? Readable.from([Buffer.from(body.buffer, body.byteOffset, body.length)])
       : body;
   source.once('error', (err) => check.destroy(err));
+  // Uploaders see a failure through their reads (and `errored`); an uploader that already gave up
+  // must not turn it into an uncaught 'error' event.
+  check.on('error', () => undefined);
   source.pipe(check);
   return check;
 }

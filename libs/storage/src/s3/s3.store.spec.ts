@@ -33,7 +33,7 @@ describeObjectStoreConformance('s3 (MinIO)', async () => {
   return {
     store,
     cleanup: async () => {
-      store.close();
+      await store.close();
       await s3.cleanup();
     },
   };

@@ -177,7 +177,7 @@ export class S3Store implements ObjectStore {
   }
 
   /** Closes the client's sockets. */
-  close(): void {
+  async close(): Promise<void> {
     this.client.destroy();
   }
 

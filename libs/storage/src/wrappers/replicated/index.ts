@@ -1,0 +1,2 @@
+export * from './replicated.store.js';
+export * from './sync.js';

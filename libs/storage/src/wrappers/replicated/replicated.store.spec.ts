@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { IntegrityError, IoError } from '@tresor/errors';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { s3Bucket } from '../../../../../test/support/infra.js';
+import { describeObjectStoreConformance, readAll, sha256 } from '../../conformance/index.js';
+import { LocalStore } from '../../local/local.store.js';
+import { parseS3Config } from '../../s3/config.js';
+import { S3Store } from '../../s3/s3.store.js';
+import type { NamedStore } from './replicated.store.js';
+import { ReplicatedStore } from './replicated.store.js';
+import { syncLocations } from './sync.js';
+
+async function scratch(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'tresor-replicated-'));
+}
+
+async function localLocations(dir: string, names: string[]): Promise<NamedStore[]> {
+  return Promise.all(
+    names.map(async (name) => ({ name, store: await LocalStore.open({ path: join(dir, name) }) })),
+  );
+}
+
+/** Takes a local location down: its directory becomes a file, so every operation fails with IoError. */
+async function takeDown(dir: string, name: string): Promise<void> {
+  await rm(join(dir, name), { recursive: true, force: true });
+  await writeFile(join(dir, name), 'down');
+}
+
+describeObjectStoreConformance('replicated local+local (quorum of 2 = both)', async () => {
+  const dir = await scratch();
+  const store = new ReplicatedStore(await localLocations(dir, ['a', 'b']), { policy: 'quorum' });
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describeObjectStoreConformance(
+  'replicated local+MinIO (all)',
+  async () => {
+    const dir = await scratch();
+    const s3 = await s3Bucket();
+    const credentials = s3.config.credentials as { accessKeyId: string; secretAccessKey: string };
+    process.env.TRESOR_SPEC_S3_KEY_ID = credentials.accessKeyId;
+    process.env.TRESOR_SPEC_S3_SECRET = credentials.secretAccessKey;
+    const remote = await S3Store.open(
+      parseS3Config({
+        bucket: s3.bucket,
+        endpoint: s3.config.endpoint,
+        forcePathStyle: true,
+        credentials: {
+          accessKeyId: { env: 'TRESOR_SPEC_S3_KEY_ID' },
+          secretAccessKey: { env: 'TRESOR_SPEC_S3_SECRET' },
+        },
+        partSizeMiB: 5,
+      }),
+    );
+    const store = new ReplicatedStore(
+      [
+        { name: 'local', store: await LocalStore.open({ path: join(dir, 'local') }) },
+        { name: 'minio', store: remote },
+      ],
+      { policy: 'all' },
+    );
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await s3.cleanup();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { manyKeys: 1000 },
+);
+
+describe('ReplicatedStore', () => {
+  it('completes a write with one of three locations down under quorum, and sync repairs it later', async () => {
+    const dir = await scratch();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const degraded: string[] = [];
+    const locations = await localLocations(dir, ['a', 'b', 'c']);
+    const store = new ReplicatedStore(locations, {
+      policy: 'quorum',
+      onDegraded: (name, key) => degraded.push(`${name}:${key}`),
+    });
+    await takeDown(dir, 'b');
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const result = await store.put('archives/x.tra', Readable.from([bytes]));
+    expect(result.sha256).toBe(sha256(bytes));
+    expect(degraded).toEqual(['b:archives/x.tra']);
+
+    await rm(join(dir, 'b'));
+    const repaired = await localLocations(dir, ['a', 'b', 'c']);
+    const actions = await syncLocations(repaired);
+    expect(actions).toEqual([{ key: 'archives/x.tra', to: 'b', from: 'a', outcome: 'copied' }]);
+    expect((await readAll(await repaired[1]!.store.get('archives/x.tra'))).equals(bytes)).toBe(true);
+    expect(await syncLocations(repaired)).toEqual([]);
+  });
+
+  it('fails a write clearly under "all" when a location is down, and leaves nothing behind', async () => {
+    const dir = await scratch();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const locations = await localLocations(dir, ['a', 'b']);
+    const store = new ReplicatedStore(locations, { policy: 'all' });
+    await takeDown(dir, 'b');
+    const failure = store.put('archives/x.tra', randomBytes(1000));
+    await expect(failure).rejects.toBeInstanceOf(IoError);
+    await expect(failure).rejects.toThrow(
+      /cannot store object archives\/x\.tra under write policy all in 1 location\(s\): b: /,
+    );
+    expect(await locations[0]!.store.head('archives/x.tra')).toBeUndefined();
+  });
+
+  it('reads from the next location when the first one fails or holds a corrupt copy', async () => {
+    const dir = await scratch();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const locations = await localLocations(dir, ['a', 'b']);
+    const store = new ReplicatedStore(locations, { policy: 'all' });
+    const bytes = randomBytes(5000);
+    await store.put('m.json', bytes);
+    // Corrupt a's copy behind the store's back.
+    await writeFile(join(dir, 'a', 'm.json'), randomBytes(5000));
+    expect((await readAll(await store.getVerified('m.json', sha256(bytes)))).equals(bytes)).toBe(true);
+    await takeDown(dir, 'a');
+    expect((await readAll(await store.get('m.json'))).equals(bytes)).toBe(true);
+    await expect(store.getVerified('m.json', sha256(Buffer.from('other')))).rejects.toThrow(IoError);
+    await expect(
+      locations[1]!.store.put('z', randomBytes(1), { expectedSha256: sha256(Buffer.from('x')) }),
+    ).rejects.toThrow(IntegrityError);
+  });
+
+  it('sync verifies what it copies and reports what it could not copy', async () => {
+    const dir = await scratch();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const locations = await localLocations(dir, ['a', 'b', 'c']);
+    await locations[0]!.store.put('only-in-a', randomBytes(10));
+    await locations[2]!.store.put('only-in-c', randomBytes(10));
+    await takeDown(dir, 'b');
+    const actions = await syncLocations(locations.filter((l) => l.name !== 'b'));
+    expect(actions.map((a) => `${a.key}->${a.to}:${a.outcome}`)).toEqual([
+      'only-in-a->c:copied',
+      'only-in-c->a:copied',
+    ]);
+  });
+});

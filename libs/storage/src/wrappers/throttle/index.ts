@@ -1,0 +1,2 @@
+export * from './limited.store.js';
+export * from './throttled.store.js';
