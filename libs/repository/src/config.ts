@@ -4,6 +4,7 @@ import { wrappedKeySchema } from '@tresor/crypto';
 import { IntegrityError, NotFoundError, UnsupportedError, UsageError } from '@tresor/errors';
 import { CODECS, parseCodec, validateLevel } from '@tresor/archive';
 import type { Codec } from '@tresor/archive';
+import { storageConfigSchema } from './storage-config.js';
 
 export const REPOSITORY_FORMAT_VERSION = 1;
 
@@ -48,7 +49,7 @@ export const localConfigSchema = z
   .object({
     formatVersion: z.number().int().positive(),
     repositoryId: z.string().min(1),
-    storage: z.object({ type: z.literal('local'), path: z.string().min(1) }),
+    storage: storageConfigSchema,
     catalog: z.object({ type: z.literal('sqlite'), path: z.string().min(1) }),
     compression: z.object({ codec: codecSchema, level: z.number().int() }),
     /** Pins the signing key so that a replaced repository.json in storage is noticed. */

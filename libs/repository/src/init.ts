@@ -4,11 +4,12 @@ import { generateDataKey, generateSigningKeyPair, keyFingerprint, PassphraseKek,
 import type { KdfParams } from '@tresor/crypto';
 import { ConflictError, UsageError } from '@tresor/errors';
 import { SqliteCatalog } from '@tresor/catalog';
-import { LocalStore } from '@tresor/storage';
 import type { Codec } from '@tresor/archive';
 import { DEFAULT_COMPRESSION, REPOSITORY_FORMAT_VERSION } from './config.js';
 import type { KekDescriptor, LocalConfig, RepositoryDescriptor } from './config.js';
 import { localPaths, REPOSITORY_OBJECT } from './layout.js';
+import { openStorage } from './storage-config.js';
+import type { StorageConfig } from './storage-config.js';
 import { kekVersionKey } from './keyring/kek-versions.js';
 import type { KekVersionBody } from './keyring/kek-versions.js';
 import { signWith } from './keyring/signed-object.js';
@@ -24,6 +25,8 @@ export type InitKek =
 export interface InitOptions {
   readonly kek: InitKek;
   readonly compression?: { codec: Codec; level: number };
+  /** Where the objects go; `objects/` in the repository directory when omitted. */
+  readonly storage?: StorageConfig;
 }
 
 /** Creates a standalone repository in `dir` (which must not exist or be empty). */
@@ -46,7 +49,8 @@ export async function initRepository(dir: string, options: InitOptions): Promise
     kek: await describeKek(options.kek),
     signing: { alg: 'ed25519', keyId: signingKeyId, publicKeyPem: signing.publicKeyPem },
   };
-  const store = await LocalStore.open({ path: paths.objects });
+  const storage: StorageConfig = options.storage ?? { type: 'local', path: 'objects' };
+  const store = await openStorage(storage, dir);
   if (options.kek.type === 'slots' && slots) {
     const version: KekVersionBody = {
       formatVersion: 1,
@@ -59,11 +63,12 @@ export async function initRepository(dir: string, options: InitOptions): Promise
     await store.put(kekVersionKey(1), signWith(signing.privateKeyPem, signingKeyId, version));
   }
   await store.put(REPOSITORY_OBJECT, Buffer.from(JSON.stringify(descriptor, null, 2) + '\n'));
+  await store.close?.();
 
   const config: LocalConfig = {
     formatVersion: REPOSITORY_FORMAT_VERSION,
     repositoryId: descriptor.repositoryId,
-    storage: { type: 'local', path: 'objects' },
+    storage,
     catalog: { type: 'sqlite', path: 'catalog.db' },
     compression: options.compression ?? DEFAULT_COMPRESSION,
     signingKeyId,

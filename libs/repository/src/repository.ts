@@ -4,13 +4,20 @@ import { IntegrityError } from '@tresor/errors';
 import type { Catalog } from '@tresor/catalog';
 import { SqliteCatalog } from '@tresor/catalog';
 import type { ObjectStore } from '@tresor/storage';
-import { LocalStore } from '@tresor/storage';
 import { parseRepositoryDescriptor, readLocalConfig } from './config.js';
 import type { LocalConfig, RepositoryDescriptor } from './config.js';
 import { readObject } from './io.js';
 import { RepositoryKeys } from './keys.js';
 import type { KeySupplier } from './keys.js';
 import { localPaths, REPOSITORY_OBJECT } from './layout.js';
+import { openStorage } from './storage-config.js';
+
+export * from './storage-config.js';
+
+export interface OpenOptions {
+  /** Told about each storage location that missed a write or could not be opened (write policy quorum). */
+  readonly onDegraded?: (location: string, key: string, error: unknown) => void;
+}
 
 /** An opened standalone repository: its configuration, storage, catalog and keys. */
 export class Repository {
@@ -24,11 +31,10 @@ export class Repository {
   ) {}
 
   /** Opens the repository in `dir`, checking that its storage belongs to it. */
-  static async open(dir: string, supplier: KeySupplier): Promise<Repository> {
+  static async open(dir: string, supplier: KeySupplier, options: OpenOptions = {}): Promise<Repository> {
     const paths = localPaths(dir);
     const config = await readLocalConfig(paths.config);
-    const storePath = isAbsolute(config.storage.path) ? config.storage.path : join(dir, config.storage.path);
-    const store = await LocalStore.open({ path: storePath });
+    const store = await openStorage(config.storage, dir, options.onDegraded);
     const descriptor = parseRepositoryDescriptor(await readObject(store, REPOSITORY_OBJECT), store.location);
     if (descriptor.repositoryId !== config.repositoryId || descriptor.signing.keyId !== config.signingKeyId) {
       throw new IntegrityError(
@@ -52,6 +58,10 @@ export class Repository {
   }
 
   async close(): Promise<void> {
-    await this.catalog.close();
+    try {
+      await this.catalog.close();
+    } finally {
+      await this.store.close?.();
+    }
   }
 }

@@ -129,9 +129,22 @@ export class ReplicatedStore implements ObjectStore {
     }
   }
 
-  /** The union of every reachable location's objects, in key order. */
+  /**
+   * The union of the locations' objects, in key order. Under `quorum` a location that fails to list
+   * is skipped (every object is on a majority, and any two majorities share a location); under
+   * `all` its failure is the listing's.
+   */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    yield* mergeListings(this.locations.map((l) => l.store.list(prefix)));
+    yield* mergeListings(this.locations.map((l) => this.listing(l, prefix)));
+  }
+
+  private async *listing(location: NamedStore, prefix: string): AsyncIterable<ObjectInfo> {
+    try {
+      yield* location.store.list(prefix);
+    } catch (err) {
+      if (this.options.policy === 'all' || err instanceof UsageError) throw err;
+      this.options.onDegraded?.(location.name, `${prefix}*`, err);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -1,0 +1,107 @@
+import { isAbsolute, join } from 'node:path';
+import { IoError, UsageError } from '@tresor/errors';
+import type { NamedStore, ObjectStore, StorageLocation } from '@tresor/storage';
+import { openLocation, parseStorageLocation, ReplicatedStore } from '@tresor/storage';
+import { z } from 'zod';
+
+/** The original single-location form `{ type: 'local', path }`, still read and written by default. */
+const singleLocalSchema = z.object({ type: z.literal('local'), path: z.string().min(1) }).strict();
+
+/** Several named locations (the 3-2-1 rule) and how many must take each write (ADR 0010). */
+const locationsSchema = z
+  .object({
+    locations: z.array(z.unknown()).min(1, 'name at least one location'),
+    writePolicy: z.enum(['all', 'quorum']).default('all'),
+  })
+  .strict();
+
+/** `storage` of tresor.json: either form; each location is validated by its backend's parser. */
+export const storageConfigSchema = z.unknown().transform((raw, ctx): StorageConfig => {
+  const isMulti = typeof raw === 'object' && raw !== null && 'locations' in raw;
+  const parsed = (isMulti ? locationsSchema : singleLocalSchema).safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
+  }
+  if (!('locations' in parsed.data)) return parsed.data;
+  const names = new Set<string>();
+  for (const [i, location] of parsed.data.locations.entries()) {
+    try {
+      // Relative local paths are resolved against the repository directory when opened.
+      const { name } = parseStorageLocation(location, '/');
+      if (names.has(name)) throw new UsageError(`storage location ${name}: name is used twice`);
+      names.add(name);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['locations', i], message: (err as Error).message });
+      return z.NEVER;
+    }
+  }
+  return parsed.data as StorageConfig;
+});
+
+export type StorageConfig =
+  { type: 'local'; path: string } | { locations: unknown[]; writePolicy: 'all' | 'quorum' };
+
+/** The locations of a repository's storage config, parsed, relative local paths resolved against `dir`. */
+export function storageLocations(storage: StorageConfig, dir: string): StorageLocation[] {
+  if (!('locations' in storage)) {
+    const path = isAbsolute(storage.path) ? storage.path : join(dir, storage.path);
+    return [parseStorageLocation({ name: 'local', type: 'local', path })];
+  }
+  return storage.locations.map((raw) => parseStorageLocation(raw, dir));
+}
+
+/**
+ * Opens every location of the config. A location that cannot be opened fails the whole open under
+ * `all`; under `quorum` it stays in the set as unavailable (its writes are reported as degraded)
+ * as long as a majority opened.
+ */
+export async function openStorage(
+  storage: StorageConfig,
+  dir: string,
+  onDegraded?: (location: string, key: string, error: unknown) => void,
+): Promise<ObjectStore> {
+  const locations = storageLocations(storage, dir);
+  const policy = 'locations' in storage ? storage.writePolicy : 'all';
+  const opened = await Promise.allSettled(locations.map((l) => openLocation(l)));
+  const failures = opened.flatMap((r, i) =>
+    r.status === 'rejected' ? [[locations[i]!.name, r.reason] as const] : [],
+  );
+  const needed = policy === 'all' ? locations.length : Math.floor(locations.length / 2) + 1;
+  if (locations.length - failures.length < needed) {
+    await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close?.() : undefined)));
+    const [name, reason] = failures[0]!;
+    if (locations.length === 1) throw reason;
+    throw new IoError(
+      `storage location ${name} is unavailable and write policy ${policy} needs ${needed} of ${locations.length} locations: ${(reason as Error).message}`,
+      { cause: reason },
+    );
+  }
+  if (locations.length === 1) return (opened[0] as PromiseFulfilledResult<ObjectStore>).value;
+  const named: NamedStore[] = opened.map((r, i) => ({
+    name: locations[i]!.name,
+    store: r.status === 'fulfilled' ? r.value : unavailable(locations[i]!.name, r.reason),
+  }));
+  for (const [name, reason] of failures) onDegraded?.(name, '(open)', reason);
+  return new ReplicatedStore(named, { policy, ...(onDegraded ? { onDegraded } : {}) });
+}
+
+/** A location that could not be opened: every operation fails with the reason. */
+function unavailable(name: string, reason: unknown): ObjectStore {
+  const fail = async (): Promise<never> => {
+    throw reason;
+  };
+  return {
+    location: `${name} (unavailable)`,
+    capabilities: { immutability: false, rangedReads: false, serverSideCopy: false },
+    put: fail,
+    get: fail,
+    head: fail,
+    delete: fail,
+    // eslint-disable-next-line require-yield -- an unavailable location lists nothing but the failure
+    list: async function* () {
+      throw reason;
+    },
+  };
+}
