@@ -15,6 +15,8 @@ function boundaries(allow) {
       { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: ['scope:shared'] },
+      // Core libs serve both modes; the cluster plumbing (messaging, service kit) stays out of them.
+      { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:core', 'scope:shared'] },
     ],
   };
 }

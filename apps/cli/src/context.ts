@@ -10,6 +10,7 @@ import { askSecret } from './prompt.js';
 /** Options every command accepts. */
 export interface GlobalOptions {
   repo?: string;
+  server?: string;
   json?: boolean;
   debug?: boolean;
   passphraseEnv?: string;

@@ -38,7 +38,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   readonly version: number;
   readonly schema: S;
   readonly description: string;
-  readonly example: z.infer<S>;
+  readonly example: unknown;
 }
 
 export const JOBS = {

@@ -287,7 +287,7 @@ export class Bus {
     h.set(HEADERS.deadLetterReason, reason.slice(0, 500));
     h.set(HEADERS.originalSubject, subject);
     const body = data.byteLength > MAX_MESSAGE_BYTES ? data.subarray(0, 1024) : data;
-    await this.js.publish(this.topology.subjects.deadLetter(this.options.service), body);
+    await this.js.publish(this.topology.subjects.deadLetter(this.options.service), body, { headers: h });
   }
 
   /** Stops taking work, lets in-flight handlers finish, then drains the connection. */

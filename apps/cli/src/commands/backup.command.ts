@@ -9,6 +9,8 @@ import { formatBytes, formatDuration, printJson } from '../format.js';
 import { ProgressLine } from '../progress.js';
 import { parseInteger } from './init.command.js';
 import { collect } from './options.js';
+import { remoteBackup, remoteClient } from '../remote/remote.js';
+import type { BackupResult } from '@tresor/repository';
 
 interface BackupCommandOptions {
   level: string;
@@ -35,6 +37,11 @@ export function registerBackup(program: Command): void {
       const options = optionsOf<BackupCommandOptions>(command);
       const level = options.level as BackupLevel;
       if (!LEVELS.includes(level)) throw new UsageError(`unknown --level '${options.level}' (choose full, incremental or differential)`);
+      const client = remoteClient(options);
+      if (client) {
+        const compression = options.compression ? { codec: parseCodec(options.compression), level: options.compressionLevel !== undefined ? parseInteger(options.compressionLevel) : CODECS[parseCodec(options.compression)].defaultLevel } : undefined;
+        return printBackupResult(await remoteBackup(client, path, { level, tag: options.tag, skipUnreadable: options.skipUnreadable, compression }), options.json);
+      }
       const source = new FilesystemSource(path);
       await withRepository(options, async (repo) => {
         const compression = chooseCompression(options, repo.config.compression);
@@ -47,8 +54,15 @@ export function registerBackup(program: Command): void {
           onProgress: (p) => progress.update(p.files, p.bytesIn, p.path),
         });
         progress.done();
+        printBackupResult(result, options.json);
+      });
+    });
+}
+
+/** Prints a finished backup (standalone and remote). */
+function printBackupResult(result: BackupResult, json: boolean | undefined): void {
         for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
-        if (options.json) return printJson(result);
+        if (json) return printJson(result);
         const ratio = result.bytesStored === 0 ? 1 : result.bytesIn / result.bytesStored;
         const note = result.level !== result.requestedLevel ? ` (no earlier backup of this source: ${result.level})` : '';
         process.stdout.write(
@@ -62,8 +76,6 @@ export function registerBackup(program: Command): void {
             `  duration   ${formatDuration(result.durationMs)}`,
           ].join('\n') + '\n',
         );
-      });
-    });
 }
 
 function chooseCompression(options: BackupCommandOptions, defaults: { codec: ReturnType<typeof parseCodec>; level: number }) {

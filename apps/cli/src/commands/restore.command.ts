@@ -8,6 +8,7 @@ import { formatBytes, formatDuration, printJson } from '../format.js';
 import { ProgressLine } from '../progress.js';
 import { interactiveRestore } from '../interactive/interactive-restore.js';
 import { collect } from './options.js';
+import { remoteClient, remoteRestore } from '../remote/remote.js';
 
 interface RestoreCommandOptions {
   target?: string;
@@ -44,6 +45,11 @@ export function registerRestore(program: Command): void {
       const at = options.at === undefined ? undefined : parseTime(options.at);
       if (at && id !== 'latest') throw new UsageError('give either a backup id or --at, not both');
       const target = resolve(options.target);
+      const client = remoteClient(options);
+      if (client) {
+        const result = await remoteRestore(client, id, { target, at, source: options.source, include: options.include, exclude: options.exclude, dryRun: options.dryRun, overwrite: options.overwrite });
+        return printRestoreResult(result, options.json ?? false);
+      }
       await withRepository(options, async (repo) => {
         const backup = await selectBackup(repo.catalog, { id, at, sourceLocation: options.source });
         const progress = new ProgressLine('restoring', options.json);

@@ -4,6 +4,7 @@ import { selectBackup, verifyBackup } from '@tresor/repository';
 import type { VerifyReport } from '@tresor/repository';
 import { optionsOf, withRepository } from '../context.js';
 import { printJson } from '../format.js';
+import { remoteClient, remoteVerify } from '../remote/remote.js';
 
 interface VerifyOptions {
   all?: boolean;
@@ -22,6 +23,8 @@ export function registerVerify(program: Command): void {
       const options = optionsOf<VerifyOptions>(command);
       if (!id && !options.all) throw new UsageError('verify needs a backup id or --all');
       if (id && options.all) throw new UsageError('give either a backup id or --all, not both');
+      const client = remoteClient(options);
+      if (client) return remoteVerify(client, id, options);
       const reports: VerifyReport[] = await withRepository(options, async (repo) => {
         const backups = options.all ? await repo.catalog.listBackups() : [await selectBackup(repo.catalog, { id })];
         const results: VerifyReport[] = [];

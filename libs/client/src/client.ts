@@ -1,0 +1,146 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  errorBodySchema,
+  getBackupResponseSchema,
+  jobResponseSchema,
+  listBackupsResponseSchema,
+  listJobsResponseSchema,
+  listSourcesResponseSchema,
+  storageLocationsResponseSchema,
+} from '@tresor/contracts';
+import type { CreateBackupRequest, CreateRestoreRequest, GetBackupResponse, JobRecord, ListedBackup } from '@tresor/contracts';
+import { ConflictError, IntegrityError, IoError, NotFoundError, TresorError, UnsupportedError, UsageError, WrongKeyError } from '@tresor/errors';
+
+export interface TresorClientOptions {
+  /** Base URL of the gateway, e.g. `http://127.0.0.1:8420`. */
+  readonly url: string;
+  /** API token (sent as a bearer token; authentication arrives with the security issue). */
+  readonly token?: string;
+  /** Interval between polls while waiting for a job. */
+  readonly pollMs?: number;
+}
+
+/** The gateway answered with an error: `code` is the Tresor error code, `status` the HTTP status. */
+export class TresorApiError extends TresorError {
+  constructor(message: string, code: string, readonly status: number) {
+    super(message, code);
+  }
+}
+
+/**
+ * A typed client of the gateway API: `new TresorClient({ url }).backups.create({ source })`.
+ * Errors are the TresorError subclasses the server named (UsageError, NotFoundError, ...), so
+ * callers keep their exit codes.
+ */
+export class TresorClient {
+  readonly backups = {
+    create: (request: CreateBackupRequest, options: { idempotencyKey?: string } = {}): Promise<JobRecord> =>
+      this.post('/v1/backups', request, jobResponseSchema, options.idempotencyKey).then((r) => r.job),
+    list: (query: { source?: string } = {}): Promise<ListedBackup[]> =>
+      this.get(`/v1/backups${query.source ? `?source=${encodeURIComponent(query.source)}` : ''}`, listBackupsResponseSchema).then((r) => r.backups),
+    get: (id: string, query: { entries?: boolean; include?: readonly string[]; exclude?: readonly string[] } = {}): Promise<GetBackupResponse> => {
+      const params = new URLSearchParams();
+      if (query.entries) params.set('entries', 'true');
+      for (const p of query.include ?? []) params.append('include', p);
+      for (const p of query.exclude ?? []) params.append('exclude', p);
+      const qs = params.toString();
+      return this.get(`/v1/backups/${encodeURIComponent(id)}${qs ? `?${qs}` : ''}`, getBackupResponseSchema);
+    },
+    verify: (id: string, options: { deep?: boolean; idempotencyKey?: string } = {}): Promise<JobRecord> =>
+      this.post(`/v1/backups/${encodeURIComponent(id)}/verify`, { deep: options.deep ?? false }, jobResponseSchema, options.idempotencyKey).then((r) => r.job),
+    /** Requests a restore (alias of `restores.create`). */
+    restore: (request: CreateRestoreRequest, options: { idempotencyKey?: string } = {}): Promise<JobRecord> => this.restores.create(request, options),
+  };
+
+  readonly restores = {
+    create: (request: CreateRestoreRequest, options: { idempotencyKey?: string } = {}): Promise<JobRecord> =>
+      this.post('/v1/restores', request, jobResponseSchema, options.idempotencyKey).then((r) => r.job),
+    get: (id: string): Promise<JobRecord> => this.get(`/v1/restores/${encodeURIComponent(id)}`, jobResponseSchema).then((r) => r.job),
+  };
+
+  readonly jobs = {
+    get: (id: string): Promise<JobRecord> => this.get(`/v1/jobs/${encodeURIComponent(id)}`, jobResponseSchema).then((r) => r.job),
+    list: (): Promise<JobRecord[]> => this.get('/v1/jobs', listJobsResponseSchema).then((r) => r.jobs),
+    /** Polls until the job is completed or failed; a failed job throws the error it recorded. */
+    wait: async (id: string, onUpdate?: (job: JobRecord) => void): Promise<JobRecord> => {
+      for (;;) {
+        const job = await this.jobs.get(id);
+        onUpdate?.(job);
+        if (job.state === 'completed') return job;
+        if (job.state === 'failed') throw errorOf(job.error?.code ?? 'FAILURE', job.error?.message ?? `job ${id} failed`, 200);
+        await new Promise((r) => setTimeout(r, this.options.pollMs ?? 250));
+      }
+    },
+  };
+
+  readonly sources = { list: () => this.get('/v1/sources', listSourcesResponseSchema).then((r) => r.sources) };
+  readonly storage = { locations: () => this.get('/v1/storage/locations', storageLocationsResponseSchema).then((r) => r.locations) };
+
+  private readonly base: string;
+
+  constructor(private readonly options: TresorClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+  }
+
+  private get<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
+    return this.call('GET', path, undefined, schema);
+  }
+
+  private post<S extends z.ZodType>(path: string, body: unknown, schema: S, idempotencyKey?: string): Promise<z.infer<S>> {
+    return this.call('POST', path, body, schema, idempotencyKey ?? randomUUID());
+  }
+
+  private async call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, idempotencyKey?: string): Promise<z.infer<S>> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new IoError(`cannot reach the Tresor gateway at ${this.base}: ${cause}`, { cause: err });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new IoError(`the gateway at ${this.base} answered ${method} ${path} with ${response.status} and a body that is not JSON`);
+    }
+    if (!response.ok) {
+      const e = errorBodySchema.safeParse(json);
+      if (e.success) throw errorOf(e.data.error.code, e.data.error.message, response.status);
+      throw new TresorApiError(`the gateway answered ${method} ${path} with HTTP ${response.status}`, 'HTTP', response.status);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new IoError(`unexpected answer from the gateway to ${method} ${path}: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  }
+}
+
+function errorOf(code: string, message: string, status: number): TresorError {
+  switch (code) {
+    case 'USAGE':
+      return new UsageError(message);
+    case 'NOT_FOUND':
+      return new NotFoundError(message);
+    case 'WRONG_KEY':
+      return new WrongKeyError(message);
+    case 'INTEGRITY':
+      return new IntegrityError(message);
+    case 'CONFLICT':
+      return new ConflictError(message);
+    case 'UNSUPPORTED':
+      return new UnsupportedError(message);
+    case 'IO':
+      return new IoError(message);
+    default:
+      return new TresorApiError(message, code, status);
+  }
+}
