@@ -7,6 +7,7 @@ import { registerInit } from './commands/init.command.js';
 import { registerList } from './commands/list.command.js';
 import { registerRestore } from './commands/restore.command.js';
 import { registerShow } from './commands/show.command.js';
+import { registerStorage } from './commands/storage.command.js';
 import { registerVerify } from './commands/verify.command.js';
 
 /** The `tresor` command tree. */
@@ -15,7 +16,6 @@ export function buildProgram(): Command {
     .description('Back up and recover cryptographic keys and secrets: encrypted, verified, restorable to any point in time.')
     .version('0.1.0')
     .option('--repo <dir>', 'repository directory (default: $TRESOR_REPO, else ~/.local/share/tresor/repository)')
-    .option('--server <url>', 'run through a Tresor cluster gateway (default: $TRESOR_SERVER); paths are on the cluster hosts')
     .option('--passphrase-env <var>', 'read the passphrase from this environment variable (default: TRESOR_PASSPHRASE)')
     .option('--identity <file>', 'private key (PEM) of a public-key repository, for restores')
     .option('--json', 'machine-readable output')
@@ -30,6 +30,7 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerVerify(program);
   registerCatalog(program);
+  registerStorage(program);
   registerDemo(program);
   return program;
 }

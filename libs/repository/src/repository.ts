@@ -13,6 +13,7 @@ import { localPaths, REPOSITORY_OBJECT } from './layout.js';
 import { openStorage } from './storage-config.js';
 
 export * from './storage-config.js';
+export * from './storage-edit.js';
 
 export interface OpenOptions {
   /** Told about each storage location that missed a write or could not be opened (write policy quorum). */

@@ -6,3 +6,4 @@ export * from './local/index.js';
 export * from './location.js';
 export * from './wrappers/replicated/index.js';
 export * from './wrappers/throttle/index.js';
+export * from './health.js';

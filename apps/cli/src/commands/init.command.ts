@@ -7,6 +7,7 @@ import type { InitKek } from '@tresor/repository';
 import { optionsOf, readPassphrase, repoDir } from '../context.js';
 import { askSecret } from '../prompt.js';
 import { printJson } from '../format.js';
+import { parseStorageOption } from './storage.command.js';
 
 interface InitOptions {
   publicKey?: string;
@@ -26,6 +27,8 @@ export function registerInit(program: Command): void {
     .option('--kdf <alg>', 'passphrase key derivation: argon2id or scrypt', 'argon2id')
     .option('--compression <codec>', 'default codec: none, gzip, brotli, xz, bzip2, zstd', 'zstd')
     .option('--compression-level <n>', 'default compression level for the codec')
+    .option('--storage <json>', 'storage locations instead of objects/ in the repository: JSON or @file.json (docs/storage.md)')
+    .option('--write-policy <policy>', 'with several locations: all (default) or quorum')
     .action(async (_opts: InitOptions, command: Command) => {
       const options = optionsOf<InitOptions>(command);
       const codec = parseCodec(options.compression);
@@ -33,7 +36,9 @@ export function registerInit(program: Command): void {
       validateLevel(codec, level);
       const dir = repoDir(options);
       const kek = await chooseKek(options);
-      const config = await initRepository(dir, { kek, compression: { codec, level } });
+      const { storage: storageOption, writePolicy } = optionsOf<{ storage?: string; writePolicy?: string }>(command);
+      const storage = storageOption === undefined ? undefined : await parseStorageOption(storageOption, writePolicy);
+      const config = await initRepository(dir, { kek, compression: { codec, level }, ...(storage ? { storage } : {}) });
       if (options.json) printJson({ repository: dir, repositoryId: config.repositoryId, protection: kek.type });
       else {
         process.stdout.write(`created repository ${config.repositoryId} at ${dir} (${kek.type === 'passphrase' ? 'passphrase' : 'write-only, public key'})\n`);

@@ -53,6 +53,9 @@ export class S3Store implements ObjectStore {
   /** Connects and checks bucket and credentials (and whether the bucket has Object Lock) before any use. */
   static async open(config: S3Config): Promise<S3Store> {
     const what = `s3 storage ${config.bucket}`;
+    // Node 20 is a recorded decision (STACK.md); the SDK's notice about Node 22 would otherwise end up
+    // on the stderr of every tresor command that touches S3. An operator can still turn it on.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const credentials = config.credentials && {
       accessKeyId: await resolveSecret(config.credentials.accessKeyId, `${what} credentials.accessKeyId`),
       secretAccessKey: await resolveSecret(

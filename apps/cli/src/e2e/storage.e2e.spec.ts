@@ -1,0 +1,156 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { s3Bucket } from '../../../../test/support/infra.js';
+import { makeKeyTree, removeDir, tempDir, tresor } from './support.js';
+
+async function scratch(): Promise<string> {
+  const dir = await tempDir();
+  onTestFinished(() => removeDir(dir));
+  return dir;
+}
+
+describe('tresor storage', () => {
+  it('backs up to three locations with one down under quorum, reports it in check, and sync repairs it', async () => {
+    const dir = await scratch();
+    const s3 = await s3Bucket();
+    onTestFinished(() => s3.cleanup());
+    const credentials = s3.config.credentials as { accessKeyId: string; secretAccessKey: string };
+    const env = { E2E_S3_KEY_ID: credentials.accessKeyId, E2E_S3_SECRET: credentials.secretAccessKey };
+    const repo = join(dir, 'repo');
+    const source = join(dir, 'keys');
+    await makeKeyTree(source);
+    const storage = [
+      { name: 'primary', type: 'local', path: 'objects' },
+      { name: 'second', type: 'local', path: join(dir, 'second') },
+      {
+        name: 'offsite',
+        type: 's3',
+        bucket: s3.bucket,
+        endpoint: s3.config.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: { env: 'E2E_S3_KEY_ID' }, secretAccessKey: { env: 'E2E_S3_SECRET' } },
+      },
+    ];
+    const init = await tresor(
+      [
+        '--repo',
+        repo,
+        'init',
+        '--kdf',
+        'scrypt',
+        '--storage',
+        JSON.stringify(storage),
+        '--write-policy',
+        'quorum',
+      ],
+      env,
+    );
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+
+    const list = await tresor(['--repo', repo, 'storage', 'list'], env);
+    expect(list.stdout).toMatch(/write policy: quorum/);
+    expect(list.stdout).toMatch(new RegExp(`offsite +s3 +${s3.bucket}/ at http://127\\.0\\.0\\.1`));
+    expect(list.stdout).not.toContain(credentials.secretAccessKey);
+
+    const healthy = await tresor(['--repo', repo, '--json', 'storage', 'check'], env);
+    expect(healthy.code).toBe(0);
+    expect(JSON.parse(healthy.stdout)).toEqual([
+      expect.objectContaining({
+        name: 'primary',
+        reachable: true,
+        writable: true,
+        freeBytes: expect.any(Number),
+      }),
+      expect.objectContaining({ name: 'second', reachable: true, writable: true }),
+      expect.objectContaining({
+        name: 'offsite',
+        reachable: true,
+        writable: true,
+        latencyMs: expect.any(Number),
+      }),
+    ]);
+
+    await rm(join(dir, 'second'), { recursive: true });
+    await writeFile(join(dir, 'second'), 'down');
+    const backup = await tresor(['--repo', repo, 'backup', source], env);
+    expect(backup.code).toBe(0);
+    const check = await tresor(['--repo', repo, 'storage', 'check'], env);
+    expect(check.code).toBe(8);
+    expect(check.stderr).toMatch(/tresor: 1 of 3 storage location\(s\) failed the check: second/);
+
+    await rm(join(dir, 'second'));
+    const sync = await tresor(['--repo', repo, 'storage', 'sync'], env);
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toMatch(/copied archives\/\S+\.tra to second from primary/);
+    expect(sync.stdout).toMatch(/copied repository\.json to second from primary/);
+    const again = await tresor(['--repo', repo, 'storage', 'sync'], env);
+    expect(again.stdout).toMatch(/^0 object\(s\) copied, 0 failed, 0 location\(s\) unreachable$/m);
+
+    // The repaired location alone can restore.
+    await rm(join(repo, 'objects'), { recursive: true });
+    await writeFile(join(repo, 'objects'), 'down');
+    await rm(join(dir, 'second', 'tresor-probe'), { recursive: true, force: true });
+    const restore = await tresor(
+      ['--repo', repo, 'restore', 'latest', '--target', join(dir, 'restored')],
+      env,
+    );
+    expect(restore.stderr).toBe('');
+    expect(restore.code).toBe(0);
+  });
+
+  it('adds a location to a single-location repository and syncs it', async () => {
+    const dir = await scratch();
+    const repo = join(dir, 'repo');
+    const source = join(dir, 'keys');
+    await makeKeyTree(source);
+    expect((await tresor(['--repo', repo, 'init', '--kdf', 'scrypt'])).code).toBe(0);
+    expect((await tresor(['--repo', repo, 'backup', source])).code).toBe(0);
+    const add = await tresor([
+      '--repo',
+      repo,
+      'storage',
+      'add',
+      JSON.stringify({ name: 'copy', type: 'local', path: join(dir, 'copy') }),
+    ]);
+    expect(add.stdout).toMatch(
+      /added storage location copy \(local:\S+\/copy\) to \S+; copy the existing objects with `tresor storage sync`/,
+    );
+    const twice = await tresor([
+      '--repo',
+      repo,
+      'storage',
+      'add',
+      JSON.stringify({ name: 'copy', type: 'local', path: join(dir, 'other') }),
+    ]);
+    expect(twice.code).toBe(6);
+    expect(twice.stderr).toMatch(/a storage location named copy already exists/);
+    const sync = await tresor(['--repo', repo, '--json', 'storage', 'sync']);
+    expect(JSON.parse(sync.stdout).copied.length).toBeGreaterThanOrEqual(3);
+    const list = await tresor(['--repo', repo, '--json', 'storage', 'list']);
+    expect(JSON.parse(list.stdout).locations.map((l: { name: string }) => l.name)).toEqual(['local', 'copy']);
+    expect((await tresor(['--repo', repo, 'verify', '--all'])).code).toBe(0);
+  });
+
+  it('refuses bad storage settings with a message naming the field', async () => {
+    const dir = await scratch();
+    const cases: [string[], RegExp][] = [
+      [
+        ['--storage', '{"name":"x","type":"s3","bucket":"Bad"}'],
+        /--storage: locations\.0: storage location x: s3 storage bucket: is not a valid S3 bucket name/,
+      ],
+      [['--storage', '[]'], /--storage: locations: name at least one location/],
+      [['--storage', 'not json'], /--storage: not valid JSON/],
+      [
+        ['--storage', '{"name":"x","type":"local","path":"/x"}', '--write-policy', 'most'],
+        /--write-policy 'most': choose all or quorum/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = await tresor(['--repo', join(dir, 'repo'), 'init', '--kdf', 'scrypt', ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+  });
+});
