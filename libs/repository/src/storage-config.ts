@@ -7,7 +7,7 @@ import { z } from 'zod';
 /** The original single-location form `{ type: 'local', path }`, still read and written by default. */
 const singleLocalSchema = z.object({ type: z.literal('local'), path: z.string().min(1) }).strict();
 
-/** Several named locations (the 3-2-1 rule) and how many must take each write (ADR 0010). */
+/** Several named locations (the 3-2-1 rule) and how many must take each write (ADR 11). */
 const locationsSchema = z
   .object({
     locations: z.array(z.unknown()).min(1, 'name at least one location'),
