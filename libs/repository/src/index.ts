@@ -16,3 +16,4 @@ export * from './keyring/key-service.js';
 export * from './keyring/slots.js';
 export * from './keyring/recovery.js';
 export * from './keyring/audit.js';
+export * from './export/export.service.js';

@@ -1,17 +1,19 @@
-import { readFile } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { parseCodec, validateLevel, CODECS } from '@tresor/archive';
 import { UsageError } from '@tresor/errors';
 import { initRepository } from '@tresor/repository';
-import type { InitKek } from '@tresor/repository';
+import type { InitKek, SlotSpec } from '@tresor/repository';
 import { optionsOf, readPassphrase, repoDir } from '../context.js';
 import { askSecret } from '../prompt.js';
 import { printJson } from '../format.js';
 import { parseStorageOption } from './storage.command.js';
+import { addSlotOptions, nonPassphraseSlots, parseKdf } from './key-slot-options.js';
+import type { SlotOptions } from './key-slot-options.js';
 
-interface InitOptions {
-  publicKey?: string;
-  kdf: string;
+interface InitOptions extends SlotOptions {
+  withPassphrase?: boolean;
+  cryptoperiodDays?: string;
   compression: string;
   compressionLevel?: string;
 }
@@ -20,11 +22,13 @@ const MIN_PASSPHRASE_LENGTH = 12;
 
 /** `tresor init`: creates a repository protected by a passphrase or a public key. */
 export function registerInit(program: Command): void {
-  program
-    .command('init')
-    .description('create a repository (passphrase-protected, or write-only with --public-key)')
-    .option('--public-key <file>', 'RSA public key (PEM, >= 3072 bits): this host can back up but not restore')
-    .option('--kdf <alg>', 'passphrase key derivation: argon2id or scrypt', 'argon2id')
+  addSlotOptions(
+    program
+      .command('init')
+      .description('create a repository (passphrase-protected, or write-only with --public-key; several key slots allowed)')
+      .option('--with-passphrase', 'also add a passphrase slot when public-key, HSM or KMS slots are given')
+      .option('--cryptoperiod-days <n>', 'rotate the KEK after N days (warned by `keys list`)'),
+  )
     .option('--compression <codec>', 'default codec: none, gzip, brotli, xz, bzip2, zstd', 'zstd')
     .option('--compression-level <n>', 'default compression level for the codec')
     .option('--storage <json>', 'storage locations instead of objects/ in the repository: JSON or @file.json (docs/storage.md)')
@@ -39,32 +43,47 @@ export function registerInit(program: Command): void {
       const { storage: storageOption, writePolicy } = optionsOf<{ storage?: string; writePolicy?: string }>(command);
       const storage = storageOption === undefined ? undefined : await parseStorageOption(storageOption, writePolicy);
       const config = await initRepository(dir, { kek, compression: { codec, level }, ...(storage ? { storage } : {}) });
-      if (options.json) printJson({ repository: dir, repositoryId: config.repositoryId, protection: kek.type });
+      const protection = kek.type === 'slots' ? kek.slots.map((s) => s.type).join('+') : kek.type;
+      if (options.json) printJson({ repository: dir, repositoryId: config.repositoryId, protection });
       else {
-        process.stdout.write(`created repository ${config.repositoryId} at ${dir} (${kek.type === 'passphrase' ? 'passphrase' : 'write-only, public key'})\n`);
+        const what = kek.type === 'passphrase' ? 'passphrase' : kek.type === 'rsa-oaep-sha256' ? 'write-only, public key' : `key slots: ${protection}`;
+        process.stdout.write(`created repository ${config.repositoryId} at ${dir} (${what})\n`);
       }
     });
 }
 
 async function chooseKek(options: InitOptions & { passphraseEnv?: string }): Promise<InitKek> {
-  if (options.publicKey) {
-    if (options.passphraseEnv) throw new UsageError('--public-key and --passphrase-env exclude each other');
-    const pem = await readFile(options.publicKey, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read public key ${options.publicKey}: ${err.code ?? err.message}`);
-    });
-    return { type: 'rsa-oaep-sha256', publicKeyPem: pem };
+  const kdf = parseKdf(options.kdf);
+  const others = await nonPassphraseSlots(options);
+  const cryptoperiodDays = options.cryptoperiodDays === undefined ? undefined : parseInteger(options.cryptoperiodDays);
+  const wantsPassphrase = others.length === 0 || options.withPassphrase === true;
+  if (!wantsPassphrase && options.passphraseEnv) throw new UsageError('--passphrase-env needs --with-passphrase when other key slots are given');
+  // One RSA public key alone, or a passphrase alone: the original single-KEK repository.
+  if (!wantsPassphrase && others.length === 1 && cryptoperiodDays === undefined) {
+    const only = others[0]!;
+    if (only.type === 'public-key' && isRsaPem(only.publicKeyPem)) return { type: 'rsa-oaep-sha256', publicKeyPem: only.publicKeyPem };
   }
-  if (options.kdf !== 'argon2id' && options.kdf !== 'scrypt') {
-    throw new UsageError(`unknown --kdf '${options.kdf}' (choose argon2id or scrypt)`);
+  const slots: SlotSpec[] = [];
+  if (wantsPassphrase) {
+    const passphrase = await readPassphrase(options, 'New repository passphrase: ');
+    if (!options.passphraseEnv && !process.env.TRESOR_PASSPHRASE) {
+      if ((await askSecret('Repeat the passphrase: ')) !== passphrase) throw new UsageError('the passphrases do not match');
+    }
+    if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+      throw new UsageError(`the passphrase is too short: use at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    }
+    if (others.length === 0 && cryptoperiodDays === undefined) return { type: 'passphrase', passphrase, kdf };
+    slots.push({ type: 'passphrase', passphrase, kdf });
   }
-  const passphrase = await readPassphrase(options, 'New repository passphrase: ');
-  if (!options.passphraseEnv && !process.env.TRESOR_PASSPHRASE) {
-    if ((await askSecret('Repeat the passphrase: ')) !== passphrase) throw new UsageError('the passphrases do not match');
+  return { type: 'slots', slots: [...slots, ...others], ...(cryptoperiodDays ? { cryptoperiodDays } : {}) };
+}
+
+function isRsaPem(pem: string): boolean {
+  try {
+    return createPublicKey(pem).asymmetricKeyType === 'rsa';
+  } catch {
+    return true; // Let the RSA loader report what is wrong with it.
   }
-  if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-    throw new UsageError(`the passphrase is too short: use at least ${MIN_PASSPHRASE_LENGTH} characters`);
-  }
-  return { type: 'passphrase', passphrase, kdf: options.kdf };
 }
 
 /** Parses a whole number option value. */

@@ -28,6 +28,8 @@ export interface KeyCheckResult {
   readonly kekId: string;
   readonly type: Slot['type'];
   readonly ok: boolean;
+  /** False for a public-key slot whose private key was not given: only the wrap was proven. */
+  readonly unwrapChecked: boolean;
   readonly problem?: string;
 }
 
@@ -53,6 +55,11 @@ export class KeyService {
       services.set(repo, service);
     }
     return service;
+  }
+
+  /** A passphrase tried before the supplier's: the one of a new slot, during rotation, rewrap and recovery. */
+  addPassphrase(passphrase: string): void {
+    this.providers.addPassphrase(passphrase);
   }
 
   /** Adds an unwrapper tried before any other (a recovered recovery key). */
@@ -162,9 +169,7 @@ export class KeyService {
       ...(cryptoperiodDays ? { cryptoperiodDays } : {}),
       slots: [...slots],
     };
-    // Every slot must wrap, and its wrap must open again, before the version is stored.
-    const canary = generateDataKey();
-    for (const slot of slots) await (await this.providers.wrapper(slot)).wrap(canary);
+    // Slots come from buildSlot, which proved each provider with a canary wrap.
     await writeKekVersion(this.repo, body);
     this.versions = undefined;
     return { ...body, state: 'active' };
@@ -268,12 +273,23 @@ export class KeyService {
         try {
           const canary = generateDataKey();
           const wrapped = await (await this.providers.wrapper(slot)).wrap(canary);
-          const unwrapper = await this.providers.unwrapper(wrapped, version.slots);
+          let unwrapper: KeyUnwrapper;
+          try {
+            unwrapper = await this.providers.unwrapper(wrapped, version.slots);
+          } catch (err) {
+            // A write-only host has no private key: proving the wrap is all it can do.
+            if (err instanceof UsageError && (slot.type === 'rsa-oaep-sha256' || slot.type === 'x25519')) {
+              results.push({ ...base, ok: true, unwrapChecked: false, problem: 'wrap only: no private key (--identity) given' });
+              continue;
+            }
+            throw err;
+          }
+          if (!unwrapper.canUnwrap(wrapped)) throw new WrongKeyError(`the key given does not belong to slot ${slot.kekId}`);
           const back = await unwrapper.unwrap(wrapped);
           if (!back.equals(canary)) throw new IntegrityError('the canary came back different');
-          results.push({ ...base, ok: true });
+          results.push({ ...base, ok: true, unwrapChecked: true });
         } catch (err) {
-          results.push({ ...base, ok: false, problem: (err as Error).message });
+          results.push({ ...base, ok: false, unwrapChecked: false, problem: (err as Error).message });
         }
       }
     }

@@ -27,11 +27,17 @@ export class ProviderCache {
   private readonly pkcs11 = new Map<string, Promise<Pkcs11Kek>>();
   private readonly kms = new Map<string, AwsKmsKek>();
   private identity?: Promise<KeyUnwrapper>;
+  private readonly passphrases: string[] = [];
 
   constructor(
     private readonly supplier: KeySupplier,
     private readonly location: string,
   ) {}
+
+  /** A passphrase tried before asking the supplier (the new one during rotation and recovery). */
+  addPassphrase(passphrase: string): void {
+    this.passphrases.push(passphrase);
+  }
 
   /** The wrapper of one slot. A passphrase is checked against the slot's check wrap before use. */
   async wrapper(slot: Slot): Promise<KeyWrapper> {
@@ -89,6 +95,10 @@ export class ProviderCache {
     let kek = this.passphraseKeks.get(check.kekId);
     if (!kek) {
       kek = (async () => {
+        for (const known of this.passphrases) {
+          const candidate = await PassphraseKek.derive(known, check.kdf);
+          if (await candidate.unwrap(check).then(() => true, () => false)) return candidate;
+        }
         const derived = await PassphraseKek.derive(await this.supplier.passphrase(), check.kdf);
         try {
           await derived.unwrap(check);
