@@ -3,7 +3,9 @@ import { ExitCode, TresorError } from '@tresor/errors';
 import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
 import { registerDemo } from './commands/demo.command.js';
+import { registerExport } from './commands/export.command.js';
 import { registerInit } from './commands/init.command.js';
+import { registerKeys } from './commands/keys.command.js';
 import { registerList } from './commands/list.command.js';
 import { registerRestore } from './commands/restore.command.js';
 import { registerShow } from './commands/show.command.js';
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--repo <dir>', 'repository directory (default: $TRESOR_REPO, else ~/.local/share/tresor/repository)')
     .option('--passphrase-env <var>', 'read the passphrase from this environment variable (default: TRESOR_PASSPHRASE)')
-    .option('--identity <file>', 'private key (PEM) of a public-key repository, for restores')
+    .option('--identity <file>', 'private key (PEM, RSA or X25519) of a public-key slot, for restores')
     .option('--json', 'machine-readable output')
     .option('--debug', 'print stack traces of errors')
     .exitOverride()
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerVerify(program);
   registerCatalog(program);
+  registerKeys(program);
+  registerExport(program);
   registerStorage(program);
   registerDemo(program);
   return program;

@@ -37,6 +37,11 @@ export function optionsOf<T>(command: Command): T & GlobalOptions {
 export function keySupplier(options: GlobalOptions): KeySupplier {
   return {
     passphrase: () => readPassphrase(options, 'Repository passphrase: '),
+    pkcs11Pin: async (tokenLabel) => {
+      const pin = process.env.TRESOR_PKCS11_PIN;
+      if (!pin) throw new UsageError(`PKCS#11 token '${tokenLabel}' needs its PIN: set TRESOR_PKCS11_PIN`);
+      return pin;
+    },
     identityPem: async () => {
       const file = options.identity ?? process.env.TRESOR_IDENTITY;
       if (!file) throw new UsageError('this repository needs its private key to restore: pass --identity FILE (or set TRESOR_IDENTITY)');
