@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,8 @@ async function fixture(): Promise<{ dir: string; source: string }> {
   await mkdir(source);
   await writeFile(join(source, 'a.key'), 'alpha');
   await writeFile(join(source, 'b.pem'), 'bravo');
+  // Larger than the tee's buffers: a location that never reads its branch must not stall the others.
+  await writeFile(join(source, 'keystore.p12'), randomBytes(2 * 1024 * 1024));
   return { dir, source };
 }
 

@@ -1,4 +1,5 @@
 import { isAbsolute, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { IoError, UsageError } from '@tresor/errors';
 import type { NamedStore, ObjectStore, StorageLocation } from '@tresor/storage';
 import { openLocation, parseStorageLocation, ReplicatedStore } from '@tresor/storage';
@@ -95,7 +96,11 @@ function unavailable(name: string, reason: unknown): ObjectStore {
   return {
     location: `${name} (unavailable)`,
     capabilities: { immutability: false, rangedReads: false, serverSideCopy: false },
-    put: fail,
+    // The port's contract: a failed put destroys its body stream.
+    put: async (_key, body) => {
+      if (body instanceof Readable) body.destroy();
+      return fail();
+    },
     get: fail,
     head: fail,
     delete: fail,

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   ConflictError,
   IntegrityError,
@@ -71,7 +71,16 @@ export class ReplicatedStore implements ObjectStore {
     const bodies =
       body instanceof Uint8Array ? this.locations.map(() => body) : tee(body, this.locations.length);
     const results = await Promise.allSettled(
-      this.locations.map((l, i) => l.store.put(key, bodies[i]!, options)),
+      this.locations.map(async (l, i) => {
+        const branch = bodies[i]!;
+        try {
+          return await l.store.put(key, branch, options);
+        } catch (err) {
+          // A branch nobody reads any more would hold the tee, and so every other location, back.
+          if (branch instanceof Readable) branch.destroy();
+          throw err;
+        }
+      }),
     );
     const arbiter = results.findIndex((r) => r.status === 'fulfilled' || r.reason instanceof ConflictError);
     if (arbiter === -1) throw this.failure(`cannot store object ${key}`, results);
