@@ -18,6 +18,7 @@ export function buildProgram(): Command {
     .description('Back up and recover cryptographic keys and secrets: encrypted, verified, restorable to any point in time.')
     .version('0.1.0')
     .option('--repo <dir>', 'repository directory (default: $TRESOR_REPO, else ~/.local/share/tresor/repository)')
+    .option('--server <url>', 'run through a Tresor cluster gateway (default: $TRESOR_SERVER); paths are on the cluster hosts')
     .option('--passphrase-env <var>', 'read the passphrase from this environment variable (default: TRESOR_PASSPHRASE)')
     .option('--identity <file>', 'private key (PEM, RSA or X25519) of a public-key slot, for restores')
     .option('--json', 'machine-readable output')
@@ -32,9 +33,9 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerVerify(program);
   registerCatalog(program);
+  registerStorage(program);
   registerKeys(program);
   registerExport(program);
-  registerStorage(program);
   registerDemo(program);
   return program;
 }
