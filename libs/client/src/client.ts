@@ -10,7 +10,7 @@ import {
   storageLocationsResponseSchema,
 } from '@tresor/contracts';
 import type { CreateBackupRequest, CreateRestoreRequest, GetBackupResponse, JobRecord, ListedBackup } from '@tresor/contracts';
-import { ConflictError, IntegrityError, IoError, NotFoundError, TresorError, UnsupportedError, UsageError, WrongKeyError } from '@tresor/errors';
+import { errorFromCode, IoError, TresorError } from '@tresor/errors';
 
 export interface TresorClientOptions {
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8420`. */
@@ -125,22 +125,5 @@ export class TresorClient {
 }
 
 function errorOf(code: string, message: string, status: number): TresorError {
-  switch (code) {
-    case 'USAGE':
-      return new UsageError(message);
-    case 'NOT_FOUND':
-      return new NotFoundError(message);
-    case 'WRONG_KEY':
-      return new WrongKeyError(message);
-    case 'INTEGRITY':
-      return new IntegrityError(message);
-    case 'CONFLICT':
-      return new ConflictError(message);
-    case 'UNSUPPORTED':
-      return new UnsupportedError(message);
-    case 'IO':
-      return new IoError(message);
-    default:
-      return new TresorApiError(message, code, status);
-  }
+  return errorFromCode(code, message) ?? new TresorApiError(message, code, status);
 }

@@ -10,3 +10,13 @@ describe('TresorError', () => {
     expect(err.name).toBe('WrongKeyError');
   });
 });
+
+describe('errorFromCode', () => {
+  it('rebuilds the typed error behind a code, and nothing for an unknown one', async () => {
+    const { errorFromCode, IntegrityError } = await import('./tresor-error.js');
+    const err = errorFromCode('INTEGRITY', 'backup x: manifest tampered');
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(err?.exitCode).toBe(ExitCode.Integrity);
+    expect(errorFromCode('TEAPOT', 'x')).toBeUndefined();
+  });
+});

@@ -77,3 +77,22 @@ export class IoError extends TresorError {
     super(message, 'IO', ExitCode.Io, options);
   }
 }
+
+const ERROR_CLASSES: Record<string, new (message: string) => TresorError> = {
+  USAGE: UsageError,
+  NOT_FOUND: NotFoundError,
+  WRONG_KEY: WrongKeyError,
+  INTEGRITY: IntegrityError,
+  CONFLICT: ConflictError,
+  UNSUPPORTED: UnsupportedError,
+  IO: IoError,
+};
+
+/**
+ * The typed error a stable `code` stands for (as sent over NATS or HTTP), so a caller on the
+ * other side keeps the class and exit code; undefined for codes that have no class here.
+ */
+export function errorFromCode(code: string, message: string): TresorError | undefined {
+  const ErrorClass = ERROR_CLASSES[code];
+  return ErrorClass ? new ErrorClass(message) : undefined;
+}
