@@ -52,7 +52,8 @@ describe('Repository', () => {
 
       const latest = await selectBackup(repo.catalog, { id: 'latest' });
       expect(latest.id).toBe(again.backupId);
-      expect((await selectBackup(repo.catalog, { id: full.backupId.slice(0, 18) })).id).toBe(full.backupId);
+      // Two backups in the same second share up to 17 characters and, 1 time in 16, the 18th.
+      expect((await selectBackup(repo.catalog, { id: full.backupId.slice(0, -1) })).id).toBe(full.backupId);
 
       const target = join(dir, 'basic-restored');
       const restored = await runRestore(repo, latest, { target, include: ['a.key'] });
