@@ -39,7 +39,9 @@ describe('cluster end to end (every service its own process)', () => {
     const nc = await cluster.nats.connect();
     const events: { type: string; subject?: string }[] = [];
     const sub = nc.subscribe(`${cluster.nats.subjectPrefix}.events.>`, {
-      callback: (_e, m) => events.push(JSON.parse(Buffer.from(m.data).toString()) as { type: string; subject?: string }),
+      callback: (_e, m) => {
+        events.push(JSON.parse(Buffer.from(m.data).toString()) as { type: string; subject?: string });
+      },
     });
 
     const backup = await cluster.cli(['--server', server, 'backup', src, '--json']);

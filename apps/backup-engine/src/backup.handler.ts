@@ -10,6 +10,7 @@ import type { RemoteObjectStore } from '@tresor/messaging';
 import type { Catalog } from '@tresor/catalog';
 import type { CodecName } from './types.js';
 import { fencedStore } from './fenced.js';
+import { throttledStore } from './throttle.js';
 
 const PROGRESS_EVERY_FILES = 1000;
 
@@ -19,6 +20,8 @@ export interface BackupHandlerDeps {
   readonly catalog: Catalog;
   readonly store: RemoteObjectStore;
   readonly worker: string;
+  /** Test-only: delay per 64 KiB of archive upload (see throttle.ts). */
+  readonly uploadDelayMs?: number;
   openRepository(store: RemoteObjectStore): Promise<Repository>;
 }
 
@@ -37,7 +40,7 @@ export async function handleBackupJob(deps: BackupHandlerDeps, job: BackupJob, c
   let bytesIn = 0;
   try {
     const repo = await deps.openRepository(store);
-    const fenced = fencedStore(store, {
+    const fenced = fencedStore(throttledStore(store, deps.uploadDelayMs ?? 0), {
       archive: async () => {
         const next = await jobs.transition(claimed!, 'uploading');
         if (!next) throw new ConflictError(`job ${job.jobId} was taken over by another worker`);

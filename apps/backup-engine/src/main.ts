@@ -9,6 +9,8 @@ import { handleBackupJob } from './backup.handler.js';
 const configSchema = baseConfigSchema.extend({
   /** This host's repository directory: tresor.json and the signing key (see docs/cluster.md). */
   TRESOR_REPO: z.string().min(1),
+  /** Test-only: slows archive uploads by this many ms per 64 KiB (fault tests kill an engine mid-upload). */
+  TRESOR_TEST_UPLOAD_DELAY_MS: z.coerce.number().int().min(0).default(0),
 });
 
 start(async () => {
@@ -29,7 +31,7 @@ start(async () => {
           def: JOBS.backup,
           handle: (job, ctx) =>
             handleBackupJob(
-              { bus, jobs: mongo.jobs, catalog: mongo.catalog, store, worker: instance, openRepository: (s) => openClusterRepository(config.TRESOR_REPO, s, mongo.catalog, supplier) },
+              { bus, jobs: mongo.jobs, catalog: mongo.catalog, store, worker: instance, uploadDelayMs: config.TRESOR_TEST_UPLOAD_DELAY_MS, openRepository: (s) => openClusterRepository(config.TRESOR_REPO, s, mongo.catalog, supplier) },
               job,
               ctx,
             ),
