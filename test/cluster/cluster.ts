@@ -27,13 +27,15 @@ export class TestCluster {
     readonly mongo: MongoScope,
     readonly dir: string,
     readonly natsUrl: string,
+    readonly mongoUrl: string,
   ) {}
 
-  static async create(options: { natsUrl?: string } = {}): Promise<TestCluster> {
+  /** `natsUrl` / `mongoUrl`: run the services against other servers (e.g. private ones a fault test restarts). */
+  static async create(options: { natsUrl?: string; mongoUrl?: string } = {}): Promise<TestCluster> {
     const nats = await natsScope();
     const mongo = await mongoDatabase();
     const dir = await mkdtemp(join(tmpdir(), 'tresor-cluster-'));
-    const cluster = new TestCluster(nats, mongo, dir, options.natsUrl ?? nats.servers);
+    const cluster = new TestCluster(nats, mongo, dir, options.natsUrl ?? nats.servers, options.mongoUrl ?? mongo.url);
     const init = await cluster.cli(['--repo', cluster.repo, 'init']);
     if (init.code !== 0) throw new Error(`tresor init failed: ${init.stderr}`);
     return cluster;
@@ -50,7 +52,7 @@ export class TestCluster {
       TRESOR_NATS_URL: this.natsUrl,
       TRESOR_SUBJECT_ROOT: this.nats.subjectPrefix,
       TRESOR_NAME_PREFIX: this.nats.namePrefix,
-      TRESOR_MONGODB_URL: this.mongo.url,
+      TRESOR_MONGODB_URL: this.mongoUrl,
       TRESOR_MONGODB_DB: this.mongo.dbName,
       TRESOR_MONGODB_WRITE_CONCERN: '1',
       TRESOR_MONGODB_READ_CONCERN: 'local',

@@ -11,7 +11,7 @@
  *
  * Client libraries are loaded lazily, so a test only pays for the clients it uses.
  */
-import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -317,6 +317,99 @@ export async function startOwnNatsServer(): Promise<OwnNatsServer> {
     },
   };
   return self;
+}
+
+export interface OwnFerretDb {
+  /** `mongodb://127.0.0.1:<port>/` */
+  url: string;
+  port: number;
+  /** Its own PostgreSQL database (kept across restart(), dropped by stop()). */
+  pgDatabase: string;
+  /** Stop (SIGTERM) and start again on the same port and PostgreSQL database. */
+  restart(): Promise<void>;
+  /** Stop it and drop its PostgreSQL database. */
+  stop(): Promise<void>;
+}
+
+/** The FerretDB wrapper test/infra/up built: TRESOR_TEST_FERRETDB_BIN, else the newest in the infra cache. */
+function ferretDbBinary(): string {
+  const configured = optional('TRESOR_TEST_FERRETDB_BIN');
+  if (configured) {
+    if (!existsSync(configured)) throw new InfraUnavailableError('mongodb', `FerretDB binary ${configured} does not exist`);
+    return configured;
+  }
+  const bin = join(process.env.TRESOR_INFRA_CACHE ?? '/var/cache/tresor-infra', 'bin');
+  const candidates = existsSync(bin)
+    ? readdirSync(bin)
+        .filter((d) => d.startsWith('tresor-ferretdb@'))
+        .map((d) => join(bin, d, 'tresor-ferretdb'))
+        .filter((f) => existsSync(f))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+    : [];
+  if (!candidates[0]) throw new InfraUnavailableError('mongodb', `no FerretDB wrapper built under ${bin} (test/infra/up ferretdb builds it)`);
+  return candidates[0];
+}
+
+function psql(url: string, sql: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`psql ${sql}: ${err.trim()}`))));
+  });
+}
+
+/**
+ * Starts a private FerretDB (the wrapper test/infra/up builds) on a free loopback port, backed by
+ * a fresh database on the test PostgreSQL, for fault tests that restart the MongoDB-wire server.
+ */
+export async function startOwnFerretDb(): Promise<OwnFerretDb> {
+  const bin = ferretDbBinary();
+  const pgUrl = new URL(need('mongodb', 'TRESOR_TEST_POSTGRES_URL'));
+  const pgDatabase = `tresor_ferretdb_${uniqueName('t').replace(/-/g, '_')}`.toLowerCase();
+  const admin = new URL(pgUrl);
+  admin.pathname = '/postgres';
+  try {
+    await psql(admin.toString(), `create database ${pgDatabase}`);
+  } catch (err) {
+    throw new InfraUnavailableError('mongodb', `cannot create PostgreSQL database for a private FerretDB (${(err as Error).message})`);
+  }
+  const backend = new URL(pgUrl);
+  backend.pathname = `/${pgDatabase}`;
+  const port = await freePort();
+  let child: ChildProcess;
+  const start = async (): Promise<void> => {
+    child = spawn(bin, ['-listen-addr', `127.0.0.1:${port}`, '-postgresql-url', backend.toString(), '-log-level', 'warn'], { stdio: 'ignore' });
+    await waitForPort(port, 15_000, child, `FerretDB (${bin})`);
+  };
+  const halt = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      });
+    }
+  };
+  try {
+    await start();
+  } catch (err) {
+    await psql(admin.toString(), `drop database if exists ${pgDatabase} with (force)`).catch(() => undefined);
+    throw err;
+  }
+  return {
+    url: `mongodb://127.0.0.1:${port}/`,
+    port,
+    pgDatabase,
+    async restart() {
+      await halt();
+      await start();
+    },
+    async stop() {
+      await halt();
+      await psql(admin.toString(), `drop database if exists ${pgDatabase} with (force)`);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
