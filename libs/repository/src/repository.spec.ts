@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
 import { FilesystemSource } from '@tresor/source';
+import type { Source, SourceEntry } from '@tresor/source';
 import { chooseParent } from './backup/parent.js';
 import { runBackup } from './backup/backup.service.js';
 import { initRepository } from './init.js';
@@ -103,6 +104,32 @@ describe('Repository', () => {
     await rm(join(localPaths(first).objects, REPOSITORY_OBJECT));
     await writeFile(join(localPaths(first).objects, REPOSITORY_OBJECT), descriptor);
     await expect(Repository.open(first, supplier())).rejects.toThrow(IntegrityError);
+  });
+
+  it('records a file deleted between the scan and its read as a warning, and backs up the rest', async () => {
+    const repo = await Repository.open(await init('vanished'), supplier());
+    try {
+      const real = new FilesystemSource(source);
+      // A source whose scan reports a file that is gone by the time it is read.
+      const racing: Source = {
+        kind: real.kind,
+        location: real.location,
+        open: (path) => real.open(path),
+        async *scan() {
+          for await (const item of real.scan()) {
+            yield item;
+            if (item.path === 'app/a.key') {
+              yield { ...(item as SourceEntry), path: 'app/a2.key', ino: 999_999 };
+            }
+          }
+        },
+      };
+      const result = await runBackup(repo, racing, { level: 'full' });
+      expect(result.files).toBe(2);
+      expect(result.warnings).toEqual(['app/a2.key: skipped (deleted while the backup ran)']);
+    } finally {
+      await repo.close();
+    }
   });
 
   it('reports an ambiguous id prefix', async () => {

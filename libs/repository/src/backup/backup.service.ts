@@ -131,14 +131,14 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       return store(item, meta, Readable.from([content]));
     }
     if (knownSizes.has(item.size)) {
-      const stream = await openReadable(source, item.path, options.skipUnreadable);
-      if (!stream) return skip(item.path, 'unreadable');
+      const stream = await openReadable(source, item.path);
+      if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
       const { sha256, size } = await hashStream(stream);
       const existing = storedHere.get(sha256) ?? (await repo.catalog.findData(sha256, chainIds));
       if (existing && size === item.size) return reuse({ ...meta, sha256, data: existing });
     }
-    const stream = await openReadable(source, item.path, options.skipUnreadable);
-    if (!stream) return skip(item.path, 'unreadable');
+    const stream = await openReadable(source, item.path);
+    if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
     return store(item, meta, stream);
   };
 
@@ -163,6 +163,8 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   const unreadable = (path: string, error: unknown): undefined => {
+    // Deleting a file is a normal change to a live key store: the backup records the rest.
+    if (vanished(error)) return skip(path, 'deleted while the backup ran');
     if (options.skipUnreadable) return skip(path, 'unreadable');
     const message = error instanceof Error ? error.message : String(error);
     throw new IoError(`cannot read ${path} in ${source.location}: ${message} (--skip-unreadable continues past it)`, {
@@ -288,19 +290,23 @@ function isUnchanged(previous: Entry, item: SourceEntry): boolean {
 }
 
 /** Opens a file's content, surfacing permission errors before any byte reaches the archive. */
-async function openReadable(source: Source, path: string, skipUnreadable = false): Promise<Readable | undefined> {
+async function openReadable(source: Source, path: string): Promise<Readable | { error: unknown }> {
   const stream = source.open(path);
   try {
     await once(stream, 'readable');
     return stream;
-  } catch (err) {
+  } catch (error) {
     stream.destroy();
-    if (skipUnreadable) return undefined;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new IoError(`cannot read ${path} in ${source.location}: ${message} (--skip-unreadable continues past it)`, {
-      cause: err,
-    });
+    return { error };
   }
+}
+
+/** True when a read failed because the file was deleted after the scan saw it. */
+function vanished(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return true;
+  }
+  return false;
 }
 
 function handleProblem(problem: SourceProblem, skipUnreadable: boolean, warnings: string[]): void {

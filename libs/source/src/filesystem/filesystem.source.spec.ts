@@ -163,23 +163,27 @@ describe('FilesystemSource', () => {
   });
 
   it('reports entries that vanish during the scan and goes on', async () => {
+    // The scan describes a few dozen entries ahead, so the ones deleted lie further on.
+    const filler = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
     await file('a', 'x');
-    await file('b', 'x');
-    await file('c/inside', 'x');
-    await file('d', 'x');
+    for (const name of filler) await file(name, 'x');
+    await file('x', 'x');
+    await file('y/inside', 'x');
+    await file('z', 'x');
     const seen: Item[] = [];
     for await (const item of new FilesystemSource(root).scan()) {
       seen.push(item);
       if (item.path === 'a') {
-        await unlink(join(root, 'b'));
-        await rm(join(root, 'c'), { recursive: true });
+        await unlink(join(root, 'x'));
+        await rm(join(root, 'y'), { recursive: true });
       }
     }
     expect(seen.map((i) => [i.path, isSourceProblem(i) ? i.problem : i.type])).toEqual([
       ['a', 'file'],
-      ['b', 'vanished'],
-      ['c', 'vanished'],
-      ['d', 'file'],
+      ...filler.map((name) => [name, 'file']),
+      ['x', 'vanished'],
+      ['y', 'vanished'],
+      ['z', 'file'],
     ]);
   });
 

@@ -31,7 +31,12 @@ interface Frame {
   readonly dirPath: string;
   readonly steps: Step[];
   next: number;
+  /** lstat/access of the next entries of this directory, started before their turn. */
+  readonly ahead: Map<number, Promise<SourceEntry | SourceProblem | undefined>>;
 }
+
+/** Entries of one directory described ahead of the one being yielded: hides syscall latency. */
+const DESCRIBE_AHEAD = 32;
 
 /** A directory tree as a backup source: key files, their directories and symlinks. */
 export class FilesystemSource implements Source {
@@ -51,7 +56,7 @@ export class FilesystemSource implements Source {
     await this.checkRoot();
     const root = await this.listDir('');
     if (!Array.isArray(root)) throw new IoError(`cannot read source ${this.location}: ${root.message}`);
-    const stack: Frame[] = [{ dirPath: '', steps: root, next: 0 }];
+    const stack: Frame[] = [{ dirPath: '', steps: root, next: 0, ahead: new Map() }];
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const step = frame.steps[frame.next++];
@@ -67,11 +72,11 @@ export class FilesystemSource implements Source {
       if (problem !== undefined) {
         yield { path, problem: 'bad-name', message: `name ${problem}; it was left out` };
       } else if (step.action === 'entry') {
-        const item = await this.describe(path, step);
+        const item = await this.describeAhead(frame, frame.next - 1, path, step);
         if (item !== undefined) yield item;
       } else if (!step.skip.descend) {
         const listing = await this.listDir(path);
-        if (Array.isArray(listing)) stack.push({ dirPath: path, steps: listing, next: 0 });
+        if (Array.isArray(listing)) stack.push({ dirPath: path, steps: listing, next: 0, ahead: new Map() });
         else yield listing;
       }
     }
@@ -138,6 +143,26 @@ export class FilesystemSource implements Source {
       }
     }
     return steps.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+  }
+
+  /**
+   * Describes step `index` of a directory, having started the next few entry steps too. Their
+   * results are used in order, so the walk is as deterministic as a one-at-a-time one.
+   */
+  private describeAhead(
+    frame: Frame,
+    index: number,
+    path: string,
+    step: Step,
+  ): Promise<SourceEntry | SourceProblem | undefined> {
+    for (let i = index + 1; i < frame.steps.length && i <= index + DESCRIBE_AHEAD; i++) {
+      const next = frame.steps[i]!;
+      if (frame.ahead.has(i) || next.action !== 'entry' || nameProblem(next.raw) !== undefined) continue;
+      frame.ahead.set(i, this.describe(joinPath(frame.dirPath, decodeName(next.raw)), next));
+    }
+    const started = frame.ahead.get(index);
+    frame.ahead.delete(index);
+    return started ?? this.describe(path, step);
   }
 
   /** The entry for one name, or the problem that keeps it out of the backup. */
