@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const launcher = fileURLToPath(new URL('../bin/tresor-service.mjs', import.meta.url));
-const services = ['storage-gateway', 'backup-engine', 'recovery', 'monitoring', 'audit', 'gateway'];
+const services = ['storage-gateway', 'backup-engine', 'recovery', 'monitoring', 'audit', 'scheduler', 'gateway'];
 const children = services.map((name) => {
   const env = { ...process.env };
   if (name !== 'gateway') env.TRESOR_HTTP_PORT = '0';

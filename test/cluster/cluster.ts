@@ -91,7 +91,7 @@ export class TestCluster {
 
   async startAll(): Promise<RunningService> {
     await this.start('storage-gateway');
-    await Promise.all([this.start('backup-engine'), this.start('recovery'), this.start('audit'), this.start('monitoring')]);
+    await Promise.all([this.start('backup-engine'), this.start('recovery'), this.start('audit'), this.start('monitoring'), this.start('scheduler')]);
     return this.start('gateway');
   }
 

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import type { z } from 'zod';
-import type { Catalog, MongoJobStore, NewJob } from '@tresor/catalog';
+import type { Catalog, MongoJobStore, MongoScheduleStore, NewJob } from '@tresor/catalog';
 import {
   COMMANDS,
   EVENTS,
@@ -8,6 +8,7 @@ import {
   JOBS,
   createBackupRequestSchema,
   createRestoreRequestSchema,
+  createScheduleRequestSchema,
   verifyBackupRequestSchema,
 } from '@tresor/contracts';
 import type { JobRecord } from '@tresor/contracts';
@@ -15,7 +16,8 @@ import { NotFoundError, UsageError } from '@tresor/errors';
 import type { Bus } from '@tresor/messaging';
 import { childTrace } from '@tresor/messaging';
 import { selectBackup } from '@tresor/repository';
-import { BUS, CATALOG, JOB_STORE } from './tokens.js';
+import { submitBackupJob, submitJob } from '@tresor/service';
+import { BUS, CATALOG, JOB_STORE, SCHEDULE_STORE } from './tokens.js';
 
 function parse<S extends z.ZodType>(schema: S, body: unknown, what: string): z.infer<S> {
   const r = schema.safeParse(body ?? {});
@@ -38,6 +40,7 @@ export class ApiController {
     @Inject(BUS) private readonly bus: Bus,
     @Inject(JOB_STORE) private readonly jobs: MongoJobStore,
     @Inject(CATALOG) private readonly catalog: Catalog,
+    @Inject(SCHEDULE_STORE) private readonly schedules: MongoScheduleStore,
   ) {}
 
   @Get('sources')
@@ -68,10 +71,7 @@ export class ApiController {
   @HttpCode(202)
   async createBackup(@Body() body: unknown, @Headers(IDEMPOTENCY_KEY_HEADER) key?: string, @Headers('traceparent') traceparent?: string) {
     const req = parse(createBackupRequestSchema, body, 'POST /v1/backups');
-    return this.submit({ kind: 'backup', params: req, idempotencyKey: key ?? null }, traceparent, async (job, tp) => {
-      await this.bus.publishJob(JOBS.backup, { v: 1, jobId: job.id, ...req }, tp);
-      await this.bus.publishEvent(EVENTS.backupRequested, { jobId: job.id, source: req.source, level: req.level, tags: req.tags }, { subject: job.id, traceparent: tp, id: `${job.id}.requested` });
-    });
+    return { job: await submitBackupJob({ bus: this.bus, jobs: this.jobs }, req, { idempotencyKey: key ?? null, traceparent }) };
   }
 
   @Post('backups/:id/verify')
@@ -120,6 +120,37 @@ export class ApiController {
     return { job };
   }
 
+  @Post('schedules')
+  @HttpCode(201)
+  async createSchedule(@Body() body: unknown) {
+    const req = parse(createScheduleRequestSchema, body, 'POST /v1/schedules');
+    const backup = parse(createBackupRequestSchema, req.backup, 'POST /v1/schedules: backup');
+    if (req.kind === 'once') {
+      if (!req.at || req.everyMs !== undefined || req.startAt !== undefined) throw new UsageError('a once schedule takes at (and no everyMs or startAt)');
+      return { schedule: await this.schedules.create({ kind: 'once', firstRunAt: new Date(req.at), backup }) };
+    }
+    if (req.everyMs === undefined || req.at !== undefined) throw new UsageError('an interval schedule takes everyMs (and optionally startAt, not at)');
+    return { schedule: await this.schedules.create({ kind: 'interval', everyMs: req.everyMs, firstRunAt: req.startAt ? new Date(req.startAt) : new Date(), backup }) };
+  }
+
+  @Get('schedules')
+  async listSchedules() {
+    return { schedules: await this.schedules.list() };
+  }
+
+  @Get('schedules/:id')
+  async getSchedule(@Param('id') id: string) {
+    const schedule = await this.schedules.get(id);
+    if (!schedule) throw new NotFoundError(`schedule ${id} not found`);
+    return { schedule };
+  }
+
+  @Delete('schedules/:id')
+  @HttpCode(204)
+  async deleteSchedule(@Param('id') id: string) {
+    if (!(await this.schedules.delete(id))) throw new NotFoundError(`schedule ${id} not found`);
+  }
+
   @Get('storage/locations')
   async locations(@Headers('traceparent') traceparent?: string) {
     const { locations } = await this.bus.request(COMMANDS.storageLocations, { v: 1 }, { traceparent: childTrace(traceparent).traceparent });
@@ -136,18 +167,7 @@ export class ApiController {
     }
   }
 
-  /**
-   * Creates the job (or finds the one an earlier request with the same Idempotency-Key created),
-   * queues it and marks it queued. Queuing is repeatable: the job id is the JetStream message id.
-   */
   private async submit(newJob: NewJob, traceparent: string | undefined, queue: (job: JobRecord, traceparent: string) => Promise<void>) {
-    const trace = childTrace(traceparent);
-    const { job } = await this.jobs.create({ ...newJob, traceparent: trace.traceparent });
-    if (job.state === 'requested') {
-      await queue(job, trace.traceparent);
-      const queued = await this.jobs.transition(job, 'queued');
-      return { job: queued ?? (await this.jobs.get(job.id)) ?? job };
-    }
-    return { job };
+    return { job: await submitJob(this.jobs, newJob, traceparent, queue) };
   }
 }

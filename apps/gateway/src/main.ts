@@ -7,7 +7,7 @@ import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service
 import { ApiController } from './api.controller.js';
 import { ErrorFilter } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
-import { BUS, CATALOG, JOB_STORE } from './tokens.js';
+import { BUS, CATALOG, JOB_STORE, SCHEDULE_STORE } from './tokens.js';
 
 start(async () => {
   // Loopback only unless TRESOR_HTTP_HOST says otherwise (authentication comes with the security issue).
@@ -23,6 +23,7 @@ start(async () => {
           { provide: BUS, useValue: bus },
           { provide: JOB_STORE, useValue: mongo.jobs },
           { provide: CATALOG, useValue: mongo.catalog },
+          { provide: SCHEDULE_STORE, useValue: mongo.schedules },
         ],
         configureApp: (app) => {
           app.useGlobalFilters(new ErrorFilter());

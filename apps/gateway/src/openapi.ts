@@ -2,6 +2,9 @@ import { z } from 'zod';
 import {
   createBackupRequestSchema,
   createRestoreRequestSchema,
+  createScheduleRequestSchema,
+  listSchedulesResponseSchema,
+  scheduleResponseSchema,
   errorBodySchema,
   getBackupResponseSchema,
   healthResponseSchema,
@@ -44,6 +47,14 @@ export function openApiDocument() {
       '/v1/restores/{id}': { get: { summary: 'A restore job', parameters: [idParam], responses: ok(jobResponseSchema) } },
       '/v1/jobs': { get: { summary: 'Recent jobs', parameters: [{ name: 'kind', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: ok(listJobsResponseSchema) } },
       '/v1/jobs/{id}': { get: { summary: 'A job', parameters: [idParam], responses: ok(jobResponseSchema) } },
+      '/v1/schedules': {
+        get: { summary: 'List schedules', responses: ok(listSchedulesResponseSchema) },
+        post: { summary: 'Create a one-off or interval backup schedule', requestBody: json(createScheduleRequestSchema, 'input'), responses: { 201: { description: 'created', ...json(scheduleResponseSchema) }, default: { description: 'error', ...json(errorBodySchema) } } },
+      },
+      '/v1/schedules/{id}': {
+        get: { summary: 'A schedule', parameters: [idParam], responses: ok(scheduleResponseSchema) },
+        delete: { summary: 'Delete a schedule', parameters: [idParam], responses: { 204: { description: 'deleted' }, default: { description: 'error', ...json(errorBodySchema) } } },
+      },
       '/v1/storage/locations': { get: { summary: 'Storage locations', responses: ok(storageLocationsResponseSchema) } },
       '/v1/health': { get: { summary: 'Cluster health (from monitoring)', responses: ok(healthResponseSchema) } },
       '/health/live': { get: { summary: 'This process is alive', responses: { 200: { description: 'alive' } } } },

@@ -6,10 +6,13 @@ import {
   jobResponseSchema,
   listBackupsResponseSchema,
   listJobsResponseSchema,
+  listSchedulesResponseSchema,
   listSourcesResponseSchema,
+  scheduleResponseSchema,
   storageLocationsResponseSchema,
 } from '@tresor/contracts';
-import type { CreateBackupRequest, CreateRestoreRequest, GetBackupResponse, JobRecord, ListedBackup } from '@tresor/contracts';
+import { z as zod } from 'zod';
+import type { CreateBackupRequest, CreateRestoreRequest, CreateScheduleRequest, GetBackupResponse, JobRecord, ListedBackup, ScheduleRecord } from '@tresor/contracts';
 import { errorFromCode, IoError, TresorError } from '@tresor/errors';
 
 export interface TresorClientOptions {
@@ -72,6 +75,13 @@ export class TresorClient {
         await new Promise((r) => setTimeout(r, this.options.pollMs ?? 250));
       }
     },
+  };
+
+  readonly schedules = {
+    create: (request: CreateScheduleRequest): Promise<ScheduleRecord> => this.post('/v1/schedules', request, scheduleResponseSchema).then((r) => r.schedule),
+    list: (): Promise<ScheduleRecord[]> => this.get('/v1/schedules', listSchedulesResponseSchema).then((r) => r.schedules),
+    get: (id: string): Promise<ScheduleRecord> => this.get(`/v1/schedules/${encodeURIComponent(id)}`, scheduleResponseSchema).then((r) => r.schedule),
+    delete: (id: string): Promise<void> => this.call('DELETE', `/v1/schedules/${encodeURIComponent(id)}`, undefined, zod.undefined()).then(() => undefined),
   };
 
   readonly sources = { list: () => this.get('/v1/sources', listSourcesResponseSchema).then((r) => r.sources) };

@@ -58,3 +58,34 @@ export const healthResponseSchema = z.object({
 });
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** A schedule fires backup jobs: once at `at`, or every `everyMs` from `startAt` (default: now). Cron comes later. */
+export const createScheduleRequestSchema = z.strictObject({
+  kind: z.enum(['once', 'interval']),
+  /** once: when (ISO-8601). */
+  at: z.iso.datetime({ offset: true }).optional(),
+  /** interval: period in ms (at least 1 s). */
+  everyMs: z.number().int().min(1000).optional(),
+  /** interval: first run (ISO-8601, default now). */
+  startAt: z.iso.datetime({ offset: true }).optional(),
+  backup: createBackupRequestSchema,
+});
+export type CreateScheduleRequest = z.input<typeof createScheduleRequestSchema>;
+
+export const scheduleRecordSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['once', 'interval']),
+  everyMs: z.number().int().nullable(),
+  /** The backup request each firing submits (as POST /v1/backups would). */
+  backup: z.record(z.string(), z.unknown()),
+  /** Next firing; null once a one-off schedule has fired. */
+  nextRunAt: z.string().nullable(),
+  fired: z.number().int(),
+  lastJobId: z.string().nullable(),
+  lastRunAt: z.string().nullable(),
+  createdAt: z.string(),
+  version: z.number().int(),
+});
+export type ScheduleRecord = z.infer<typeof scheduleRecordSchema>;
+export const scheduleResponseSchema = z.object({ schedule: scheduleRecordSchema });
+export const listSchedulesResponseSchema = z.object({ schedules: z.array(scheduleRecordSchema) });

@@ -2,3 +2,4 @@ export * from './bootstrap.js';
 export * from './cluster-repository.js';
 export * from './config.js';
 export * from './health.js';
+export * from './jobs.js';

@@ -2,11 +2,13 @@ import { MongoClient } from 'mongodb';
 import type { MongoCatalogConfig } from './config.js';
 import { MongoCatalog } from './mongo.catalog.js';
 import { MongoJobStore } from './mongo.jobs.js';
+import { MongoScheduleStore } from './mongo.schedules.js';
 
 export interface MongoCatalogConnection {
   readonly client: MongoClient;
   readonly catalog: MongoCatalog;
   readonly jobs: MongoJobStore;
+  readonly schedules: MongoScheduleStore;
   close(): Promise<void>;
 }
 
@@ -22,7 +24,8 @@ export async function connectMongoCatalog(url: string, dbName: string, config: M
   // two of them create the same collections, so opening is retried a few times.
   const catalog = await retry(() => MongoCatalog.open(db, config));
   const jobs = await retry(() => MongoJobStore.open(db, config.collectionPrefix));
-  return { client, catalog, jobs, close: () => client.close() };
+  const schedules = await retry(() => MongoScheduleStore.open(db, config.collectionPrefix));
+  return { client, catalog, jobs, schedules, close: () => client.close() };
 }
 
 async function retry<T>(work: () => Promise<T>, attempts = 6): Promise<T> {
