@@ -10,6 +10,9 @@ export function tee(source: Readable, n: number): PassThrough[] {
   const branches = Array.from({ length: n }, () => new PassThrough());
   const live = new Set(branches);
   for (const branch of branches) {
+    // A store that already gave up on its branch no longer listens: the source's error, passed on
+    // below, must not become an uncaught exception there (the stores still listening get it).
+    branch.on('error', () => undefined);
     branch.once('close', () => {
       live.delete(branch);
       if (live.size === 0) source.destroy();
