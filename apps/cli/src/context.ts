@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '@tresor/errors';
-import type { KeySupplier } from '@tresor/repository';
+import type { KeySupplier, OpenOptions } from '@tresor/repository';
 import { Repository } from '@tresor/repository';
 import { askSecret } from './prompt.js';
 
@@ -67,11 +67,26 @@ export async function readPassphrase(options: GlobalOptions, prompt: string): Pr
 }
 
 /** Opens the repository named by the options, runs `work`, and closes it whatever happens. */
-export async function withRepository<T>(options: GlobalOptions, work: (repo: Repository) => Promise<T>): Promise<T> {
-  const repo = await Repository.open(repoDir(options), keySupplier(options));
+export async function withRepository<T>(
+  options: GlobalOptions,
+  work: (repo: Repository) => Promise<T>,
+  open: OpenOptions = {},
+): Promise<T> {
+  const repo = await Repository.open(repoDir(options), keySupplier(options), open);
   try {
     return await work(repo);
   } finally {
     await repo.close();
   }
+}
+
+/**
+ * Tells the operator, on stderr, about each storage location that missed a write the quorum policy
+ * still accepted (or could not be opened), so the gap is seen when it happens, not at restore time.
+ */
+export function warnDegraded(location: string, key: string, error: unknown): void {
+  const what =
+    key === '(open)' ? 'could not be opened' : key.endsWith('*') ? `could not list ${key}` : `missed ${key}`;
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`warning: storage location ${location} ${what} (${reason}); run \`tresor storage sync\` once it is back\n`);
 }

@@ -4,7 +4,7 @@ import type { BackupLevel } from '@tresor/catalog';
 import { UsageError } from '@tresor/errors';
 import { runBackup } from '@tresor/repository';
 import { FilesystemSource } from '@tresor/source';
-import { optionsOf, withRepository } from '../context.js';
+import { optionsOf, warnDegraded, withRepository } from '../context.js';
 import { formatBytes, formatDuration, printJson } from '../format.js';
 import { ProgressLine } from '../progress.js';
 import { parseInteger } from './init.command.js';
@@ -55,7 +55,7 @@ export function registerBackup(program: Command): void {
         });
         progress.done();
         printBackupResult(result, options.json);
-      });
+      }, { onDegraded: warnDegraded });
     });
 }
 

@@ -69,6 +69,7 @@ export function registerRestore(program: Command): void {
 
 /** Prints what a restore did (or would do). */
 export function printRestoreResult(result: RestoreResult, json: boolean): void {
+  for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   if (json) return printJson(result);
   if (result.dryRun) {
     for (const path of result.paths) process.stdout.write(`would restore ${path}\n`);

@@ -31,6 +31,7 @@ export function registerVerify(program: Command): void {
         for (const backup of backups) {
           const report = await verifyBackup(repo, backup, { deep: options.deep });
           results.push(report);
+          for (const warning of report.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
           if (!options.json) {
             process.stdout.write(report.ok ? `ok      ${report.backupId}${report.deep ? ` (${report.entriesChecked} entries)` : ''}\n` : `FAILED  ${report.problem}\n`);
           }

@@ -1,8 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { s3Bucket } from '../../../../test/support/infra.js';
-import { makeKeyTree, removeDir, tempDir, tresor } from './support.js';
+import { makeKeyTree, removeDir, snapshotTree, tempDir, tresor } from './support.js';
 
 async function scratch(): Promise<string> {
   const dir = await tempDir();
@@ -76,6 +76,15 @@ describe('tresor storage', () => {
     await writeFile(join(dir, 'second'), 'down');
     const backup = await tresor(['--repo', repo, 'backup', source], env);
     expect(backup.code).toBe(0);
+    // The missed writes are reported as they happen, each with the way to repair them.
+    const backupId = /backup (\S+) completed/.exec(backup.stdout)![1]!;
+    for (const key of [`archives/${backupId}.tra`, `manifests/${backupId}.json`]) {
+      expect(backup.stderr).toContain(
+        `warning: storage location second missed ${key} (`,
+      );
+    }
+    expect(backup.stderr).toMatch(/^warning: storage location second missed \S+ \(.+\); run `tresor storage sync` once it is back$/m);
+    expect(backup.stderr).not.toMatch(/primary|offsite/);
     const check = await tresor(['--repo', repo, 'storage', 'check'], env);
     expect(check.code).toBe(8);
     expect(check.stderr).toMatch(/tresor: 1 of 3 storage location\(s\) failed the check: second/);
@@ -96,8 +105,66 @@ describe('tresor storage', () => {
       ['--repo', repo, 'restore', 'latest', '--target', join(dir, 'restored')],
       env,
     );
-    expect(restore.stderr).toBe('');
     expect(restore.code).toBe(0);
+    // The unreadable first location is passed over, and said so.
+    expect(restore.stderr).toMatch(/^warning: storage location primary: .*; read archives\/\S+\.tra from second instead/m);
+  });
+
+  it('restores and verifies from the second location when the first holds a corrupt archive', async () => {
+    const dir = await scratch();
+    const repo = join(dir, 'repo');
+    const source = join(dir, 'keys');
+    await makeKeyTree(source);
+    const storage = [
+      { name: 'primary', type: 'local', path: 'objects' },
+      { name: 'second', type: 'local', path: join(dir, 'second') },
+    ];
+    expect((await tresor(['--repo', repo, 'init', '--kdf', 'scrypt', '--storage', JSON.stringify(storage)])).code).toBe(0);
+    const backup = await tresor(['--repo', repo, 'backup', source]);
+    expect(backup.code).toBe(0);
+    expect(backup.stderr).toBe('');
+    const backupId = /backup (\S+) completed/.exec(backup.stdout)![1]!;
+    const archive = join(repo, 'objects', 'archives', `${backupId}.tra`);
+    await chmod(archive, 0o600);
+    const bytes = await readFile(archive);
+    bytes[bytes.length >> 1]! ^= 0x01;
+    await writeFile(archive, bytes);
+
+    const target = join(dir, 'restored');
+    const restore = await tresor(['--repo', repo, 'restore', 'latest', '--target', target]);
+    expect(restore.code).toBe(0);
+    expect(restore.stderr).toMatch(
+      new RegExp(`^warning: storage location primary: backup ${backupId}: archive archives/${backupId}\\.tra does not match its manifest \\(corrupt or replaced\\); read archives/${backupId}\\.tra from second instead`, 'm'),
+    );
+    expect(await snapshotTree(target)).toEqual(await snapshotTree(source));
+
+    const verify = await tresor(['--repo', repo, 'verify', '--all', '--deep']);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^1 of 1 backups verified \(deep\)$/m);
+    expect(verify.stderr).toMatch(/^warning: storage location primary: .*SHA-256 does not match its manifest; read .* from second instead/m);
+    const json = await tresor(['--repo', repo, '--json', 'verify', '--all']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).reports[0].warnings).toEqual([expect.stringContaining('storage location primary')]);
+  });
+
+  it('still fails with exit 5 when the only location holds a corrupt archive', async () => {
+    const dir = await scratch();
+    const repo = join(dir, 'repo');
+    const source = join(dir, 'keys');
+    await makeKeyTree(source);
+    expect((await tresor(['--repo', repo, 'init', '--kdf', 'scrypt'])).code).toBe(0);
+    const backupId = /backup (\S+) completed/.exec((await tresor(['--repo', repo, 'backup', source])).stdout)![1]!;
+    const archive = join(repo, 'objects', 'archives', `${backupId}.tra`);
+    await chmod(archive, 0o600);
+    const bytes = await readFile(archive);
+    bytes[bytes.length >> 1]! ^= 0x01;
+    await writeFile(archive, bytes);
+    const restore = await tresor(['--repo', repo, 'restore', 'latest', '--target', join(dir, 'restored')]);
+    expect(restore.code).toBe(5);
+    expect(restore.stderr).toMatch(/does not match its manifest \(corrupt or replaced\)/);
+    expect(restore.stderr).not.toMatch(/warning/);
+    const verify = await tresor(['--repo', repo, 'verify', '--all']);
+    expect(verify.code).toBe(5);
   });
 
   it('adds a location to a single-location repository and syncs it', async () => {

@@ -12,8 +12,6 @@ import { compileEntryQuery } from '@tresor/catalog';
 import { fernetEncrypt } from '@tresor/crypto';
 import { ConflictError, IntegrityError, UsageError } from '@tresor/errors';
 import { ArchiveSet } from '../archives.js';
-import { hashObject } from '../io.js';
-import { archiveKey } from '../layout.js';
 import { loadManifest } from '../manifests.js';
 import type { Repository } from '../repository.js';
 
@@ -92,13 +90,9 @@ export async function runExport(repo: Repository, backup: BackupRecord, options:
 
 async function loadEntries(repo: Repository, backup: BackupRecord, options: ExportOptions): Promise<LoadedEntry[]> {
   const { manifest } = await loadManifest(repo, backup.id);
-  for (const id of new Set([backup.id, ...manifest.dataBackupIds])) {
-    const { manifest: m } = await loadManifest(repo, id);
-    const stored = await hashObject(repo.store, archiveKey(id));
-    if (stored.sha256 !== m.archive.sha256 || stored.size !== m.archive.size)
-      throw new IntegrityError(`backup ${id}: archive ${archiveKey(id)} does not match its manifest (corrupt or replaced)`);
-  }
+  // Every archive is checked against its manifest (and a good copy chosen) before anything is read.
   const archives = new ArchiveSet(repo);
+  for (const id of new Set([backup.id, ...manifest.dataBackupIds])) await archives.locate(id);
   const reader = await archives.open(backup.id);
   const filter = compileEntryQuery({ include: options.include, exclude: options.exclude });
   const selected: Entry[] = [];

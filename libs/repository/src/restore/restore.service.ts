@@ -3,8 +3,6 @@ import type { BackupRecord } from '@tresor/catalog';
 import { ConflictError, IntegrityError } from '@tresor/errors';
 import { compileEntryQuery } from '@tresor/catalog';
 import { ArchiveSet } from '../archives.js';
-import { hashObject } from '../io.js';
-import { archiveKey } from '../layout.js';
 import { loadManifest } from '../manifests.js';
 import type { Repository } from '../repository.js';
 import { inspectTarget, Staging } from './staging.js';
@@ -36,6 +34,8 @@ export interface RestoreResult {
   readonly durationMs: number;
   /** Paths restored (or, in a dry run, that would be). */
   readonly paths: readonly string[];
+  /** Storage copies passed over for a good one in another location (corrupt, missing, unreachable). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -48,9 +48,10 @@ export interface RestoreResult {
 export async function runRestore(repo: Repository, backup: BackupRecord, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
   const { manifest } = await loadManifest(repo, backup.id);
-  for (const id of new Set([backup.id, ...manifest.dataBackupIds])) await checkStoredArchive(repo, id);
-
+  // Every archive is checked against its signed manifest before the first byte is written; with
+  // several storage locations, the first good copy of each is the one read.
   const archives = new ArchiveSet(repo);
+  for (const id of new Set([backup.id, ...manifest.dataBackupIds])) await archives.locate(id);
   const reader = await archives.open(backup.id);
   const filter = compileEntryQuery({ include: options.include, exclude: options.exclude });
   const dirs = new Map<string, Entry>();
@@ -70,7 +71,7 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
     throw new ConflictError(`restore target ${options.target} is not empty: use --overwrite to restore over it, or another --target`);
   }
   if (options.dryRun) {
-    return { backupId: backup.id, target: options.target, dryRun: true, ...counts, durationMs: Date.now() - started, paths };
+    return { backupId: backup.id, target: options.target, dryRun: true, ...counts, durationMs: Date.now() - started, paths, warnings: archives.warnings };
   }
 
   const staging = await Staging.create(options.target, state !== 'missing', state === 'non-empty');
@@ -104,16 +105,7 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
     await staging.discard();
     throw err;
   }
-  return { backupId: backup.id, target: options.target, dryRun: false, ...counts, durationMs: Date.now() - started, paths };
-}
-
-/** Checks that an archive object is present and hashes to what its signed manifest says. */
-async function checkStoredArchive(repo: Repository, backupId: string): Promise<void> {
-  const { manifest } = await loadManifest(repo, backupId);
-  const stored = await hashObject(repo.store, archiveKey(backupId));
-  if (stored.sha256 !== manifest.archive.sha256 || stored.size !== manifest.archive.size) {
-    throw new IntegrityError(`backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`);
-  }
+  return { backupId: backup.id, target: options.target, dryRun: false, ...counts, durationMs: Date.now() - started, paths, warnings: archives.warnings };
 }
 
 /** An entry below a symlink of the same backup would be written through it: refuse the archive. */

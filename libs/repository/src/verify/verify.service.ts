@@ -6,7 +6,7 @@ import type { BackupRecord } from '@tresor/catalog';
 import { IntegrityError, TresorError } from '@tresor/errors';
 import { ArchiveSet } from '../archives.js';
 import { forEachConcurrent } from '../concurrency.js';
-import { hashObject } from '../io.js';
+import { locateVerifiedCopy } from '../io.js';
 import { archiveKey } from '../layout.js';
 import { loadManifest } from '../manifests.js';
 import type { Repository } from '../repository.js';
@@ -27,6 +27,8 @@ export interface VerifyReport {
   /** The first problem found, naming the object, entry or frame. */
   readonly problem?: string;
   readonly entriesChecked: number;
+  /** Bad copies passed over for a good one in another storage location: the backup is intact, the location needs repair. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -36,24 +38,24 @@ export interface VerifyReport {
 export async function verifyBackup(repo: Repository, backup: BackupRecord, options: VerifyOptions = {}): Promise<VerifyReport> {
   const deep = options.deep ?? false;
   let entriesChecked = 0;
+  let warnings: readonly string[] = [];
   try {
     const { manifest, sha256 } = await loadManifest(repo, backup.id);
     if (sha256 !== backup.manifestSha256) {
       throw new IntegrityError(`backup ${backup.id}: manifest differs from the one recorded in the catalog`);
     }
-    const stored = await hashObject(repo.store, archiveKey(backup.id)).catch((err: unknown) => {
+    const key = archiveKey(backup.id);
+    const archives = new ArchiveSet(repo);
+    const copy = await locateVerifiedCopy(repo.store, key, manifest.archive, (stored) =>
+      stored.size !== manifest.archive.size
+        ? `backup ${backup.id}: archive ${key} is ${stored.size} bytes, manifest says ${manifest.archive.size}`
+        : `backup ${backup.id}: archive ${key} SHA-256 does not match its manifest`,
+    ).catch((err: unknown) => {
       throw err instanceof TresorError ? err : new IntegrityError(`backup ${backup.id}: archive unreadable: ${String(err)}`);
     });
-    if (stored.size !== manifest.archive.size) {
-      throw new IntegrityError(
-        `backup ${backup.id}: archive ${archiveKey(backup.id)} is ${stored.size} bytes, manifest says ${manifest.archive.size}`,
-      );
-    }
-    if (stored.sha256 !== manifest.archive.sha256) {
-      throw new IntegrityError(`backup ${backup.id}: archive ${archiveKey(backup.id)} SHA-256 does not match its manifest`);
-    }
+    await archives.locate(backup.id, copy);
+    warnings = archives.warnings;
     if (deep) {
-      const archives = new ArchiveSet(repo);
       const reader = await archives.open(backup.id);
       await reader.verifyPayload();
       const checkContent = async (entry: Entry) => {
@@ -76,9 +78,9 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       }
       await forEachConcurrent(batch, VERIFY_CONCURRENCY, checkContent);
     }
-    return { backupId: backup.id, ok: true, deep, entriesChecked };
+    return { backupId: backup.id, ok: true, deep, entriesChecked, warnings: archives.warnings };
   } catch (err) {
     if (!(err instanceof IntegrityError) && !(err instanceof TresorError && err.code === 'NOT_FOUND')) throw err;
-    return { backupId: backup.id, ok: false, deep, problem: err.message, entriesChecked };
+    return { backupId: backup.id, ok: false, deep, problem: err.message, entriesChecked, warnings };
   }
 }

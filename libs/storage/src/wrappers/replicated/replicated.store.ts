@@ -34,6 +34,15 @@ export interface ReplicatedOptions {
   readonly onDegraded?: (location: string, key: string, error: unknown) => void;
 }
 
+/**
+ * The copies a store holds, in read order: the locations of a replicated store, else the store
+ * itself (named by its location). Callers that must pick a verified copy (restore, verify) check
+ * each in turn.
+ */
+export function copiesOf(store: ObjectStore): readonly NamedStore[] {
+  return store instanceof ReplicatedStore ? store.locations : [{ name: store.location, store }];
+}
+
 /** How often, and how long apart, a winning writer retries a location a losing racer is still rolling back. */
 const repairAttempts = 20;
 const repairDelayMs = 100;
