@@ -69,10 +69,11 @@ export const COMMANDS = {
     name: 'storage.put.begin',
     version: 1,
     service: 'storage-gateway',
-    description: 'Starts a create-only upload; chunks follow on storage.put.chunk, then storage.put.commit.',
+    description:
+      'Starts a create-only upload; chunks follow on storage.put.chunk, then storage.put.commit. With several storage-gateway replicas, chunk, commit and abort go to `<subject>.<instance>` (the replica that began the upload, named in the reply).',
     request: versioned(1, { key: objectKey, expectedSha256: sha256Schema.optional() }),
-    reply: versioned(1, { uploadId: z.string(), chunkBytes: z.number().int().positive() }),
-    example: { request: { v: 1, key: 'archives/x.tra' }, reply: { v: 1, uploadId: 'u-1', chunkBytes: 262144 } },
+    reply: versioned(1, { uploadId: z.string(), chunkBytes: z.number().int().positive(), instance: z.string().regex(/^[A-Za-z0-9_-]+$/).optional() }),
+    example: { request: { v: 1, key: 'archives/x.tra' }, reply: { v: 1, uploadId: 'u-1', chunkBytes: 262144, instance: 'storage-gateway_host-1234' } },
   }),
   storagePutChunk: command({
     name: 'storage.put.chunk',

@@ -24,6 +24,8 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
   readonly traceparent?: string;
   readonly headers?: Record<string, string>;
+  /** Send to one replica (its `instanceToken`) instead of the queue group. */
+  readonly instance?: string;
 }
 
 /** What a command handler gets besides the request. */
@@ -82,7 +84,7 @@ export class Bus {
     body: z.input<Req> | Uint8Array,
     options: RequestOptions = {},
   ): Promise<Rep extends z.ZodType<infer O> ? (O extends Uint8Array ? { bytes: Uint8Array; headers: MsgHdrs | undefined } : O) : never> {
-    const subject = this.topology.subjects.command(def.name);
+    const subject = this.topology.subjects.command(def.name) + (options.instance ? `.${options.instance}` : '');
     const h = natsHeaders();
     h.set(HEADERS.traceparent, options.traceparent ?? childTrace().traceparent);
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
@@ -108,20 +110,33 @@ export class Bus {
     return decodeMessage(reply.data, def.reply, def.version, `reply to ${def.name}`) as never;
   }
 
-  /** Serves a command in a queue group (one replica answers each request). */
+  /** This replica's subject token: its instance name with everything but letters, digits, `_` and `-` replaced. */
+  get instanceToken(): string {
+    return this.options.instance.replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+
+  /**
+   * Serves a command in a queue group (one replica answers each request); with `perInstance`,
+   * also on `<subject>.<instanceToken>`, for requests that must reach this very replica.
+   */
   serve<Req extends z.ZodType, Rep extends z.ZodType>(
     def: CommandDefinition<Req, Rep>,
     handler: (request: z.infer<Req>, ctx: CommandContext) => Promise<z.input<Rep> | BinaryReply>,
+    options: { perInstance?: boolean } = {},
   ): void {
     const subject = this.topology.subjects.command(def.name);
-    const sub = this.nc.subscribe(subject, {
-      queue: this.options.service,
-      callback: (err, msg) => {
-        if (err) return void this.logger.error({ err, subject }, 'subscription error');
-        this.track(this.handleCommand(def, handler, msg));
-      },
-    });
-    this.subs.push(sub);
+    const subjects: [string, string | undefined][] = [[subject, this.options.service]];
+    if (options.perInstance) subjects.push([`${subject}.${this.instanceToken}`, undefined]);
+    for (const [s, queue] of subjects) {
+      const sub = this.nc.subscribe(s, {
+        ...(queue ? { queue } : {}),
+        callback: (err, msg) => {
+          if (err) return void this.logger.error({ err, subject: s }, 'subscription error');
+          this.track(this.handleCommand(def, handler, msg));
+        },
+      });
+      this.subs.push(sub);
+    }
   }
 
   private async handleCommand<Req extends z.ZodType, Rep extends z.ZodType>(

@@ -84,7 +84,7 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
     putting.catch(() => undefined);
     uploads.set(id, { key, body, putting, nextSeq: 0, received: 0, lastActivity: Date.now() });
     ctx.logger.debug({ key, uploadId: id }, 'upload begun');
-    return { v: 1 as const, uploadId: id, chunkBytes: TRANSFER_CHUNK_BYTES };
+    return { v: 1 as const, uploadId: id, chunkBytes: TRANSFER_CHUNK_BYTES, instance: bus.instanceToken };
   });
   bus.serve(COMMANDS.storagePutChunk, async (bytes, ctx) => {
     const upload = uploadOf(ctx.headers?.get(HEADERS.uploadId));
@@ -99,7 +99,7 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
       ]);
     }
     return { v: 1 as const, received: upload.received };
-  });
+  }, { perInstance: true });
   bus.serve(COMMANDS.storagePutCommit, async ({ uploadId, chunks }) => {
     const upload = uploadOf(uploadId);
     if (chunks !== upload.nextSeq) {
@@ -113,11 +113,11 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
     } finally {
       uploads.delete(uploadId);
     }
-  });
+  }, { perInstance: true });
   bus.serve(COMMANDS.storagePutAbort, async ({ uploadId }) => {
     abort(uploadId, 'aborted by the writer');
     return { v: 1 as const };
-  });
+  }, { perInstance: true });
   bus.serve(COMMANDS.storageGet, async ({ key, offset, length }) => {
     const stream = await store.get(key, { offset, length });
     const parts: Buffer[] = [];

@@ -29,12 +29,13 @@ export class RemoteObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
-    const t = { traceparent: this.traceparent };
-    const { uploadId } = await this.bus.request(
+    const { uploadId, instance } = await this.bus.request(
       COMMANDS.storagePutBegin,
       { v: 1, key, ...(options.expectedSha256 ? { expectedSha256: options.expectedSha256 } : {}) },
-      t,
+      { traceparent: this.traceparent },
     );
+    // The rest of the upload goes to the replica that began it (the others do not know the upload).
+    const t = { traceparent: this.traceparent, ...(instance ? { instance } : {}) };
     let seq = 0;
     try {
       for await (const chunk of rechunk(body)) {
