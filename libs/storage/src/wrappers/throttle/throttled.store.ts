@@ -32,6 +32,9 @@ export class ThrottledStore implements ObjectStore {
     const source = body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
     const paced = this.paced();
     source.once('error', (err) => paced.destroy(err));
+    // The inner store may not listen yet (a LimitedStore queues the put): the error stays on the
+    // destroyed stream for it to find, instead of becoming an uncaught exception.
+    paced.on('error', () => undefined);
     // The inner store destroys what it was given on failure; pass that on to the caller's stream.
     paced.once('close', () => {
       if (!source.readableEnded) source.destroy();
