@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ConflictError, IntegrityError, NotFoundError, UsageError } from '@tresor/errors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } from '@tresor/errors';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ObjectInfo, ObjectStore } from '../object-store.js';
 import { failingStream, generatedStream, hashStream, readAll, sha256 } from './stream-helpers.js';
 
@@ -13,7 +13,31 @@ export interface ObjectStoreFixture {
   cleanup(): Promise<void>;
 }
 
+/** A store of the backend opened with credentials its server refuses, and the secrets that must not leak. */
+export interface WrongCredentialsFixture {
+  /** Opens the store; the suite expects opening, or its first requests, to fail. */
+  open(): Promise<ObjectStore>;
+  /** Texts that must appear nowhere in the error: the wrong secret, and the right one. */
+  readonly secrets: readonly string[];
+  cleanup(): Promise<void>;
+}
+
+/**
+ * How a backend meets "credentials wrong -> a clear error naming the backend and endpoint, never the
+ * secret": a factory of wrong credentials and the message expected, or the reason the case cannot
+ * apply (stated, so that no backend leaves it out silently).
+ */
+export type WrongCredentialsCase =
+  | {
+      readonly make: () => Promise<WrongCredentialsFixture>;
+      /** Names the backend and the endpoint, e.g. /S3 endpoint http:\/\/127\.0\.0\.1:\d+ refused the credentials/. */
+      readonly message: RegExp;
+    }
+  | { readonly notApplicable: string };
+
 export interface ConformanceOptions {
+  /** Required of every backend: see WrongCredentialsCase. */
+  readonly wrongCredentials: WrongCredentialsCase;
   /** Keys written for the listing test ("a few thousand" by default). */
   readonly manyKeys?: number;
   /** Size of the object streamed through put and get without buffering. */
@@ -29,7 +53,7 @@ export interface ConformanceOptions {
 export function describeObjectStoreConformance(
   name: string,
   makeStore: () => Promise<ObjectStoreFixture>,
-  options: ConformanceOptions = {},
+  options: ConformanceOptions,
 ): void {
   const manyKeys = options.manyKeys ?? 3000;
   const largeObjectBytes = options.largeObjectBytes ?? 64 * MiB;
@@ -191,6 +215,59 @@ export function describeObjectStoreConformance(
       const result = await store().put(key, bytes, { expectedSha256: sha256(bytes) });
       expect(result.sha256).toBe(sha256(bytes));
     });
+
+    it('detects a body corrupted on the way by its hash: one flipped byte in the last part stores nothing', async () => {
+      const key = 'corrupt/object.bin';
+      const original = randomBytes(5 * MiB + 1);
+      const corrupted = Buffer.from(original);
+      corrupted[corrupted.length - 2]! ^= 0x01;
+      // Sent in 1 MiB chunks, as a download from another location would arrive.
+      const chunks = Array.from({ length: Math.ceil(corrupted.length / MiB) }, (_, i) =>
+        corrupted.subarray(i * MiB, (i + 1) * MiB),
+      );
+      const failure = store().put(key, Readable.from(chunks), { expectedSha256: sha256(original) });
+      await expect(failure).rejects.toBeInstanceOf(IntegrityError);
+      await expect(failure).rejects.toThrow(/corrupt\/object\.bin/);
+      expect(await store().head(key)).toBeUndefined();
+      expect(await collect(store().list('corrupt/'))).toEqual([]);
+      // What is read back hashes to what the put reported, so a reader can detect a corrupt copy.
+      const stored = await store().put(key, Readable.from([original]), { expectedSha256: sha256(original) });
+      expect(await hashStream(await store().get(key))).toEqual(stored);
+      expect(stored.sha256).not.toBe(sha256(corrupted));
+    });
+
+    const wrongCredentials = options.wrongCredentials;
+    if ('notApplicable' in wrongCredentials) {
+      it(`has no wrong-credentials case: ${wrongCredentials.notApplicable}`, () => {
+        expect(wrongCredentials.notApplicable).toMatch(/\S{3,}/);
+      });
+    } else {
+      it('refuses wrong credentials with an IoError naming the backend and endpoint, never the secret', async () => {
+        const wrong = await wrongCredentials.make();
+        onTestFinished(() => wrong.cleanup());
+        const error = await (async () => {
+          const refused = await wrong.open();
+          try {
+            await refused.head('probe/object.bin');
+            await collect(refused.list('probe/'));
+            await refused.put('probe/object.bin', Buffer.from('x'));
+          } finally {
+            await refused.close?.();
+          }
+        })().then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(error).toBeInstanceOf(IoError);
+        const { message, stack } = error as Error;
+        expect(message).toMatch(wrongCredentials.message);
+        for (const secret of wrong.secrets) {
+          expect(secret.length).toBeGreaterThan(0);
+          expect(message).not.toContain(secret);
+          expect(String(stack)).not.toContain(secret);
+        }
+      });
+    }
 
     it('deletes idempotently', async () => {
       const key = 'delete/object.bin';

@@ -16,6 +16,8 @@ describeObjectStoreConformance('local', async () => {
   const dir = await tempRoot();
   const store = await LocalStore.open(parseLocalConfig({ path: join(dir, 'objects') }));
   return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}, {
+  wrongCredentials: { notApplicable: 'a local directory takes no credentials: access is the file permissions of the tresor process' },
 });
 
 describe('LocalStore', () => {

@@ -16,7 +16,7 @@ describeObjectStoreConformance('local, throttled to 256 MiB/s and 3 operations a
     store: new ThrottledStore(new LimitedStore(local, 3), 256 * 1024 * 1024),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-});
+}, { wrongCredentials: { notApplicable: 'the wrappers add no credentials, and the wrapped local directory takes none' } });
 
 describe('ThrottledStore and LimitedStore', () => {
   it.each([0, -1, 1.5])('refuse the limit %d', async (limit) => {
