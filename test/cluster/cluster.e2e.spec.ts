@@ -77,6 +77,30 @@ describe('cluster end to end (every service its own process)', () => {
     ]);
   });
 
+  it('serves health and its OpenAPI document, and a repeated POST with one Idempotency-Key is one job', async () => {
+    expect((await fetch(`${server}/health/live`)).status).toBe(200);
+    expect((await fetch(`${server}/health/ready`)).status).toBe(200);
+    const doc = (await (await fetch(`${server}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/backups', '/v1/restores', '/v1/jobs/{id}']));
+
+    const src = join(cluster.dir, 'idempotent');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'a.key'), 'key material', { mode: 0o600 });
+    const post = async (key: string) => {
+      const response = await fetch(`${server}/v1/backups`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ source: { kind: 'filesystem', location: src } }),
+      });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { job: { id: string } }).job.id;
+    };
+    const first = await post('same-request-1');
+    expect(await post('same-request-1')).toBe(first);
+    expect(await post('another-request')).not.toBe(first);
+  });
+
   it('answers malformed commands with error replies, dead-letters malformed jobs, and keeps serving', async () => {
     const nc = await cluster.nats.connect();
     const subject = `${cluster.nats.subjectPrefix}.cmd.storage.head`;
