@@ -113,6 +113,28 @@ describe('SftpStore', () => {
     );
   });
 
+  it('survives readers abandoned mid-stream when their connection closes', async () => {
+    // ssh2 emits 'error' ("No response from server") on a destroyed read stream whose request was
+    // still in flight when the connection closed; unhandled, that crashed the test process in CI.
+    const sftp = await sftpDir();
+    onTestFinished(() => sftp.cleanup());
+    const store = await SftpStore.open(configFor(sftp));
+    await store.put('big', randomBytes(8 * 1024 * 1024));
+    const uncaught: unknown[] = [];
+    const record = (err: unknown): void => void uncaught.push(err);
+    process.prependListener('uncaughtException', record);
+    onTestFinished(() => void process.removeListener('uncaughtException', record));
+    for (let i = 0; i < 5; i++) {
+      const stream = await store.get('big');
+      await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+      stream.destroy();
+    }
+    await store.close();
+    // The late callbacks come from the socket closing; give them a moment to fire.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(uncaught).toEqual([]);
+  });
+
   it('reports a key that collides with a directory of keys as a conflict', async () => {
     const sftp = await sftpDir();
     onTestFinished(() => sftp.cleanup());

@@ -112,7 +112,9 @@ export class SftpStore implements ObjectStore {
         const temp = posix.join(this.config.path, tempDirName, randomUUID());
         try {
           const checked = hashChecked(body, expected, `object ${key} for ${this.location}`);
-          await pipeline(checked, client.createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+          const upload = client.createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+          upload.on('error', ignoreLateStreamError);
+          await pipeline(checked, upload);
           await this.ensureParents(client, key);
           try {
             await client.rename(temp, target);
@@ -141,7 +143,9 @@ export class SftpStore implements ObjectStore {
       const { start, end } = resolveRange(range, info.size, key, this.location);
       if (start === end) return Readable.from([], { objectMode: false });
       // The stream keeps using this connection after it returns to the pool; SFTP multiplexes requests.
-      return client.createReadStream(this.pathOf(key), { start, end: end - 1 }) as Readable;
+      const stream = client.createReadStream(this.pathOf(key), { start, end: end - 1 }) as Readable;
+      stream.on('error', ignoreLateStreamError);
+      return stream;
     });
   }
 
@@ -230,6 +234,14 @@ export class SftpStore implements ObjectStore {
     return new ConflictError(`object ${key} already exists in ${this.location}; objects are never replaced`);
   }
 }
+
+/**
+ * ssh2's SFTP streams emit 'error' straight from request callbacks, even after they were destroyed;
+ * a read still in flight when its connection closes ("No response from server") would then crash
+ * the process. Consumers still see every error through their own listeners; this one only keeps a
+ * late error on an abandoned stream from becoming an uncaught exception.
+ */
+function ignoreLateStreamError(): void {}
 
 /** Errors after which the SSH connection cannot be trusted for the next operation. */
 function isConnectionError(err: unknown): boolean {
