@@ -4,10 +4,10 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { connectMongoCatalog } from '@tresor/catalog';
 import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
-import { ApiController } from './api.controller.js';
-import { ErrorFilter } from './http-errors.js';
+import { CoreModule } from './core/core.module.js';
+import { ErrorFilter } from './core/http-errors.js';
+import { FEATURE_MODULES } from './gateway.module.js';
 import { openApiDocument } from './openapi.js';
-import { BUS, CATALOG, JOB_STORE, SCHEDULE_STORE } from './tokens.js';
 
 start(async () => {
   // Loopback only unless TRESOR_HTTP_HOST says otherwise (authentication comes with the security issue).
@@ -18,13 +18,7 @@ start(async () => {
     config,
     async setup({ bus }) {
       return {
-        controllers: [ApiController],
-        providers: [
-          { provide: BUS, useValue: bus },
-          { provide: JOB_STORE, useValue: mongo.jobs },
-          { provide: CATALOG, useValue: mongo.catalog },
-          { provide: SCHEDULE_STORE, useValue: mongo.schedules },
-        ],
+        imports: [CoreModule.forRoot({ bus, jobs: mongo.jobs, catalog: mongo.catalog, schedules: mongo.schedules }), ...FEATURE_MODULES],
         configureApp: (app) => {
           app.useGlobalFilters(new ErrorFilter());
           const document = openApiDocument() as unknown as OpenAPIObject;

@@ -28,6 +28,8 @@ export interface ServiceDefinition<C extends BaseConfig> {
   readonly consumers?: (t: Topology) => ConsumerDefinition[];
   /** Wires the service; returns its Nest module parts, readiness checks and how to stop. */
   setup(ctx: ServiceContext): Promise<{
+    /** Feature modules (a service with several features groups its routes one module each). */
+    imports?: Array<Type | DynamicModule>;
     controllers?: Type[];
     providers?: Provider[];
     checks?: () => Record<string, boolean>;
@@ -67,6 +69,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
   class ServiceModule {}
   const module: DynamicModule = {
     module: ServiceModule,
+    imports: wired.imports ?? [],
     controllers: [HealthController, ...(wired.controllers ?? [])],
     providers: [{ provide: READINESS, useValue: readiness }, ...(wired.providers ?? [])],
   };

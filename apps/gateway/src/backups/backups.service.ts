@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Catalog, MongoJobStore } from '@tresor/catalog';
+import { EVENTS, JOBS } from '@tresor/contracts';
+import type { CreateBackupRequest } from '@tresor/contracts';
+import type { Bus } from '@tresor/messaging';
+import { selectBackup } from '@tresor/repository';
+import { submitBackupJob, submitJob } from '@tresor/service';
+import { BUS, CATALOG, JOB_STORE } from '../core/tokens.js';
+
+export interface SubmitOptions {
+  idempotencyKey: string | null;
+  traceparent: string | undefined;
+}
+
+/** Backups and sources: reads from the catalog, backup and verify jobs queued on NATS. */
+@Injectable()
+export class BackupsService {
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(JOB_STORE) private readonly jobs: MongoJobStore,
+    @Inject(CATALOG) private readonly catalog: Catalog,
+  ) {}
+
+  /** Every source the catalog knows. */
+  listSources() {
+    return this.catalog.listSources();
+  }
+
+  /** Backups (of one source location if given), each with its source location. */
+  async listBackups(source?: string) {
+    const sources = await this.catalog.listSources();
+    const wanted = source ? sources.find((s) => s.location === source) : undefined;
+    if (source && !wanted) return [];
+    const backups = await this.catalog.listBackups(wanted ? { sourceId: wanted.id } : {});
+    const locationOf = new Map(sources.map((s) => [s.id, s.location]));
+    return backups.map((b) => ({ ...b, source: locationOf.get(b.sourceId) }));
+  }
+
+  /** A backup by id, unique prefix or `latest`, with its entries when asked. */
+  async getBackup(id: string, entries: { include: string[]; exclude: string[] } | null) {
+    const backup = await selectBackup(this.catalog, { id });
+    if (!entries) return { backup };
+    const out = [];
+    for await (const e of this.catalog.entries(backup.id, entries)) out.push(e);
+    return { backup, entries: out };
+  }
+
+  /** Queues a backup job (idempotent with a key). */
+  createBackup(req: CreateBackupRequest, opts: SubmitOptions) {
+    return submitBackupJob({ bus: this.bus, jobs: this.jobs }, req, opts);
+  }
+
+  /** Queues a verify job of one backup (idempotent with a key). */
+  async verify(id: string, deep: boolean, opts: SubmitOptions) {
+    const backup = await selectBackup(this.catalog, { id });
+    return submitJob(this.jobs, { kind: 'verify', params: { backupId: backup.id, deep }, idempotencyKey: opts.idempotencyKey }, opts.traceparent, async (job, tp) => {
+      await this.bus.publishJob(JOBS.verify, { v: 1, jobId: job.id, backupId: backup.id, deep }, tp);
+      await this.bus.publishEvent(EVENTS.verifyRequested, { jobId: job.id, backupId: backup.id, deep }, { subject: job.id, traceparent: tp, id: `${job.id}.requested` });
+    });
+  }
+}

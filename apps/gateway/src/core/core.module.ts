@@ -1,0 +1,28 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import type { Catalog, MongoJobStore, MongoScheduleStore } from '@tresor/catalog';
+import type { Bus } from '@tresor/messaging';
+import { BUS, CATALOG, JOB_STORE, SCHEDULE_STORE } from './tokens.js';
+
+export interface CoreAdapters {
+  bus: Bus;
+  jobs: MongoJobStore;
+  catalog: Catalog;
+  schedules: MongoScheduleStore;
+}
+
+/** Binds the gateway's ports (NATS bus, catalog, job and schedule stores) once for every feature module. */
+@Global()
+@Module({})
+export class CoreModule {
+  /** The module with the adapters main.ts connected. */
+  static forRoot(adapters: CoreAdapters): DynamicModule {
+    const providers = [
+      { provide: BUS, useValue: adapters.bus },
+      { provide: JOB_STORE, useValue: adapters.jobs },
+      { provide: CATALOG, useValue: adapters.catalog },
+      { provide: SCHEDULE_STORE, useValue: adapters.schedules },
+    ];
+    return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
