@@ -1,1 +1,11 @@
-export {};
+export * from './alert.js';
+export * from './config.js';
+export * from './manager.js';
+export * from './render.js';
+export * from './secret.js';
+export type * from './channels/channel.js';
+export * from './channels/email/config.js';
+export * from './channels/slack/config.js';
+export * from './channels/webhook/config.js';
+export * from './channels/syslog/config.js';
+export * from './history/history.js';

@@ -1,0 +1,28 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '@tresor/errors';
+import { z } from 'zod';
+
+// The same reference form as libs/storage/src/remote/secret.ts, so operators write secrets one way
+// in every config file; kept here because @tresor/storage does not export it and loads every backend.
+
+/** Where a secret comes from: config names the environment variable or file, never the value. */
+export const secretRefSchema = z.union([
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** Reads a secret; the error names the variable or file that is missing, never a value. */
+export async function resolveSecret(ref: SecretRef, what: string): Promise<string> {
+  if ('env' in ref) {
+    const value = process.env[ref.env];
+    if (value === undefined || value === '') throw new UsageError(`${what}: environment variable ${ref.env} is not set or empty`);
+    return value;
+  }
+  try {
+    // A trailing newline is how editors and `echo` write secret files; it is never part of the secret.
+    return (await readFile(ref.file, 'utf8')).replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new UsageError(`${what}: cannot read secret file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
