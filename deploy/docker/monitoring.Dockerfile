@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Tresor monitoring — build from the repository root:
+#   docker build -f deploy/docker/monitoring.Dockerfile -t tresor/monitoring:0.1.0 .
+# Stage 1 installs every dependency and bundles the app (workspace libs included) into one file;
+# stage 2 keeps only the production dependencies the bundle imports; the runtime stage holds
+# neither sources nor build tools and runs as an unprivileged user on a read-only root filesystem.
+FROM node:20.20.2-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund && node scripts/bundle.mjs monitoring /out
+
+FROM build AS prod-deps
+# Production dependencies only; the workspace links point at sources the runtime image does not hold.
+RUN npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/@tresor node_modules/.cache
+
+FROM node:20.20.2-bookworm-slim
+ENV NODE_ENV=production \
+    TRESOR_HTTP_HOST=0.0.0.0 \
+    TRESOR_HTTP_PORT=8424
+WORKDIR /app
+COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=build /out/monitoring/ ./
+COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
+
+# The node user (uid 1000) of the base image; only mounted volumes and /tmp need to be writable.
+USER 1000:1000
+EXPOSE 8424
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/healthcheck.mjs", "/health/ready"]
+STOPSIGNAL SIGTERM
+CMD ["node", "--enable-source-maps", "/app/main.mjs"]

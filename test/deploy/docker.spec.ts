@@ -1,0 +1,196 @@
+// Static checks of deploy/docker/*.Dockerfile (Docker cannot run here): pinned bases, a non-root
+// runtime user, an entry file the build really produces, and health checks on real routes.
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appNames, envNamesReadByCode, exists, gatewayDefaultPort, healthPaths, read, ROOT, SERVICE_PORTS, serviceNames } from './support.js';
+
+const run = promisify(execFile);
+
+interface Instruction {
+  readonly op: string;
+  readonly args: string;
+}
+interface Stage {
+  readonly from: string;
+  readonly alias?: string;
+  readonly instructions: Instruction[];
+}
+
+/** Splits a Dockerfile into stages of instructions (continuation lines joined, comments dropped). */
+export function parseDockerfile(text: string): Stage[] {
+  const logical: string[] = [];
+  let current = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (current === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    if (line.endsWith('\\')) current += `${line.slice(0, -1)} `;
+    else {
+      logical.push(current + line);
+      current = '';
+    }
+  }
+  const stages: Stage[] = [];
+  for (const l of logical) {
+    const m = /^(\w+)\s+(.*)$/.exec(l);
+    if (!m) continue;
+    const op = m[1]!.toUpperCase();
+    const args = m[2]!.trim();
+    if (op === 'FROM') {
+      const f = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args)!;
+      stages.push({ from: f[1]!, ...(f[2] ? { alias: f[2] } : {}), instructions: [] });
+    } else stages.at(-1)?.instructions.push({ op, args });
+  }
+  return stages;
+}
+
+const first = (s: Stage, op: string) => s.instructions.find((i) => i.op === op);
+const all = (s: Stage, op: string) => s.instructions.filter((i) => i.op === op);
+const execForm = (args: string): string[] => JSON.parse(args.replace(/^--\S+\s+/g, '')) as string[];
+
+const apps = appNames();
+const services = serviceNames();
+const dockerfile = (app: string) => `deploy/docker/${app}.Dockerfile`;
+
+describe('deploy/docker', () => {
+  it('has one Dockerfile per app (every service and the CLI)', () => {
+    expect(apps).toEqual(expect.arrayContaining([...services, 'cli']));
+    for (const app of apps) expect(exists(dockerfile(app)), dockerfile(app)).toBe(true);
+  });
+
+  describe.each(apps)('%s.Dockerfile', (app) => {
+    const stages = parseDockerfile(read(dockerfile(app)));
+    const runtime = stages.at(-1)!;
+    const aliases = new Set(stages.map((s) => s.alias).filter(Boolean));
+
+    it('pins every base image by exact version tag or digest', () => {
+      for (const s of stages) {
+        if (aliases.has(s.from)) continue;
+        expect(s.from, s.from).toMatch(/^[\w./-]+(:\d+\.\d+\.\d+(-[\w.-]+)?|@sha256:[0-9a-f]{64})$|^[\w./-]+:\d+\.\d+\.\d+(-[\w.-]+)?@sha256:[0-9a-f]{64}$/);
+      }
+    });
+
+    it('is multi-stage: build tools and sources stay out of the runtime stage', () => {
+      expect(stages.length).toBeGreaterThanOrEqual(2);
+      expect(aliases.has(runtime.from)).toBe(false);
+      expect(all(runtime, 'COPY').some((c) => /^\.\s/.test(c.args))).toBe(false);
+      expect(all(runtime, 'RUN')).toEqual([]);
+    });
+
+    it('runs as a non-root user set before the command', () => {
+      const users = all(runtime, 'USER');
+      expect(users.length).toBeGreaterThan(0);
+      const user = users.at(-1)!.args.split(':')[0]!;
+      expect(['root', '0']).not.toContain(user);
+      const userAt = runtime.instructions.lastIndexOf(users.at(-1)!);
+      const cmdAt = runtime.instructions.findIndex((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT');
+      expect(userAt).toBeLessThan(cmdAt);
+    });
+
+    it('installs production dependencies only in the runtime image', () => {
+      const deps = stages.find((s) => all(s, 'RUN').some((r) => /npm prune --omit=dev/.test(r.args)));
+      expect(deps?.alias).toBeDefined();
+      const nodeModules = all(runtime, 'COPY').filter((c) => c.args.includes('node_modules'));
+      expect(nodeModules.length).toBe(1);
+      expect(nodeModules[0]!.args).toContain(`--from=${deps!.alias}`);
+    });
+
+    it('starts the bundle of this app that the build stage produces', () => {
+      const build = stages.find((s) => all(s, 'RUN').some((r) => r.args.includes('scripts/bundle.mjs')))!;
+      const m = /node scripts\/bundle\.mjs (\S+) (\S+)/.exec(all(build, 'RUN').map((r) => r.args).join(' '))!;
+      expect(m[1]).toBe(app);
+      const outDir = m[2]!;
+      const workdir = first(runtime, 'WORKDIR')!.args;
+      const copied = all(runtime, 'COPY').find((c) => c.args.startsWith(`--from=${build.alias} ${outDir}/${app}/`));
+      expect(copied?.args.split(/\s+/).at(-1)).toBe('./');
+      const command = [...(first(runtime, 'ENTRYPOINT') ? execForm(first(runtime, 'ENTRYPOINT')!.args) : []), ...execForm(first(runtime, 'CMD')!.args)];
+      expect(command[0]).toBe('node');
+      expect(command).toContain(`${workdir}/main.mjs`);
+    });
+
+    it('copies only files that exist in the repository', () => {
+      for (const c of all(runtime, 'COPY').filter((x) => !x.args.startsWith('--from'))) {
+        const [src] = c.args.split(/\s+/);
+        expect(exists(src!), src).toBe(true);
+      }
+    });
+
+    it('sets only environment variables the code reads', () => {
+      const known = envNamesReadByCode();
+      for (const e of all(runtime, 'ENV')) {
+        for (const m of e.args.matchAll(/(TRESOR_[A-Z0-9_]+)=/g)) expect(known, m[1]).toContain(m[1]);
+      }
+    });
+
+    if (app !== 'cli') {
+      it('checks its health on a route every service serves, on the port it listens on', () => {
+        const hc = first(runtime, 'HEALTHCHECK')!;
+        const cmd = /CMD\s+(\[.*\])$/.exec(hc.args)![1]!;
+        const argv = JSON.parse(cmd) as string[];
+        expect(argv.slice(0, 2)).toEqual(['node', '/app/healthcheck.mjs']);
+        expect(healthPaths()).toContain(argv[2]);
+        const env = all(runtime, 'ENV').map((e) => e.args).join(' ');
+        expect(env).toContain(`TRESOR_HTTP_PORT=${SERVICE_PORTS[app]}`);
+        expect(env).toContain('TRESOR_HTTP_HOST=0.0.0.0');
+        expect(first(runtime, 'EXPOSE')!.args).toBe(String(SERVICE_PORTS[app]));
+        if (app === 'gateway') expect(SERVICE_PORTS.gateway).toBe(gatewayDefaultPort());
+      });
+    } else {
+      it('is a command: ENTRYPOINT the CLI, a data volume for the repository', () => {
+        expect(execForm(first(runtime, 'ENTRYPOINT')!.args)).toContain('/app/main.mjs');
+        expect(first(runtime, 'VOLUME')!.args).toContain('/data');
+      });
+    }
+  });
+});
+
+describe('scripts/bundle.mjs (the build step of every image)', () => {
+  let out: string;
+  beforeAll(() => {
+    // Inside the repository so the bundle resolves its external packages from node_modules.
+    mkdirSync(join(ROOT, 'tmp'), { recursive: true });
+    out = mkdtempSync(join(ROOT, 'tmp', 'bundle-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it.each(apps)('bundles %s into one main.mjs', async (app) => {
+    await run(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), app, out], { cwd: ROOT });
+    expect(existsSync(join(out, app, 'main.mjs'))).toBe(true);
+  });
+
+  it('the bundled CLI runs', async () => {
+    const { stdout } = await run(process.execPath, [join(out, 'cli', 'main.mjs'), '--version']);
+    const version = (JSON.parse(read('package.json')) as { version: string }).version;
+    expect(stdout.trim()).toBe(version);
+  });
+});
+
+describe('deploy/docker/healthcheck.mjs', () => {
+  const check = (port: string, path: string) =>
+    run(process.execPath, [join(ROOT, 'deploy/docker/healthcheck.mjs'), path], { env: { ...process.env, TRESOR_HTTP_PORT: port } }).then(
+      () => 0,
+      (err: { code: number }) => err.code,
+    );
+
+  it('exits 0 on 2xx and 1 on 503 or when nothing listens', async () => {
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === '/health/ready' ? 200 : 503;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = String((server.address() as AddressInfo).port);
+    try {
+      expect(await check(port, '/health/ready')).toBe(0);
+      expect(await check(port, '/health/live')).toBe(1);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect(await check(port, '/health/ready')).toBe(1);
+    expect(await check('0', '/health/ready')).toBe(1);
+  });
+});
