@@ -1,1 +1,9 @@
-export {};
+export * from './api-tokens.js';
+export * from './auth.service.js';
+export * from './break-glass.js';
+export * from './config.js';
+export * from './identity.js';
+export * from './ldap.js';
+export * from './login-throttle.js';
+export * from './roles.js';
+export * from './sessions.js';

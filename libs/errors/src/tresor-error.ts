@@ -26,6 +26,8 @@ export const ExitCode = {
   Conflict: 6,
   Unsupported: 7,
   Io: 8,
+  Unauthenticated: 9,
+  Forbidden: 10,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -78,6 +80,27 @@ export class IoError extends TresorError {
   }
 }
 
+/** No valid credentials: missing, wrong, expired or revoked login, token or session (HTTP 401). */
+export class UnauthenticatedError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'UNAUTHENTICATED', ExitCode.Unauthenticated, options);
+  }
+}
+
+/** Authenticated, but the role or tenant does not allow the action (HTTP 403). */
+export class ForbiddenError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'FORBIDDEN', ExitCode.Forbidden, options);
+  }
+}
+
+/** Too many failed logins for a user or from an address: locked out for a while (HTTP 429). */
+export class RateLimitedError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'RATE_LIMITED', ExitCode.Unauthenticated, options);
+  }
+}
+
 const ERROR_CLASSES: Record<string, new (message: string) => TresorError> = {
   USAGE: UsageError,
   NOT_FOUND: NotFoundError,
@@ -86,6 +109,9 @@ const ERROR_CLASSES: Record<string, new (message: string) => TresorError> = {
   CONFLICT: ConflictError,
   UNSUPPORTED: UnsupportedError,
   IO: IoError,
+  UNAUTHENTICATED: UnauthenticatedError,
+  FORBIDDEN: ForbiddenError,
+  RATE_LIMITED: RateLimitedError,
 };
 
 /**

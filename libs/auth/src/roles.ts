@@ -1,0 +1,58 @@
+/**
+ * Roles and permissions: the one table that says who may do what. Every gateway route names the
+ * permission it needs (`@RequirePermission`), and docs/security.md shows this table to auditors.
+ */
+
+export const ROLES = ['admin', 'operator', 'auditor', 'custodian', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'sources:read',
+  'backups:read',
+  'backups:create',
+  'backups:verify',
+  'restores:read',
+  'restores:create',
+  'jobs:read',
+  'schedules:read',
+  'schedules:write',
+  'storage:read',
+  'health:read',
+  'tokens:manage',
+  'audit:read',
+  'approvals:read',
+  'approvals:decide',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const READ: Permission[] = ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'schedules:read', 'health:read'];
+
+/**
+ * What each role may do. Admins run the service but cannot approve restores (approvals:decide):
+ * dual control needs custodians other than the people who administer the system (PCI DSS 3.6.1.2).
+ */
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: [...READ, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'tokens:manage', 'audit:read', 'approvals:read'],
+  operator: [...READ, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read'],
+  auditor: [...READ, 'storage:read', 'audit:read', 'approvals:read'],
+  custodian: ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'health:read', 'approvals:read', 'approvals:decide'],
+  viewer: READ,
+};
+
+/** Whether any of the roles grants the permission. */
+export function rolesAllow(roles: readonly Role[], permission: Permission): boolean {
+  return roles.some((r) => ROLE_PERMISSIONS[r]?.includes(permission));
+}
+
+/** The union of the roles' permissions, sorted. */
+export function permissionsOf(roles: readonly Role[]): Permission[] {
+  return PERMISSIONS.filter((p) => rolesAllow(roles, p));
+}
+
+/** `*` grants every tenant. */
+export const ALL_TENANTS = '*';
+
+/** Whether a set of granted tenants includes the tenant. */
+export function tenantAllowed(granted: readonly string[], tenant: string): boolean {
+  return granted.includes(ALL_TENANTS) || granted.includes(tenant);
+}
