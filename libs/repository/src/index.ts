@@ -17,3 +17,4 @@ export * from './keyring/slots.js';
 export * from './keyring/recovery.js';
 export * from './keyring/audit.js';
 export * from './export/export.service.js';
+export * from './retention/index.js';

@@ -1,0 +1,4 @@
+export * from './buckets.js';
+export * from './duration.js';
+export * from './policy.js';
+export * from './select.js';
