@@ -21,6 +21,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /out/cli/ ./
+RUN install -d -o 1000 -g 1000 -m 0700 /data
 VOLUME ["/data"]
 USER 1000:1000
 # A CLI run is one command, not a server: the health check only proves the bundle loads.

@@ -25,6 +25,7 @@ COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /out/recovery/ ./
 COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
 
+RUN install -d -o 1000 -g 1000 -m 0700 /etc/tresor /etc/tresor/repository
 # The node user (uid 1000) of the base image; only mounted volumes and /tmp need to be writable.
 USER 1000:1000
 EXPOSE 8423

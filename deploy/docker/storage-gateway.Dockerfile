@@ -23,6 +23,7 @@ WORKDIR /app
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /out/storage-gateway/ ./
 COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
+RUN install -d -o 1000 -g 1000 -m 0700 /var/lib/tresor /var/lib/tresor/objects
 VOLUME ["/var/lib/tresor/objects"]
 # The node user (uid 1000) of the base image; only mounted volumes and /tmp need to be writable.
 USER 1000:1000

@@ -79,7 +79,8 @@ describe('deploy/docker', () => {
       expect(stages.length).toBeGreaterThanOrEqual(2);
       expect(aliases.has(runtime.from)).toBe(false);
       expect(all(runtime, 'COPY').some((c) => /^\.\s/.test(c.args))).toBe(false);
-      expect(all(runtime, 'RUN')).toEqual([]);
+      // The only command allowed at run-time stage: creating the volume mount points for uid 1000.
+      for (const r of all(runtime, 'RUN')) expect(r.args).toMatch(/^install -d -o 1000 -g 1000 -m 0700( \/[\w/.-]+)+$/);
     });
 
     it('runs as a non-root user set before the command', () => {
@@ -90,6 +91,13 @@ describe('deploy/docker', () => {
       const userAt = runtime.instructions.lastIndexOf(users.at(-1)!);
       const cmdAt = runtime.instructions.findIndex((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT');
       expect(userAt).toBeLessThan(cmdAt);
+      // A VOLUME hides later changes to its directory: its mount point is made (and owned) before.
+      const volumes = all(runtime, 'VOLUME').flatMap((v) => JSON.parse(v.args) as string[]);
+      for (const v of volumes) {
+        const made = all(runtime, 'RUN').findIndex((r) => r.args.split(' ').includes(v));
+        expect(made, `${v} is created for uid 1000`).toBeGreaterThanOrEqual(0);
+        expect(runtime.instructions.indexOf(all(runtime, 'RUN')[made]!)).toBeLessThan(runtime.instructions.findIndex((i) => i.op === 'VOLUME'));
+      }
     });
 
     it('installs production dependencies only in the runtime image', () => {

@@ -83,3 +83,19 @@ export const SERVICE_PORTS: Record<string, number> = {
   audit: 8425,
   scheduler: 8426,
 };
+
+/** Variables a service cannot start without: `TRESOR_X: z.string().min(1)` in its main.ts. */
+export function requiredEnv(service: string): string[] {
+  const text = read(`apps/${service}/src/main.ts`);
+  return [...text.matchAll(/^\s*(TRESOR_[A-Z0-9_]+): z\.string\(\)\.min\(1\),?$/gm)].map((m) => m[1]!);
+}
+
+/** The default of a base setting (libs/service/src/config.ts), e.g. the NATS URL. */
+export function baseDefault(name: string): string {
+  const m = new RegExp(`${name}: z[^\\n]*\\.default\\('([^']*)'\\)`).exec(read('libs/service/src/config.ts'));
+  if (!m) throw new Error(`libs/service/src/config.ts: no string default for ${name}`);
+  return m[1]!;
+}
+
+/** Names that hold secrets: their values must come from files or secret stores, never inline. */
+export const SECRET_NAME = /PASSWORD|PASSPHRASE|SECRET|TOKEN|PIN$|_KEY$/;
