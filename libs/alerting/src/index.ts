@@ -17,3 +17,5 @@ export * from './channels/syslog/config.js';
 export * from './channels/syslog/rfc5424.js';
 export * from './channels/syslog/syslog.channel.js';
 export * from './history/history.js';
+export * from './history/sqlite.history.js';
+export * from './history/mongo.history.js';
