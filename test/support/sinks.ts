@@ -1,11 +1,12 @@
 /**
  * In-process receivers for notification tests: an HTTP sink (webhooks, Slack incoming webhooks)
- * and a syslog sink (UDP and TCP). They listen on 127.0.0.1, on a free port, for one test, and
+ * and a syslog sink (UDP, TCP and TLS). They listen on 127.0.0.1, on a free port, for one test, and
  * record what arrives. Not servers of test/infra/up: start them in the test and close them after.
  */
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { createServer as createTlsServer } from 'node:tls';
 
 async function waitUntil<T>(read: () => T[], count: number, timeoutMs: number, what: string): Promise<T[]> {
   const deadline = Date.now() + timeoutMs;
@@ -77,8 +78,10 @@ export async function startHttpSink(): Promise<HttpSink> {
   };
 }
 
+export type SyslogTransport = 'udp' | 'tcp' | 'tls';
+
 export interface SyslogMessage {
-  transport: 'udp' | 'tcp';
+  transport: SyslogTransport;
   raw: string;
   /** PRI value (facility * 8 + severity), if the message starts with `<PRI>`. */
   pri?: number;
@@ -87,22 +90,23 @@ export interface SyslogMessage {
 export interface SyslogSink {
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: SyslogTransport;
   messages: SyslogMessage[];
   waitForMessages(count?: number, timeoutMs?: number): Promise<SyslogMessage[]>;
   close(): Promise<void>;
 }
 
-function parse(transport: 'udp' | 'tcp', raw: string): SyslogMessage {
+function parse(transport: SyslogTransport, raw: string): SyslogMessage {
   const m = /^<(\d{1,3})>/.exec(raw);
   return { transport, raw, pri: m ? Number(m[1]) : undefined };
 }
 
 /**
  * A syslog receiver. UDP: one datagram = one message. TCP: RFC 6587 framing, both octet-counting
- * (`LEN SP MSG`) and newline-terminated messages.
+ * (`LEN SP MSG`) and newline-terminated messages. TLS (RFC 5425): the same framing over TLS with
+ * the certificate and key given (e.g. test/infra's, whose CA is TRESOR_TEST_TLS_CA_FILE).
  */
-export async function startSyslogSink(transport: 'udp' | 'tcp' = 'udp'): Promise<SyslogSink> {
+export async function startSyslogSink(transport: SyslogTransport = 'udp', tls?: { cert: string | Buffer; key: string | Buffer }): Promise<SyslogSink> {
   const messages: SyslogMessage[] = [];
   const common = {
     host: '127.0.0.1',
@@ -122,7 +126,8 @@ export async function startSyslogSink(transport: 'udp' | 'tcp' = 'udp'): Promise
     };
   }
   const sockets = new Set<Socket>();
-  const server = createTcpServer((sock) => {
+  if (transport === 'tls' && !tls) throw new Error('a TLS syslog sink needs { cert, key }');
+  const onConnection = (sock: Socket): void => {
     sockets.add(sock);
     let buf = '';
     sock.on('data', (d: Buffer) => {
@@ -134,7 +139,7 @@ export async function startSyslogSink(transport: 'udp' | 'tcp' = 'udp'): Promise
           const start = counted[0].length;
           if (Buffer.byteLength(buf.slice(start)) < len) break;
           const body = Buffer.from(buf.slice(start)).subarray(0, len).toString('utf8');
-          messages.push(parse('tcp', body));
+          messages.push(parse(transport, body));
           buf = buf.slice(start + body.length);
           continue;
         }
@@ -142,12 +147,13 @@ export async function startSyslogSink(transport: 'udp' | 'tcp' = 'udp'): Promise
         if (nl < 0) break;
         const line = buf.slice(0, nl).replace(/\r$/, '');
         buf = buf.slice(nl + 1);
-        if (line) messages.push(parse('tcp', line));
+        if (line) messages.push(parse(transport, line));
       }
     });
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sockets.delete(sock));
-  });
+  };
+  const server = transport === 'tls' ? createTlsServer({ cert: tls!.cert, key: tls!.key }, onConnection) : createTcpServer(onConnection);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     ...common,

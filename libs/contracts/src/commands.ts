@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { isoTimeSchema, sha256Schema, storageLocationSchema } from './records.js';
 import { versioned } from './versioned.js';
+import { AUDIT_COMMANDS } from './audit.js';
+
+// The audit service's records and commands live in their own file; they are part of this vocabulary.
+export * from './audit.js';
 
 /**
  * Request/reply commands on `<root>.cmd.<name>`. A reply carries header `Tresor-Status: ok` and the
@@ -125,6 +129,7 @@ export const COMMANDS = {
     }),
     example: { request: { v: 1 }, reply: { v: 1, services: [], jobs: { completed: 0, failed: 0 } } },
   }),
+  ...AUDIT_COMMANDS,
 } as const;
 export type CommandName = keyof typeof COMMANDS;
 export type CommandRequest<C extends CommandName> = z.infer<(typeof COMMANDS)[C]['request']>;
