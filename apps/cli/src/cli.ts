@@ -4,9 +4,11 @@ import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
 import { registerDemo } from './commands/demo.command.js';
 import { registerExport } from './commands/export.command.js';
+import { registerForget } from './commands/forget.command.js';
 import { registerInit } from './commands/init.command.js';
 import { registerKeys } from './commands/keys.command.js';
 import { registerList } from './commands/list.command.js';
+import { registerMonitor } from './commands/monitor.command.js';
 import { registerRestore } from './commands/restore.command.js';
 import { registerShow } from './commands/show.command.js';
 import { registerStorage } from './commands/storage.command.js';
@@ -36,7 +38,9 @@ export function buildProgram(): Command {
   registerStorage(program);
   registerKeys(program);
   registerExport(program);
+  registerForget(program);
   registerDemo(program);
+  registerMonitor(program);
   return program;
 }
 
