@@ -1,5 +1,5 @@
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { KMSClientConfig } from '@aws-sdk/client-kms';
+import type * as KmsSdk from '@aws-sdk/client-kms';
+import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { IntegrityError, IoError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
 import { DATA_KEY_SIZE } from './data-key.js';
 import type { KeyUnwrapper, KeyWrapper } from './key-wrapper.js';
@@ -24,24 +24,32 @@ export interface AwsKmsKeyRef {
  */
 export class AwsKmsKek implements KeyWrapper, KeyUnwrapper {
   readonly kekId: string;
-  private readonly client: KMSClient;
+  // The SDK costs ~0.5 s and ~20 MiB to load: only commands that use a KMS key pay for it.
+  private client?: KMSClient;
+  private sdk?: typeof KmsSdk;
 
   constructor(private readonly ref: AwsKmsKeyRef) {
     if (!ref.keyId) throw new UsageError('AWS KMS key id is empty');
     this.kekId = awsKmsKekId(ref.keyId);
-    this.client = new KMSClient({
-      region: ref.region,
-      ...(ref.endpoint ? { endpoint: ref.endpoint } : {}),
-      ...(ref.credentials ? { credentials: ref.credentials } : {}),
+  }
+
+  private async kms(): Promise<{ client: KMSClient; sdk: typeof KmsSdk }> {
+    this.sdk ??= await import('@aws-sdk/client-kms');
+    this.client ??= new this.sdk.KMSClient({
+      region: this.ref.region,
+      ...(this.ref.endpoint ? { endpoint: this.ref.endpoint } : {}),
+      ...(this.ref.credentials ? { credentials: this.ref.credentials } : {}),
       maxAttempts: 3,
     });
+    return { client: this.client, sdk: this.sdk };
   }
 
   async wrap(dek: Buffer): Promise<WrappedKey> {
     if (!Buffer.isBuffer(dek) || dek.length !== DATA_KEY_SIZE) throw new UsageError(`data key must be ${DATA_KEY_SIZE} bytes`);
     try {
-      const out = await this.client.send(
-        new EncryptCommand({ KeyId: this.ref.keyId, Plaintext: dek, EncryptionContext: awsKmsContext(this.kekId) }),
+      const { client, sdk } = await this.kms();
+      const out = await client.send(
+        new sdk.EncryptCommand({ KeyId: this.ref.keyId, Plaintext: dek, EncryptionContext: awsKmsContext(this.kekId) }),
       );
       return {
         type: 'aws-kms',
@@ -64,8 +72,9 @@ export class AwsKmsKek implements KeyWrapper, KeyUnwrapper {
       throw new WrongKeyError(`wrapped key ${wrapped.kekId} was sealed by another KMS key than ${this.kekId}`);
     let out;
     try {
-      out = await this.client.send(
-        new DecryptCommand({
+      const { client, sdk } = await this.kms();
+      out = await client.send(
+        new sdk.DecryptCommand({
           KeyId: this.ref.keyId,
           CiphertextBlob: Buffer.from(wrapped.ciphertext, 'base64'),
           EncryptionContext: awsKmsContext(wrapped.kekId),
@@ -80,7 +89,7 @@ export class AwsKmsKek implements KeyWrapper, KeyUnwrapper {
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
   }
 }
 

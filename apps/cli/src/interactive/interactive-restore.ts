@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { checkbox, confirm, input, select } from '@inquirer/prompts';
 import { UsageError } from '@tresor/errors';
 import type { Repository } from '@tresor/repository';
 import { runRestore, selectBackup } from '@tresor/repository';
@@ -14,6 +13,8 @@ const io = { output: process.stderr };
  */
 export async function interactiveRestore(repo: Repository, givenTarget?: string): Promise<void> {
   if (!process.stdin.isTTY) throw new UsageError('--interactive needs a terminal');
+  // Loaded here, not at start-up: every other command would pay for the prompt library.
+  const { checkbox, confirm, input, select } = await import('@inquirer/prompts');
   const backups = await repo.catalog.listBackups();
   if (backups.length === 0) throw new UsageError('the repository has no backups yet');
   const sources = new Map((await repo.catalog.listSources()).map((s) => [s.id, s.location]));

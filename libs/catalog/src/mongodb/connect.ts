@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import type { MongoCatalogConfig } from './config.js';
 import { MongoCatalog } from './mongo.catalog.js';
 import { MongoJobStore } from './mongo.jobs.js';
@@ -17,6 +17,8 @@ export interface MongoCatalogConnection {
  * catalog and job store in `dbName`.
  */
 export async function connectMongoCatalog(url: string, dbName: string, config: MongoCatalogConfig = {}): Promise<MongoCatalogConnection> {
+  // The driver loads on first connect: the standalone CLI never needs it.
+  const { MongoClient } = await import('mongodb');
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, retryWrites: false, appName: 'tresor' });
   await client.connect();
   const db = client.db(dbName);

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Collection, Db, ReadConcernLevel, WriteConcernSettings } from 'mongodb';
-import { MongoServerError, ReadConcern, WriteConcern } from 'mongodb';
+import type { Collection, Db, ReadConcernLevel, ReadConcernLike, WriteConcernSettings } from 'mongodb';
 import type { DataRef, Entry } from '@tresor/archive';
 import { entrySchema } from '@tresor/archive';
 import { ConflictError, IntegrityError, IoError, NotFoundError, TresorError, UsageError } from '@tresor/errors';
@@ -49,9 +48,13 @@ export class MongoCatalog implements Catalog {
   static async open(db: Db, config: MongoCatalogConfig = {}, onClose?: () => Promise<void>): Promise<MongoCatalog> {
     const prefix = config.collectionPrefix ?? '';
     const options = {
-      writeConcern: new WriteConcern(config.writeConcern?.w ?? 'majority', config.writeConcern?.wtimeoutMS, config.writeConcern?.j ?? true),
-      readConcern: new ReadConcern((config.readConcern ?? 'majority') as ReadConcernLevel),
-    } satisfies { writeConcern: WriteConcernSettings; readConcern: ReadConcern };
+      writeConcern: {
+        w: config.writeConcern?.w ?? 'majority',
+        ...(config.writeConcern?.wtimeoutMS !== undefined ? { wtimeoutMS: config.writeConcern.wtimeoutMS } : {}),
+        journal: config.writeConcern?.j ?? true,
+      },
+      readConcern: { level: (config.readConcern ?? 'majority') as ReadConcernLevel },
+    } satisfies { writeConcern: WriteConcernSettings; readConcern: ReadConcernLike };
     const catalog = new MongoCatalog(
       db,
       db.collection<SourceDoc>(`${prefix}sources`, options),
@@ -297,7 +300,6 @@ export class MongoCatalog implements Catalog {
 }
 
 function isDuplicate(err: unknown): boolean {
-  if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) return true;
   const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number } };
   if (e?.code === DUPLICATE_KEY) return true;
   const we = e?.writeErrors;

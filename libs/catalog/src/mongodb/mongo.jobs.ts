@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { MongoServerError } from 'mongodb';
 import type { JobKind, JobRecord, JobState } from '@tresor/contracts';
 import { JOB_TRANSITIONS, TERMINAL_JOB_STATES } from '@tresor/contracts';
 import { ConflictError, NotFoundError, UsageError } from '@tresor/errors';
@@ -84,7 +83,7 @@ export class MongoJobStore {
       await this.jobs.insertOne(doc);
       return { job: fromDoc(doc), created: true };
     } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000) || !job.idempotencyKey) throw err;
+      if (!isDuplicateKey(err) || !job.idempotencyKey) throw err;
       const existing = await this.jobs.findOne({ idempotencyKey: job.idempotencyKey });
       if (!existing) throw err;
       if (existing.kind !== job.kind || JSON.stringify(existing.params) !== JSON.stringify(job.params)) {
@@ -157,7 +156,7 @@ export class MongoJobStore {
     try {
       await this.transitions.insertOne({ _id: `${id}@${version}`, job: id, version, set: Object.entries(set).map(([p, v]) => ({ p, v })), at: new Date() });
     } catch (err) {
-      if (err instanceof MongoServerError && err.code === 11000) return undefined;
+      if (isDuplicateKey(err)) return undefined;
       throw err;
     }
     await this.jobs.updateOne({ _id: id, version: { $lt: version } }, { $set: { ...set, version } });
@@ -193,4 +192,9 @@ function applySet(doc: JobDoc, set: Record<string, unknown>, version: number): J
 function fromDoc(doc: JobDoc): JobRecord {
   const { _id, ...rest } = doc;
   return { ...rest, id: _id, idempotencyKey: rest.idempotencyKey ?? null } as JobRecord;
+}
+
+/** A unique-index violation (E11000); checked by code so that this module loads without the driver. */
+function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 11000;
 }

@@ -3,9 +3,6 @@ import { open } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { Encrypter } from 'age-encryption';
-import tarStream from 'tar-stream';
-import yazl from 'yazl';
 import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { compileEntryQuery } from '@tresor/catalog';
@@ -118,6 +115,8 @@ async function loadEntries(repo: Repository, backup: BackupRecord, options: Expo
 const mtimeOf = (entry: Entry): Date => new Date(Number(BigInt(entry.mtimeNs) / 1_000_000n));
 
 async function tarOf(entries: readonly LoadedEntry[], gzip: boolean): Promise<Buffer> {
+  // The format libraries load on demand: only `tresor export` needs them.
+  const { default: tarStream } = await import('tar-stream');
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   const sink = new PassThrough();
@@ -138,6 +137,7 @@ async function tarOf(entries: readonly LoadedEntry[], gzip: boolean): Promise<Bu
 }
 
 async function zipOf(entries: readonly LoadedEntry[]): Promise<Buffer> {
+  const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
   for (const { entry, content } of entries) {
     const opts = { mtime: mtimeOf(entry), mode: entry.mode };
@@ -153,6 +153,7 @@ async function zipOf(entries: readonly LoadedEntry[]): Promise<Buffer> {
 }
 
 async function ageEncrypt(bytes: Buffer, encryption: ExportEncryption): Promise<Buffer> {
+  const { Encrypter } = await import('age-encryption');
   const encrypter = new Encrypter();
   if (encryption.type === 'age-passphrase') encrypter.setPassphrase(encryption.passphrase);
   else {

@@ -1,6 +1,4 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { Decrypter, Encrypter } from 'age-encryption';
-import { combine, split } from 'shamir-secret-sharing';
 import { z } from 'zod';
 import { X25519PrivateKek, x25519KekId } from '@tresor/crypto';
 import { IntegrityError, UsageError } from '@tresor/errors';
@@ -49,6 +47,7 @@ export async function splitRecoveryKey(options: SplitOptions): Promise<{ slot: S
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
   // The library wants plain Uint8Arrays (not Buffer subclasses).
   const secret = new Uint8Array(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url'));
+  const { split } = await import('shamir-secret-sharing');
   const parts = await split(secret, shares, threshold);
   secret.fill(0);
   const recoveryKekId = x25519KekId(publicKey);
@@ -76,6 +75,7 @@ export async function splitRecoveryKey(options: SplitOptions): Promise<{ slot: S
 export async function encodeShareFile(file: ShareFile, ageRecipient?: string): Promise<Buffer> {
   const text = `${JSON.stringify(file, null, 2)}\n`;
   if (!ageRecipient) return Buffer.from(text, 'utf8');
+  const { Encrypter } = await import('age-encryption');
   const encrypter = new Encrypter();
   try {
     encrypter.addRecipient(ageRecipient);
@@ -90,6 +90,7 @@ export async function decodeShareFile(bytes: Buffer, name: string, ageIdentities
   let text: string;
   if (bytes.subarray(0, 21).toString('latin1') === 'age-encryption.org/v1') {
     if (ageIdentities.length === 0) throw new UsageError(`share ${name} is age-encrypted: pass the custodian's identity with --age-identity FILE`);
+    const { Decrypter } = await import('age-encryption');
     const decrypter = new Decrypter();
     for (const id of ageIdentities) decrypter.addIdentity(id);
     try {
@@ -140,6 +141,7 @@ export async function recoverRecoveryKey(
       `the recovery key needs ${threshold} distinct shares; ${byCustodian.size} given (${[...byCustodian.keys()].join(', ')})`,
     );
   }
+  const { combine } = await import('shamir-secret-sharing');
   const secret = Buffer.from(
     await combine([...byCustodian.values()].map((s) => new Uint8Array(Buffer.from(s.file.share, 'base64')))),
   );
