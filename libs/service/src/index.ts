@@ -3,3 +3,4 @@ export * from './cluster-repository.js';
 export * from './config.js';
 export * from './health.js';
 export * from './jobs.js';
+export * from './audit.js';
