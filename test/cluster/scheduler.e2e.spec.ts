@@ -54,7 +54,7 @@ describe('scheduler (its own process) fires schedules as backup jobs', () => {
     await expect(client.schedules.get(schedule.id)).rejects.toThrow(/not found/);
 
     // Each firing went through the backup job path: distinct jobs, each completed, one backup each.
-    const jobs = (await client.jobs.list()).filter((j) => j.kind === 'backup' && j.idempotencyKey?.startsWith(`schedule:${schedule.id}:`));
+    const jobs = (await client.jobs.list()).filter((j) => j.kind === 'backup' && j.idempotencyKey?.startsWith(`${schedule.id}@`));
     expect(jobs.length).toBeGreaterThanOrEqual(3);
     expect(new Set(jobs.map((j) => j.idempotencyKey)).size).toBe(jobs.length);
     expect(jobs.map((j) => j.id)).toContain(fired.lastJobId);

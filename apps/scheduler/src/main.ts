@@ -1,30 +1,25 @@
-// scheduler: fires one-off and interval schedules (stored in the catalog) as backup jobs.
-// Cron expressions and leader election among several schedulers come with the operations issue.
+// scheduler: fires once, interval and cron schedules (stored in the catalog) as backup jobs. Replicas
+// elect one leader through a Redis lease; only the leader fires (see docs/scheduling.md).
+import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { connectMongoCatalog, scheduleFiringKey } from '@tresor/catalog';
-import type { MongoCatalogConnection } from '@tresor/catalog';
-import type { CreateBackupRequest } from '@tresor/contracts';
-import type { Bus, Logger } from '@tresor/messaging';
-import { baseConfigSchema, loadConfig, runService, start, submitBackupJob } from '@tresor/service';
+import { connectMongoCatalog } from '@tresor/catalog';
+import { LeaderElection, RedisLease } from '@tresor/scheduling';
+import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { fireDue } from './fire.js';
 
 const configSchema = baseConfigSchema.extend({
   /** How often due schedules are looked up. */
   TRESOR_SCHEDULER_TICK_MS: z.coerce.number().int().min(100).default(1000),
+  /** Redis for leader election; without it this replica assumes it is the only one. */
+  TRESOR_REDIS_URL: z.string().optional(),
+  TRESOR_REDIS_KEY_PREFIX: z.string().default('tresor:'),
+  /** A leader that cannot renew its lease for this long is replaced. */
+  TRESOR_SCHEDULER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
+  /** How often the leader renews and followers try to take over (default ttl / 3). */
+  TRESOR_SCHEDULER_LEASE_RENEW_MS: z.coerce.number().int().min(100).optional(),
+  /** A run due longer ago than this is missed (catch-up policy), not merely late. */
+  TRESOR_SCHEDULER_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
 });
-
-/**
- * Fires every due schedule once: its backup goes through the same path as POST /v1/backups, with
- * the idempotency key of this firing, so a firing repeated after a crash finds the same job.
- */
-async function tick(mongo: MongoCatalogConnection, bus: Bus, logger: Logger): Promise<void> {
-  const now = new Date();
-  for (const schedule of await mongo.schedules.due(now)) {
-    const n = schedule.fired + 1;
-    const job = await submitBackupJob({ bus, jobs: mongo.jobs }, schedule.backup as CreateBackupRequest, { idempotencyKey: scheduleFiringKey(schedule.id, n) });
-    const advanced = await mongo.schedules.markFired(schedule, job.id, now);
-    logger.info({ scheduleId: schedule.id, firing: n, jobId: job.id, advanced }, 'schedule fired');
-  }
-}
 
 start(async () => {
   const config = loadConfig(configSchema);
@@ -35,20 +30,42 @@ start(async () => {
   await runService({
     name: 'scheduler',
     config,
-    async setup({ bus, logger }) {
+    async setup({ bus, logger, instance }) {
+      // Lease commands fail fast while Redis is away, so a leader's own clock decides, not a queue.
+      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { keyPrefix: config.TRESOR_REDIS_KEY_PREFIX, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
+      redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis'));
+      const election = redis
+        ? new LeaderElection(new RedisLease(redis), {
+            name: 'scheduler',
+            owner: instance.replaceAll('#', '_'),
+            ttlMs: config.TRESOR_SCHEDULER_LEASE_TTL_MS,
+            ...(config.TRESOR_SCHEDULER_LEASE_RENEW_MS ? { renewMs: config.TRESOR_SCHEDULER_LEASE_RENEW_MS } : {}),
+            onChange: (leader, grant) => logger.info({ leader, token: grant?.token }, leader ? 'scheduler leader: elected' : 'scheduler leader: lost'),
+            onError: (err) => logger.warn({ err: (err as Error).message }, 'leader election: lease store failed'),
+          })
+        : undefined;
+      if (!election) logger.warn('TRESOR_REDIS_URL is not set: this scheduler leads alone (run one replica only)');
+      election?.start();
+      const leaderToken = (): number | null => (election ? (election.current()?.token ?? null) : 0);
+
       let running: Promise<void> = Promise.resolve();
       let stopped = false;
       const timer = setInterval(() => {
-        if (stopped) return;
+        if (stopped || leaderToken() === null) return;
         // One tick at a time; a failed tick (NATS or MongoDB away) is retried on the next.
-        running = running.then(() => tick(mongo, bus, logger)).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'scheduler tick failed'));
+        running = running
+          .then(() => fireDue({ bus, jobs: mongo.jobs, schedules: mongo.schedules, logger, graceMs: config.TRESOR_SCHEDULER_GRACE_MS, leaderToken }))
+          .then(() => undefined)
+          .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'scheduler tick failed'));
       }, config.TRESOR_SCHEDULER_TICK_MS);
       return {
-        checks: () => ({ mongodb: true }),
+        checks: () => ({ mongodb: true, ...(redis ? { redis: redis.status === 'ready' } : {}) }),
         stop: async () => {
           stopped = true;
           clearInterval(timer);
           await running;
+          await election?.stop();
+          redis?.disconnect();
           await mongo.close();
         },
       };

@@ -59,27 +59,57 @@ export const healthResponseSchema = z.object({
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
-/** A schedule fires backup jobs: once at `at`, or every `everyMs` from `startAt` (default: now). Cron comes later. */
+/** A rule of a level plan: runs due at a time `cron` names back up at `level` (first matching rule wins). */
+export const planRuleSchema = z.strictObject({ cron: z.string().min(1), level: backupLevelSchema });
+
+/** What runs missed while no scheduler ran (longer than the grace) become: nothing, or one run. */
+export const catchUpSchema = z.enum(['skip', 'run-once']);
+
+/**
+ * A schedule fires backup jobs: once at `at`, every `everyMs` from `startAt` (default: now), or at
+ * the times a cron expression names in `timezone`. Each run due at time T is the job with
+ * idempotency key `<scheduleId>@<T ISO>`.
+ */
 export const createScheduleRequestSchema = z.strictObject({
-  kind: z.enum(['once', 'interval']),
+  kind: z.enum(['once', 'interval', 'cron']),
   /** once: when (ISO-8601). */
   at: z.iso.datetime({ offset: true }).optional(),
   /** interval: period in ms (at least 1 s). */
   everyMs: z.number().int().min(1000).optional(),
   /** interval: first run (ISO-8601, default now). */
   startAt: z.iso.datetime({ offset: true }).optional(),
+  /** cron: 5 fields (minute hour day-of-month month day-of-week) or 6 (a leading seconds field). */
+  cron: z.string().min(1).optional(),
+  /** cron: IANA time zone the expression is read in. */
+  timezone: z.string().min(1).default('UTC'),
+  /** Levels by due time, e.g. `[{cron: "* * * * 0", level: "full"}]`; otherwise `backup.level`. */
+  plan: z.array(planRuleSchema).max(20).default([]),
+  /** Each run is delayed by a deterministic 0..jitterMs derived from its run id. */
+  jitterMs: z.number().int().min(0).max(86_400_000).default(0),
+  catchUp: catchUpSchema.default('skip'),
+  paused: z.boolean().default(false),
   backup: createBackupRequestSchema,
 });
 export type CreateScheduleRequest = z.input<typeof createScheduleRequestSchema>;
 
 export const scheduleRecordSchema = z.object({
   id: z.string(),
-  kind: z.enum(['once', 'interval']),
+  kind: z.enum(['once', 'interval', 'cron']),
   everyMs: z.number().int().nullable(),
+  /** interval: the first due time; the others are whole periods after it. */
+  anchor: z.string().nullable().default(null),
+  cron: z.string().nullable().default(null),
+  timezone: z.string().default('UTC'),
+  plan: z.array(planRuleSchema).default([]),
+  jitterMs: z.number().int().default(0),
+  catchUp: catchUpSchema.default('skip'),
+  paused: z.boolean().default(false),
   /** The backup request each firing submits (as POST /v1/backups would). */
   backup: z.record(z.string(), z.unknown()),
-  /** Next firing; null once a one-off schedule has fired. */
+  /** The earliest due time not yet handled; null once a one-off schedule has fired. */
   nextRunAt: z.string().nullable(),
+  /** Due times claimed by a scheduler whose jobs are being submitted. */
+  pending: z.array(z.string()).default([]),
   fired: z.number().int(),
   lastJobId: z.string().nullable(),
   lastRunAt: z.string().nullable(),
@@ -89,3 +119,5 @@ export const scheduleRecordSchema = z.object({
 export type ScheduleRecord = z.infer<typeof scheduleRecordSchema>;
 export const scheduleResponseSchema = z.object({ schedule: scheduleRecordSchema });
 export const listSchedulesResponseSchema = z.object({ schedules: z.array(scheduleRecordSchema) });
+/** POST /v1/schedules/{id}/pause and /resume take no body; /run answers with the job it submitted. */
+export const runScheduleResponseSchema = z.object({ job: jobRecordSchema });

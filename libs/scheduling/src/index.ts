@@ -5,3 +5,4 @@ export * from './firings.js';
 export * from './lease.js';
 export * from './redis-lease.js';
 export * from './leader.js';
+export * from './schedule.js';

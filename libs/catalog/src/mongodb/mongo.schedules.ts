@@ -5,11 +5,23 @@ import { ensureIndexes } from './indexes.js';
 
 interface ScheduleDoc {
   _id: string;
-  kind: 'once' | 'interval';
+  kind: 'once' | 'interval' | 'cron';
   everyMs: number | null;
+  /** interval: the first due time, from which the others are whole periods apart. */
+  anchor?: Date | null;
+  cron?: string | null;
+  timezone?: string;
+  plan?: PlanRule[];
+  jitterMs?: number;
+  catchUp?: 'skip' | 'run-once';
+  paused?: boolean;
   backup: Record<string, unknown>;
-  /** Null once a one-off schedule has fired. */
+  /** The earliest due time not yet handled; null once a one-off schedule has fired. */
   nextRunAt: Date | null;
+  /** Due times a scheduler claimed whose jobs may not be submitted yet (an outbox). */
+  pending?: Date[];
+  /** The fencing token of the scheduler leader that last claimed runs. */
+  fence?: number;
   fired: number;
   lastJobId: string | null;
   lastRunAt: Date | null;
@@ -17,21 +29,30 @@ interface ScheduleDoc {
   version: number;
 }
 
+type PlanRule = ScheduleRecord['plan'][number];
+
 export interface NewSchedule {
-  readonly kind: 'once' | 'interval';
-  /** once: the time; interval: the first run. */
-  readonly firstRunAt: Date;
+  readonly kind: 'once' | 'interval' | 'cron';
+  /** once: the time; interval: the first run; cron: where to start looking (default now). */
+  readonly firstRunAt?: Date;
   readonly everyMs?: number | null;
+  readonly cron?: string | null;
+  readonly timezone?: string;
+  readonly plan?: readonly PlanRule[];
+  readonly jitterMs?: number;
+  readonly catchUp?: 'skip' | 'run-once';
+  readonly paused?: boolean;
   readonly backup: Record<string, unknown>;
 }
 
 export const SCHEDULE_INDEXES = [{ key: { nextRunAt: 1 }, name: 'by_next_run' }] as const;
 
 /**
- * One-off and interval schedules next to the job store. Firing number `n` of a schedule submits
- * its job with the idempotency key `schedule:<id>:<n>`, so a firing repeated after a crash (or by
- * a second scheduler racing) never creates a second job; `markFired` advances with the version
- * the scheduler read.
+ * Schedules next to the job store. A scheduler claims the runs it is about to fire by moving
+ * `nextRunAt` past them and adding their due times to `pending`, in one update conditional on the
+ * version it read and on no later leader (a higher fencing token) having claimed: two schedulers
+ * can never both claim a run. It then submits each run's job (idempotency key `<id>@<due>`) and
+ * removes it from `pending`; a scheduler that dies in between leaves it there for the next.
  */
 export class MongoScheduleStore {
   private constructor(private readonly schedules: Collection<ScheduleDoc>) {}
@@ -43,12 +64,22 @@ export class MongoScheduleStore {
   }
 
   async create(schedule: NewSchedule, id = `sched-${randomUUID()}`): Promise<ScheduleRecord> {
+    const first = schedule.firstRunAt ?? new Date();
     const doc: ScheduleDoc = {
       _id: id,
       kind: schedule.kind,
       everyMs: schedule.kind === 'interval' ? (schedule.everyMs ?? null) : null,
+      anchor: schedule.kind === 'interval' ? first : null,
+      cron: schedule.kind === 'cron' ? (schedule.cron ?? null) : null,
+      timezone: schedule.timezone ?? 'UTC',
+      plan: [...(schedule.plan ?? [])],
+      jitterMs: schedule.jitterMs ?? 0,
+      catchUp: schedule.catchUp ?? 'skip',
+      paused: schedule.paused ?? false,
       backup: schedule.backup,
-      nextRunAt: schedule.firstRunAt,
+      nextRunAt: first,
+      pending: [],
+      fence: 0,
       fired: 0,
       lastJobId: null,
       lastRunAt: null,
@@ -73,33 +104,48 @@ export class MongoScheduleStore {
     return (await this.schedules.deleteOne({ _id: id })).deletedCount === 1;
   }
 
-  /** Schedules whose next run is at or before `now`, earliest first. */
+  /**
+   * Pauses a schedule, or resumes it from `now`: runs due while it was paused never fire.
+   * Undefined if there is no such schedule.
+   */
+  async setPaused(id: string, paused: boolean, now = new Date()): Promise<ScheduleRecord | undefined> {
+    const doc = await this.schedules.findOne({ _id: id });
+    if (!doc) return undefined;
+    if ((doc.paused ?? false) === paused) return fromDoc(doc);
+    const resumeAt = !paused && doc.nextRunAt && doc.nextRunAt.getTime() < now.getTime() ? now : doc.nextRunAt;
+    const updated = await this.schedules.findOneAndUpdate({ _id: id }, { $set: { paused, nextRunAt: resumeAt }, $inc: { version: 1 } }, { returnDocument: 'after' });
+    return updated ? fromDoc(updated) : undefined;
+  }
+
+  /** Unpaused schedules with a run due at or before `now`, or with claimed runs still pending; earliest first. */
   async due(now: Date, limit = 100): Promise<ScheduleRecord[]> {
-    return (await this.schedules.find({ nextRunAt: { $ne: null, $lte: now } }).sort({ nextRunAt: 1 }).limit(limit).toArray()).map(fromDoc);
+    const docs = await this.schedules
+      .find({ paused: { $ne: true }, $or: [{ nextRunAt: { $ne: null, $lte: now } }, { 'pending.0': { $exists: true } }] })
+      .sort({ nextRunAt: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(fromDoc);
   }
 
   /**
-   * Records firing `schedule.fired + 1` (its job `jobId`) and moves the next run on: one-offs end,
-   * intervals skip runs missed while no scheduler ran. False if the schedule changed or was deleted.
+   * Claims the runs due at `fire` and moves the schedule on to `next` (null: it has ended), if it is
+   * still at the version read and no leader with a token above `fence` claimed it since. The
+   * updated schedule, or undefined if the claim lost.
    */
-  async markFired(schedule: ScheduleRecord, jobId: string, now: Date): Promise<boolean> {
-    let next: Date | null = null;
-    if (schedule.kind === 'interval' && schedule.everyMs && schedule.nextRunAt) {
-      const due = Date.parse(schedule.nextRunAt);
-      const periods = Math.max(1, Math.floor((now.getTime() - due) / schedule.everyMs) + 1);
-      next = new Date(due + periods * schedule.everyMs);
-    }
-    const r = await this.schedules.updateOne(
-      { _id: schedule.id, version: schedule.version },
-      { $set: { nextRunAt: next, fired: schedule.fired + 1, lastJobId: jobId, lastRunAt: now, version: schedule.version + 1 } },
+  async claim(schedule: ScheduleRecord, fire: readonly Date[], next: Date | null, fence: number): Promise<ScheduleRecord | undefined> {
+    const updated = await this.schedules.findOneAndUpdate(
+      { _id: schedule.id, version: schedule.version, $or: [{ fence: { $exists: false } }, { fence: { $lte: fence } }] },
+      { $set: { nextRunAt: next, fence, version: schedule.version + 1 }, $push: { pending: { $each: [...fire] } } },
+      { returnDocument: 'after' },
     );
+    return updated ? fromDoc(updated) : undefined;
+  }
+
+  /** Records that the pending run due at `due` is job `jobId`; false if it was no longer pending. */
+  async fired(scheduleId: string, due: Date, jobId: string, now = new Date()): Promise<boolean> {
+    const r = await this.schedules.updateOne({ _id: scheduleId, pending: due }, { $pull: { pending: due }, $inc: { fired: 1 }, $set: { lastJobId: jobId, lastRunAt: now } });
     return r.modifiedCount === 1;
   }
-}
-
-/** The idempotency key of firing `n` (1-based) of a schedule. */
-export function scheduleFiringKey(scheduleId: string, n: number): string {
-  return `schedule:${scheduleId}:${n}`;
 }
 
 function fromDoc(doc: ScheduleDoc): ScheduleRecord {
@@ -107,8 +153,16 @@ function fromDoc(doc: ScheduleDoc): ScheduleRecord {
     id: doc._id,
     kind: doc.kind,
     everyMs: doc.everyMs,
+    cron: doc.cron ?? null,
+    timezone: doc.timezone ?? 'UTC',
+    plan: doc.plan ?? [],
+    jitterMs: doc.jitterMs ?? 0,
+    catchUp: doc.catchUp ?? 'skip',
+    paused: doc.paused ?? false,
     backup: doc.backup,
     nextRunAt: doc.nextRunAt ? doc.nextRunAt.toISOString() : null,
+    anchor: doc.anchor ? doc.anchor.toISOString() : null,
+    pending: (doc.pending ?? []).map((d) => d.toISOString()),
     fired: doc.fired,
     lastJobId: doc.lastJobId,
     lastRunAt: doc.lastRunAt ? doc.lastRunAt.toISOString() : null,
