@@ -7,3 +7,4 @@ export * from './location.js';
 export * from './wrappers/replicated/index.js';
 export * from './wrappers/throttle/index.js';
 export * from './health.js';
+export * from './tiering/storage-class.js';

@@ -8,6 +8,13 @@ export interface StoreCapabilities {
   readonly rangedReads: boolean;
   /** Objects can be copied without passing through this process. */
   readonly serverSideCopy: boolean;
+  /**
+   * The storage classes (S3 class, Azure access tier, GCS class) `setStorageClass` accepts, from the
+   * warmest to the coldest. Absent or empty: the backend has no tiers (local, SFTP, FTP).
+   */
+  readonly storageClasses?: readonly string[];
+  /** Those of `storageClasses` whose objects cannot be read until `rehydrate` made them readable. */
+  readonly offlineClasses?: readonly string[];
 }
 
 /** Facts about a stored object. */
@@ -15,6 +22,8 @@ export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
   readonly modified?: Date;
+  /** The object's storage class (one of `capabilities.storageClasses`) on backends that have tiers. */
+  readonly storageClass?: string;
 }
 
 /** The result of a completed `put`. */
@@ -72,6 +81,17 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Moves the object to another storage class without changing its bytes or key; nothing happens
+   * when it is in that class already. Only on stores with `capabilities.storageClasses`. A class
+   * the server does not offer is an UnsupportedError; a missing object a NotFoundError.
+   */
+  setStorageClass?(key: string, storageClass: string): Promise<void>;
+  /**
+   * Starts making an object in an offline class (S3 GLACIER/DEEP_ARCHIVE, Azure Archive) readable,
+   * for `days` where the backend makes a temporary copy (S3); returns before that is done (hours).
+   */
+  rehydrate?(key: string, options: { days: number }): Promise<void>;
   /** Releases connections (remote backends); the store is not used afterwards. */
   close?(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import type { ContainerClient } from '@azure/storage-blob';
+import type { AccessTier, ContainerClient } from '@azure/storage-blob';
 import { ConflictError, NotFoundError } from '@tresor/errors';
 import { normalizeExpectedSha256, validateByteRange } from '../arguments.js';
 import { validateKeyPrefix, validateObjectKey } from '../keys.js';
@@ -18,6 +18,8 @@ import { hashChecked } from '../remote/hash-check.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention } from '../remote/retention.js';
 import { resolveSecret } from '../remote/secret.js';
+import { ColdObjectError, storageClassRank } from '../tiering/storage-class.js';
+import { azureAccessTiers } from './config.js';
 import type { AzureConfig } from './config.js';
 import { toAzureError } from './errors.js';
 
@@ -34,7 +36,13 @@ export class AzureStore implements ObjectStore {
   readonly location: string;
   // Immutability policies exist on Azure, but are set per container or version by an
   // administrator, not per put; see docs/storage.md.
-  readonly capabilities: StoreCapabilities = { immutability: false, rangedReads: true, serverSideCopy: true };
+  readonly capabilities: StoreCapabilities = {
+    immutability: false,
+    rangedReads: true,
+    serverSideCopy: true,
+    storageClasses: azureAccessTiers,
+    offlineClasses: ['Archive'],
+  };
 
   private constructor(
     private readonly container: ContainerClient,
@@ -104,6 +112,7 @@ export class AzureStore implements ObjectStore {
       return response.readableStreamBody as Readable;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 416 && range) return this.emptyRange(key, range);
+      if ((err as { code?: string }).code === 'BlobArchived') throw await this.coldObjectError(key, err);
       throw toAzureError(err, `cannot read object ${key} in ${this.location}`, this.endpoint);
     }
   }
@@ -112,7 +121,12 @@ export class AzureStore implements ObjectStore {
     validateObjectKey(key);
     try {
       const props = await this.container.getBlobClient(this.blobName(key)).getProperties();
-      return { key, size: props.contentLength ?? 0, modified: props.lastModified };
+      return {
+        key,
+        size: props.contentLength ?? 0,
+        modified: props.lastModified,
+        ...(props.accessTier ? { storageClass: props.accessTier } : {}),
+      };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw toAzureError(err, `cannot read object ${key} in ${this.location}`, this.endpoint);
@@ -132,6 +146,7 @@ export class AzureStore implements ObjectStore {
             key: item.name.slice(this.config.prefix.length),
             size: item.properties.contentLength ?? 0,
             modified: item.properties.lastModified,
+            ...(item.properties.accessTier ? { storageClass: item.properties.accessTier } : {}),
           };
         }
       }
@@ -147,6 +162,44 @@ export class AzureStore implements ObjectStore {
     } catch (err) {
       throw toAzureError(err, `cannot delete object ${key} in ${this.location}`, this.endpoint);
     }
+  }
+
+  /** Sets the blob's access tier (Set Blob Tier); from Archive this starts a rehydration. */
+  async setStorageClass(key: string, storageClass: string): Promise<void> {
+    validateObjectKey(key);
+    storageClassRank(this, storageClass);
+    const doing = `cannot move object ${key} in ${this.location} to ${storageClass}`;
+    const blob = this.container.getBlobClient(this.blobName(key));
+    try {
+      const props = await blob.getProperties();
+      // A blob whose rehydration is pending already has its next tier on the way.
+      if (props.accessTier === storageClass || props.archiveStatus !== undefined) return;
+      await blob.setAccessTier(storageClass as AccessTier, { rehydratePriority: 'Standard' });
+    } catch (err) {
+      throw toAzureError(err, doing, this.endpoint);
+    }
+  }
+
+  /**
+   * Rehydrates an Archive blob to Hot (Standard priority, up to 15 hours on Azure). `days` does not
+   * apply: the blob stays Hot until tiering moves it again.
+   */
+  async rehydrate(key: string, _options: { days: number }): Promise<void> {
+    await this.setStorageClass(key, 'Hot');
+  }
+
+  /** The one-line error for a read Azure refused with BlobArchived. */
+  private async coldObjectError(key: string, err: unknown): Promise<unknown> {
+    let pending = false;
+    try {
+      const props = await this.container.getBlobClient(this.blobName(key)).getProperties();
+      pending = props.archiveStatus?.startsWith('rehydrate-pending') ?? false;
+    } catch {
+      // The read's own failure says enough.
+    }
+    return new ColdObjectError(key, this.location, 'Archive', pending ? 'restore-in-progress' : 'needs-restore', {
+      cause: err,
+    });
   }
 
   /** Commits the staged blocks as the blob, unless the blob exists (server-side condition). */

@@ -9,6 +9,9 @@ const prefixSchema = z
     'must be segments of A-Z a-z 0-9 . _ - each ending in "/", e.g. "tresor/"',
   );
 
+/** Azure access tiers from the warmest to the coldest; Archive blobs are offline until rehydrated. */
+export const azureAccessTiers = ['Hot', 'Cool', 'Cold', 'Archive'] as const;
+
 const azureConfigSchema = z
   .object({
     container: z
@@ -25,7 +28,7 @@ const azureConfigSchema = z
     sasToken: secretRefSchema.optional(),
     /** A full connection string (by reference; it contains the account key). */
     connectionString: secretRefSchema.optional(),
-    accessTier: z.enum(['Hot', 'Cool', 'Cold', 'Archive']).optional(),
+    accessTier: z.enum(azureAccessTiers).optional(),
     /** Size of each staged block; memory per upload is about blockSizeMiB × concurrency. */
     blockSizeMiB: z.number().int().min(1).max(4000).default(8),
     /** Blocks staged in parallel per object. */

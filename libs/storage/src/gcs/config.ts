@@ -9,6 +9,9 @@ const prefixSchema = z
     'must be segments of A-Z a-z 0-9 . _ - each ending in "/", e.g. "tresor/"',
   );
 
+/** GCS storage classes from the warmest to the coldest; all of them are readable at once. */
+export const gcsStorageClasses = ['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE'] as const;
+
 const gcsConfigSchema = z
   .object({
     bucket: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'is not a valid GCS bucket name'),
@@ -18,7 +21,7 @@ const gcsConfigSchema = z
     apiEndpoint: z.url().optional(),
     /** Service-account key (JSON) by reference; Application Default Credentials when omitted. */
     keyFile: secretRefSchema.optional(),
-    storageClass: z.enum(['STANDARD', 'NEARLINE', 'COLDLINE', 'ARCHIVE']).optional(),
+    storageClass: z.enum(gcsStorageClasses).optional(),
     /** Resumable-upload chunk size; each chunk is buffered, so memory per upload is about this. */
     chunkSizeMiB: z.number().int().min(1).max(1024).default(8),
   })

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import type { Bucket, StorageOptions } from '@google-cloud/storage';
-import { NotFoundError, UsageError } from '@tresor/errors';
+import { NotFoundError, UnsupportedError, UsageError } from '@tresor/errors';
 import { normalizeExpectedSha256, validateByteRange } from '../arguments.js';
 import { validateKeyPrefix, validateObjectKey } from '../keys.js';
 import type {
@@ -17,6 +17,8 @@ import { hashChecked } from '../remote/hash-check.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention } from '../remote/retention.js';
 import { resolveSecret } from '../remote/secret.js';
+import { storageClassRank } from '../tiering/storage-class.js';
+import { gcsStorageClasses } from './config.js';
 import type { GcsConfig } from './config.js';
 import { toGcsError } from './errors.js';
 
@@ -32,7 +34,12 @@ const defaultEndpoint = 'https://storage.googleapis.com';
 export class GcsStore implements ObjectStore {
   readonly location: string;
   // Object retention exists on GCS but is not implemented here yet (fake-gcs-server cannot prove it).
-  readonly capabilities: StoreCapabilities = { immutability: false, rangedReads: true, serverSideCopy: true };
+  readonly capabilities: StoreCapabilities = {
+    immutability: false,
+    rangedReads: true,
+    serverSideCopy: true,
+    storageClasses: gcsStorageClasses,
+  };
 
   private constructor(
     private readonly bucket: Bucket,
@@ -112,6 +119,7 @@ export class GcsStore implements ObjectStore {
         key,
         size: Number(meta.size ?? 0),
         modified: meta.updated ? new Date(meta.updated) : undefined,
+        ...(meta.storageClass ? { storageClass: meta.storageClass } : {}),
       };
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) return undefined;
@@ -140,6 +148,7 @@ export class GcsStore implements ObjectStore {
           key: file.name.slice(this.config.prefix.length),
           size: Number(file.metadata.size ?? 0),
           modified: file.metadata.updated ? new Date(file.metadata.updated) : undefined,
+          ...(file.metadata.storageClass ? { storageClass: file.metadata.storageClass } : {}),
         };
       }
       pageToken = (next as { pageToken?: string } | null)?.pageToken;
@@ -152,6 +161,34 @@ export class GcsStore implements ObjectStore {
       await this.bucket.file(this.objectName(key)).delete({ ignoreNotFound: true });
     } catch (err) {
       throw toGcsError(err, `cannot delete object ${key} in ${this.location}`, this.endpoint);
+    }
+  }
+
+  /**
+   * Rewrites the object onto itself in `storageClass` (objects.rewrite: GCS changes a class only by
+   * rewriting), guarded by the current generation. The answer is checked, because a server that
+   * ignores the class (fake-gcs-server) would otherwise look like a success.
+   */
+  async setStorageClass(key: string, storageClass: string): Promise<void> {
+    validateObjectKey(key);
+    storageClassRank(this, storageClass);
+    const doing = `cannot move object ${key} in ${this.location} to ${storageClass}`;
+    const file = this.bucket.file(this.objectName(key));
+    let after: string | undefined;
+    try {
+      const [meta] = await file.getMetadata();
+      if (meta.storageClass === storageClass) return;
+      await file.setStorageClass(storageClass, {
+        preconditionOpts: { ifGenerationMatch: Number(meta.generation) },
+      });
+      [{ storageClass: after }] = await file.getMetadata();
+    } catch (err) {
+      throw toGcsError(err, doing, this.endpoint);
+    }
+    if (after !== storageClass) {
+      throw new UnsupportedError(
+        `${doing}: ${this.endpoint} answered the rewrite but kept the object in ${after ?? 'its class'}`,
+      );
     }
   }
 

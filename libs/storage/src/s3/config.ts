@@ -2,16 +2,24 @@ import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
 import { secretRefSchema } from '../remote/secret.js';
 
-const storageClasses = [
+/**
+ * S3 storage classes from the warmest to the coldest, the order tiering moves objects in.
+ * REDUCED_REDUNDANCY sits next to STANDARD: on AWS it is a deprecated class, on MinIO the only
+ * other one (an administrator maps it to a lower parity).
+ */
+export const s3StorageClasses = [
   'STANDARD',
+  'REDUCED_REDUNDANCY',
+  'INTELLIGENT_TIERING',
   'STANDARD_IA',
   'ONEZONE_IA',
-  'INTELLIGENT_TIERING',
   'GLACIER_IR',
   'GLACIER',
   'DEEP_ARCHIVE',
-  'REDUCED_REDUNDANCY',
 ] as const;
+
+/** Classes whose objects cannot be read until a RestoreObject request has made a temporary copy. */
+export const s3OfflineClasses: readonly string[] = ['GLACIER', 'DEEP_ARCHIVE'];
 
 /** A key prefix inside the bucket: segments of key characters, ending in '/'. */
 const prefixSchema = z
@@ -41,7 +49,7 @@ const s3ConfigSchema = z
         z.object({ type: z.literal('sse-kms'), kmsKeyId: z.string().min(1).optional() }).strict(),
       ])
       .optional(),
-    storageClass: z.enum(storageClasses).optional(),
+    storageClass: z.enum(s3StorageClasses).optional(),
     /** Multipart part size; memory per upload is about partSizeMiB × queueSize. */
     partSizeMiB: z.number().int().min(5).max(5120).default(8),
     /** Parts uploaded in parallel per object. */

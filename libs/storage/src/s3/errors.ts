@@ -1,5 +1,7 @@
 import { ConflictError, IoError, NotFoundError, TresorError, UnsupportedError } from '@tresor/errors';
 import { unreachableCode } from '../remote/network.js';
+import { ColdObjectError } from '../tiering/storage-class.js';
+import { s3OfflineClasses } from './config.js';
 
 interface S3ServiceError {
   readonly name: string;
@@ -52,6 +54,11 @@ export function toS3Error(err: unknown, doing: string, endpoint: string): unknow
       cause: err,
     });
   }
+  if (name === 'InvalidStorageClass') {
+    return new UnsupportedError(`${doing}: ${endpoint} does not offer this storage class (${name})`, {
+      cause: err,
+    });
+  }
   if (name === 'NotImplemented' || status === 501) {
     return new UnsupportedError(
       `${doing}: ${endpoint} does not support a setting of this location: ${message}`,
@@ -72,4 +79,29 @@ function isRetentionRefusal(name: string, message: string): boolean {
     /WORM|retention|object lock|legal hold/i.test(message) &&
     (name === 'AccessDenied' || name === 'InvalidRequest')
   );
+}
+
+/**
+ * A read S3 refused with InvalidObjectState: a ColdObjectError when the object is in GLACIER or
+ * DEEP_ARCHIVE (the class from the error, else from a HEAD), saying whether a restore is running
+ * (`x-amz-restore: ongoing-request="true"`); anything else as `toS3Error`.
+ */
+export function toS3ColdReadError(
+  err: unknown,
+  key: string,
+  location: string,
+  endpoint: string,
+  head?: { storageClass?: string; restore?: string },
+): unknown {
+  const storageClass = (err as { StorageClass?: string }).StorageClass ?? head?.storageClass;
+  if (
+    (err as Error).name !== 'InvalidObjectState' ||
+    storageClass === undefined ||
+    !s3OfflineClasses.includes(storageClass)
+  )
+    return toS3Error(err, `cannot read object ${key} in ${location}`, endpoint);
+  const running = head?.restore?.includes('ongoing-request="true"') ?? false;
+  return new ColdObjectError(key, location, storageClass, running ? 'restore-in-progress' : 'needs-restore', {
+    cause: err,
+  });
 }

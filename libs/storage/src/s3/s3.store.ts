@@ -1,15 +1,17 @@
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  RestoreObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput, StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { NotFoundError } from '@tresor/errors';
+import { NotFoundError, UnsupportedError } from '@tresor/errors';
 import { normalizeExpectedSha256, validateByteRange } from '../arguments.js';
 import { validateKeyPrefix, validateObjectKey } from '../keys.js';
 import type {
@@ -24,8 +26,10 @@ import { hashChecked } from '../remote/hash-check.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention, validateRetention } from '../remote/retention.js';
 import { resolveSecret } from '../remote/secret.js';
+import { storageClassRank } from '../tiering/storage-class.js';
+import { s3OfflineClasses, s3StorageClasses } from './config.js';
 import type { S3Config } from './config.js';
-import { toS3Error } from './errors.js';
+import { toS3ColdReadError, toS3Error } from './errors.js';
 
 const MiB = 1024 * 1024;
 
@@ -47,7 +51,13 @@ export class S3Store implements ObjectStore {
   ) {
     this.endpoint = config.endpoint ?? `AWS ${config.region}`;
     this.location = `s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
-    this.capabilities = { immutability: objectLock, rangedReads: true, serverSideCopy: true };
+    this.capabilities = {
+      immutability: objectLock,
+      rangedReads: true,
+      serverSideCopy: true,
+      storageClasses: s3StorageClasses,
+      offlineClasses: s3OfflineClasses,
+    };
   }
 
   /** Connects and checks bucket and credentials (and whether the bucket has Object Lock) before any use. */
@@ -121,6 +131,7 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       // 416: the range starts at or past the end; the contract says which of the two it is.
       if (isInvalidRange(err) && range) return this.emptyRange(key, range);
+      if ((err as Error).name === 'InvalidObjectState') throw await this.coldObjectError(key, err);
       throw toS3Error(err, doing, this.endpoint);
     }
   }
@@ -153,6 +164,8 @@ export class S3Store implements ObjectStore {
           key: item.Key.slice(this.config.prefix.length),
           size: item.Size ?? 0,
           modified: item.LastModified,
+          // S3 leaves the class out for STANDARD.
+          storageClass: item.StorageClass ?? 'STANDARD',
         };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -175,6 +188,66 @@ export class S3Store implements ObjectStore {
         }),
       );
     } catch (err) {
+      throw toS3Error(err, doing, this.endpoint);
+    }
+  }
+
+  /**
+   * Rewrites the object onto itself in `storageClass` (CopyObject, server-side). Refused on an
+   * Object Lock bucket: the copy would be a new version without the old one's retention, and the
+   * locked old version would stay billed in its class; a bucket lifecycle rule moves locked
+   * versions in place instead.
+   */
+  async setStorageClass(key: string, storageClass: string): Promise<void> {
+    validateObjectKey(key);
+    storageClassRank(this, storageClass);
+    const doing = `cannot move object ${key} in ${this.location} to ${storageClass}`;
+    if (this.capabilities.immutability) {
+      throw new UnsupportedError(
+        `${doing}: the bucket has Object Lock, and a copy would drop the retention; move locked objects with an S3 lifecycle rule (transitions keep the lock)`,
+      );
+    }
+    const current = await this.headRaw(key);
+    if (current === undefined) throw new NotFoundError(`${doing}: no such object`);
+    if (current.info.storageClass === storageClass) return;
+    const sse = this.config.serverSideEncryption;
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.config.bucket,
+          Key: this.objectKey(key),
+          CopySource: `${this.config.bucket}/${this.objectKey(key)}`,
+          // Only this version: an object replaced meanwhile (which Tresor never does) is not copied.
+          ...(current.etag ? { CopySourceIfMatch: current.etag } : {}),
+          StorageClass: storageClass as StorageClass,
+          MetadataDirective: 'COPY',
+          ...(sse?.type === 'sse-s3' ? { ServerSideEncryption: 'AES256' } : {}),
+          ...(sse?.type === 'sse-kms' ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: sse.kmsKeyId } : {}),
+        }),
+      );
+    } catch (err) {
+      throw toS3Error(err, doing, this.endpoint);
+    }
+  }
+
+  /**
+   * Asks S3 for a temporary readable copy of an object in GLACIER or DEEP_ARCHIVE (RestoreObject),
+   * kept for `days`. Returns at once; the copy is ready hours later. A restore already running is
+   * not an error.
+   */
+  async rehydrate(key: string, options: { days: number }): Promise<void> {
+    validateObjectKey(key);
+    const doing = `cannot request a restore of object ${key} in ${this.location}`;
+    try {
+      await this.client.send(
+        new RestoreObjectCommand({
+          Bucket: this.config.bucket,
+          Key: this.objectKey(key),
+          RestoreRequest: { Days: options.days, GlacierJobParameters: { Tier: 'Standard' } },
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name === 'RestoreAlreadyInProgress') return;
       throw toS3Error(err, doing, this.endpoint);
     }
   }
@@ -202,20 +275,49 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  private async headRaw(key: string): Promise<{ info: ObjectInfo; versionId?: string } | undefined> {
+  private async headRaw(
+    key: string,
+  ): Promise<{ info: ObjectInfo; versionId?: string; etag?: string; restore?: string } | undefined> {
     try {
       const response = await this.client.send(
         new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key) }),
       );
       return {
-        info: { key, size: response.ContentLength ?? 0, modified: response.LastModified },
+        info: {
+          key,
+          size: response.ContentLength ?? 0,
+          modified: response.LastModified,
+          storageClass: response.StorageClass ?? 'STANDARD',
+        },
         versionId: response.VersionId,
+        etag: response.ETag,
+        restore: response.Restore,
       };
     } catch (err) {
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
         return undefined;
       throw toS3Error(err, `cannot read object ${key} in ${this.location}`, this.endpoint);
     }
+  }
+
+  /** The one-line error for a read S3 refused with InvalidObjectState (an archived object). */
+  private async coldObjectError(key: string, err: unknown): Promise<unknown> {
+    let head;
+    try {
+      head = await this.headRaw(key);
+    } catch {
+      head = undefined;
+    }
+    return toS3ColdReadError(
+      err,
+      key,
+      this.location,
+      this.endpoint,
+      head && {
+        storageClass: head.info.storageClass,
+        restore: head.restore,
+      },
+    );
   }
 
   private async emptyRange(key: string, range: ByteRange): Promise<Readable> {

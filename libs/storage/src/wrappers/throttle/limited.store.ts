@@ -13,6 +13,9 @@ import type {
 export class LimitedStore implements ObjectStore {
   readonly location: string;
   readonly capabilities: StoreCapabilities;
+  /** Present when the inner store has it: tier changes move no bytes through this process. */
+  readonly setStorageClass?: (key: string, storageClass: string) => Promise<void>;
+  readonly rehydrate?: (key: string, options: { days: number }) => Promise<void>;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -24,6 +27,10 @@ export class LimitedStore implements ObjectStore {
       throw new UsageError(`parallelism ${limit} is not a positive integer`);
     this.location = inner.location;
     this.capabilities = inner.capabilities;
+    const { setStorageClass, rehydrate } = inner;
+    if (setStorageClass)
+      this.setStorageClass = (key, storageClass) => this.slot(() => setStorageClass.call(inner, key, storageClass));
+    if (rehydrate) this.rehydrate = (key, options) => this.slot(() => rehydrate.call(inner, key, options));
   }
 
   put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<PutResult> {

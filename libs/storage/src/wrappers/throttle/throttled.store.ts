@@ -14,6 +14,9 @@ import { TokenBucket } from './token-bucket.js';
 export class ThrottledStore implements ObjectStore {
   readonly location: string;
   readonly capabilities: StoreCapabilities;
+  /** Present when the inner store has it: tier changes move no bytes through this process. */
+  readonly setStorageClass?: (key: string, storageClass: string) => Promise<void>;
+  readonly rehydrate?: (key: string, options: { days: number }) => Promise<void>;
   private readonly bucket: TokenBucket;
 
   constructor(
@@ -25,6 +28,8 @@ export class ThrottledStore implements ObjectStore {
     }
     this.location = inner.location;
     this.capabilities = inner.capabilities;
+    if (inner.setStorageClass) this.setStorageClass = inner.setStorageClass.bind(inner);
+    if (inner.rehydrate) this.rehydrate = inner.rehydrate.bind(inner);
     this.bucket = new TokenBucket(bytesPerSecond);
   }
 
