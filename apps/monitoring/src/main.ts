@@ -1,19 +1,48 @@
-// monitoring: aggregates service heartbeats and job outcomes (alert rules and notifications come later).
+// monitoring: aggregates service heartbeats and job outcomes, and raises alerts from them (docs/alerts.md).
+import { z } from 'zod';
+import { MongoAlertHistory } from '@tresor/alerting';
+import { connectMongoCatalog } from '@tresor/catalog';
 import { COMMANDS, heartbeatSchema } from '@tresor/contracts';
 import type { Heartbeat } from '@tresor/contracts';
 import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
 
 /** A service not heard from for this long is reported not ready. */
 const STALE_MS = 10_000;
 
+const configSchema = baseConfigSchema.extend({
+  /** JSON file with the alert channels and routes (docs/alerts.md); unset: alert events only. */
+  TRESOR_ALERTS_CONFIG: z.string().min(1).optional(),
+  /** How often due alert notifications are sent. */
+  TRESOR_ALERTS_TICK_MS: z.coerce.number().int().min(100).default(1000),
+});
+
 start(async () => {
-  const config = loadConfig(baseConfigSchema);
+  const config = loadConfig(configSchema);
+  const alertsConfig = await loadAlertingConfig(config.TRESOR_ALERTS_CONFIG);
+  const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, {
+    writeConcern: { w: config.TRESOR_MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.TRESOR_MONGODB_WRITE_CONCERN) },
+    readConcern: config.TRESOR_MONGODB_READ_CONCERN,
+  });
+  const history = await MongoAlertHistory.open(mongo.client.db(config.TRESOR_MONGODB_DB));
   await runService({
     name: 'monitoring',
     config,
-    async setup({ bus, topology }) {
+    async setup({ bus, topology, logger }) {
       const seen = new Map<string, Heartbeat>();
       const jobs = { completed: 0, failed: 0 };
+      const alerting = await startAlerting({
+        bus,
+        config: alertsConfig,
+        history,
+        logger,
+        tickMs: config.TRESOR_ALERTS_TICK_MS,
+        // A job requested before this replica started: its source is in the job document.
+        lookupSource: async (jobId) => {
+          const source = (await mongo.jobs.get(jobId))?.params.source as { location?: unknown } | undefined;
+          return typeof source?.location === 'string' ? source.location : undefined;
+        },
+      });
       const beats = bus.nc.subscribe(topology.subjects.heartbeats, {
         callback: (_err, msg) => {
           try {
@@ -28,6 +57,7 @@ start(async () => {
         callback: (_err, msg) => {
           if (/\.(backup|restore|verify)\.completed$/.test(msg.subject)) jobs.completed++;
           else if (/\.(backup|restore|verify)\.failed$/.test(msg.subject)) jobs.failed++;
+          void alerting.onEvent(msg.data);
         },
       });
       bus.serve(COMMANDS.monitoringStatus, async () => {
@@ -38,7 +68,14 @@ start(async () => {
           jobs: { ...jobs },
         };
       });
-      return { stop: async () => { beats.unsubscribe(); outcomes.unsubscribe(); } };
+      return {
+        stop: async () => {
+          beats.unsubscribe();
+          outcomes.unsubscribe();
+          await alerting.stop();
+          await mongo.close();
+        },
+      };
     },
   });
 });
