@@ -4,6 +4,7 @@ import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
 import { registerDemo } from './commands/demo.command.js';
 import { registerExport } from './commands/export.command.js';
+import { registerForget } from './commands/forget.command.js';
 import { registerInit } from './commands/init.command.js';
 import { registerKeys } from './commands/keys.command.js';
 import { registerList } from './commands/list.command.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerStorage(program);
   registerKeys(program);
   registerExport(program);
+  registerForget(program);
   registerDemo(program);
   registerMonitor(program);
   return program;

@@ -5,6 +5,7 @@ import { IntegrityError, NotFoundError, UnsupportedError, UsageError } from '@tr
 import { CODECS, parseCodec, validateLevel } from '@tresor/archive';
 import type { Codec } from '@tresor/archive';
 import { storageConfigSchema } from './storage-config.js';
+import { retentionConfigSchema } from './retention/policy.js';
 
 export const REPOSITORY_FORMAT_VERSION = 1;
 
@@ -54,6 +55,8 @@ export const localConfigSchema = z
     compression: z.object({ codec: codecSchema, level: z.number().int() }),
     /** Pins the signing key so that a replaced repository.json in storage is noticed. */
     signingKeyId: z.string(),
+    /** Retention policies for `tresor forget` (docs/retention.md); none unless configured. */
+    retention: retentionConfigSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     try {
