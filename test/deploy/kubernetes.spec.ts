@@ -71,7 +71,7 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
   const docs = render(overlay);
   const of = (kind: string) => docs.filter((d) => d.kind === kind);
   const deployment = (svc: string) => of('Deployment').find((d) => d.metadata.name === `tresor-${svc}`)!;
-  const configMap = (name: string) => of('ConfigMap').find((c) => c.metadata.name === name || c.metadata.name.startsWith(`${name}-`));
+  const configMap = (name: string): Doc => of('ConfigMap').find((c) => c.metadata.name === name || c.metadata.name.startsWith(`${name}-`))!;
 
   it('holds no Secret: secrets are created in the cluster and only referenced', () => {
     expect(of('Secret')).toEqual([]);
@@ -152,7 +152,7 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
   });
 
   it('scales backup-engine with a HorizontalPodAutoscaler', () => {
-    const [hpa] = of('HorizontalPodAutoscaler');
+    const hpa = of('HorizontalPodAutoscaler')[0]!;
     expect(of('HorizontalPodAutoscaler')).toHaveLength(1);
     expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'tresor-backup-engine' });
     expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
@@ -175,7 +175,7 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
       for (const rule of p.spec.ingress) expect(rule.ports.map((x: Doc) => x.port)).toEqual([SERVICE_PORTS.gateway]);
     }
     expect(of('Service').map((s) => s.spec.selector['app.kubernetes.io/name'])).toEqual(['gateway']);
-    expect(of('Service')[0].spec.ports.map((p: Doc) => p.port)).toEqual([SERVICE_PORTS.gateway]);
+    expect(of('Service')[0]!.spec.ports.map((p: Doc) => p.port)).toEqual([SERVICE_PORTS.gateway]);
     const everyPodEgress = policies
       .filter((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/part-of'] === 'tresor' && p.spec.egress)
       .flatMap((p) => p.spec.egress.flatMap((r: Doc) => r.ports.map((x: Doc) => x.port)));
