@@ -28,14 +28,17 @@ describe('planFirings', () => {
 
   it('skips runs missed for longer than the grace', () => {
     const p = planFirings({ ...base, now: s(125) });
-    expect(p).toEqual({ fire: [s(100), s(110), s(120)], cursor: s(130), missed: s(90) });
+    expect(p).toEqual({ fire: [s(100), s(110), s(120)], cursor: s(130), missed: s(0) });
   });
 
   it('runs once for missed runs when nothing else fires', () => {
     const idle = { ...base, timetable: new CronTimetable('0 2 * * *'), graceMs: 60_000 };
     // Down from Monday 01:00 to Thursday 12:00: three 02:00 runs missed.
     const p = planFirings({ ...idle, cursor: new Date('2030-01-07T02:00:00Z'), now: new Date('2030-01-10T12:00:00Z'), catchUp: 'run-once' });
-    expect(p).toEqual({ fire: [new Date('2030-01-10T02:00:00Z')], cursor: new Date('2030-01-11T02:00:00Z'), missed: new Date('2030-01-10T02:00:00Z') });
+    expect(p).toEqual({ fire: [new Date('2030-01-07T02:00:00Z')], cursor: new Date('2030-01-11T02:00:00Z'), missed: new Date('2030-01-07T02:00:00Z') });
+    // A replica looking an hour later (overlapping in a failover) names the same catch-up run.
+    const later = planFirings({ ...idle, cursor: new Date('2030-01-07T02:00:00Z'), now: new Date('2030-01-10T13:00:00Z'), catchUp: 'run-once' });
+    expect(later.fire).toEqual(p.fire);
     const skip = planFirings({ ...idle, cursor: new Date('2030-01-07T02:00:00Z'), now: new Date('2030-01-10T12:00:00Z') });
     expect(skip.fire).toEqual([]);
     expect(skip.cursor).toEqual(new Date('2030-01-11T02:00:00Z'));

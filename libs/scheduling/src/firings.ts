@@ -24,14 +24,14 @@ export interface FiringPlan {
   readonly fire: Date[];
   /** The first due time the plan leaves unhandled; null when the timetable has ended. */
   readonly cursor: Date | null;
-  /** The latest due time that was missed (older than the grace), if any. */
+  /** The earliest due time that was missed (older than the grace), if any. */
   readonly missed: Date | null;
 }
 
 /**
  * Decides which due runs fire at `now`. A run fires once `due + jitter(run id)` has passed. Due
  * times in [cursor, now - grace - jitter bound) were missed (no scheduler ran, or none was leader
- * for longer than the grace): `skip` drops them, `run-once` fires the latest of them, unless a
+ * for longer than the grace): `skip` drops them, `run-once` fires one run for them (named by the earliest), unless a
  * run that is not late fires in the same call anyway. Pure: every replica computes the same plan
  * from the same cursor and time.
  */
@@ -42,7 +42,9 @@ export function planFirings(input: FiringInput): FiringPlan {
   let next: Date | null = timetable.atOrAfter(input.cursor);
   let missed: Date | null = null;
   if (next && next.getTime() < horizon.getTime()) {
-    missed = timetable.before(horizon);
+    // The earliest missed run names the catch-up run: it depends on the cursor alone, so two
+    // leaders overlapping in a failover (with different clocks) pick the same one.
+    missed = next;
     next = timetable.atOrAfter(horizon);
   }
   const fire: Date[] = [];
