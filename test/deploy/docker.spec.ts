@@ -1,12 +1,14 @@
 // Static checks of deploy/docker/*.Dockerfile (Docker cannot run here): pinned bases, a non-root
 // runtime user, an entry file the build really produces, and health checks on real routes.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mongoDatabase, natsScope } from '../support/infra.js';
 import { appNames, envNamesReadByCode, exists, gatewayDefaultPort, healthPaths, read, ROOT, SERVICE_PORTS, serviceNames } from './support.js';
 
 const run = promisify(execFile);
@@ -176,6 +178,72 @@ describe('scripts/bundle.mjs (the build step of every image)', () => {
     const version = (JSON.parse(read('package.json')) as { version: string }).version;
     expect(stdout.trim()).toBe(version);
   });
+});
+
+/** ENV of an image's runtime stage, as the container starts with it. */
+function imageEnv(app: string): Record<string, string> {
+  const runtime = parseDockerfile(read(dockerfile(app))).at(-1)!;
+  const env: Record<string, string> = {};
+  for (const e of all(runtime, 'ENV')) for (const m of e.args.matchAll(/(\w+)=(\S+)/g)) env[m[1]!] = m[2]!;
+  return env;
+}
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('the bundled services start like their images and pass their health check', () => {
+  let out: string;
+  beforeAll(() => {
+    mkdirSync(join(ROOT, 'tmp'), { recursive: true });
+    out = mkdtempSync(join(ROOT, 'tmp', 'bundle-run-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it.each(['gateway', 'storage-gateway'])('%s: ready on its health route, exits 0 on SIGTERM', async (app) => {
+    await run(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), app, out], { cwd: ROOT });
+    const nats = await natsScope();
+    const mongo = await mongoDatabase();
+    const port = String(await freePort());
+    const env = {
+      ...process.env,
+      ...imageEnv(app),
+      TRESOR_HTTP_PORT: port,
+      TRESOR_NATS_URL: nats.servers,
+      TRESOR_SUBJECT_ROOT: nats.subjectPrefix,
+      TRESOR_NAME_PREFIX: nats.namePrefix,
+      TRESOR_MONGODB_URL: mongo.url,
+      TRESOR_MONGODB_DB: mongo.dbName,
+      TRESOR_STORAGE_PATH: join(out, 'objects'),
+    };
+    const child = spawn(process.execPath, ['--enable-source-maps', join(out, app, 'main.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const deadline = Date.now() + 60_000;
+      let healthy = false;
+      while (!healthy && Date.now() < deadline && child.exitCode === null) {
+        healthy = await run(process.execPath, [join(ROOT, 'deploy/docker/healthcheck.mjs'), '/health/ready'], { env: { ...process.env, TRESOR_HTTP_PORT: port } }).then(
+          () => true,
+          () => false,
+        );
+        if (!healthy) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(healthy, log).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited, log).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await nats.cleanup();
+      await mongo.cleanup();
+    }
+  }, 120_000);
 });
 
 describe('deploy/docker/healthcheck.mjs', () => {
