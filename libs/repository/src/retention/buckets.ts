@@ -12,6 +12,7 @@ export interface LocalTime {
 export type Period = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+const DAY_MS = 86_400_000;
 
 /**
  * Names the hour, day, ISO week, month and year an instant falls in, as seen in one IANA time
@@ -19,6 +20,17 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
  */
 export class Buckets {
   private readonly format?: Intl.DateTimeFormat;
+  /** The zone's UTC offset (ms) through each UTC day, or null for a day with a change of offset. */
+  private readonly offsetOfDay = new Map<number, number | null>();
+
+  private static readonly shared = new Map<string, Buckets>();
+
+  /** The Buckets of a zone, shared so that its formatter and offsets are computed once per process. */
+  static of(timeZone = 'UTC'): Buckets {
+    let buckets = Buckets.shared.get(timeZone);
+    if (!buckets) Buckets.shared.set(timeZone, (buckets = new Buckets(timeZone)));
+    return buckets;
+  }
 
   constructor(readonly timeZone = 'UTC') {
     if (timeZone !== 'UTC') {
@@ -29,6 +41,8 @@ export class Buckets {
           month: 'numeric',
           day: 'numeric',
           hour: 'numeric',
+          minute: 'numeric',
+          second: 'numeric',
           hourCycle: 'h23',
         });
       } catch {
@@ -61,11 +75,30 @@ export class Buckets {
     if (!this.format) {
       return { year: time.getUTCFullYear(), month: time.getUTCMonth() + 1, day: time.getUTCDate(), hour: time.getUTCHours() };
     }
+    // Formatting in a zone is slow; offsets change at most once a day, so most days need two.
+    const day = Math.floor(time.getTime() / DAY_MS);
+    let offset = this.offsetOfDay.get(day);
+    if (offset === undefined) {
+      const start = this.offsetAt(day * DAY_MS);
+      offset = start === this.offsetAt((day + 1) * DAY_MS - 1000) ? start : null;
+      this.offsetOfDay.set(day, offset);
+    }
+    if (offset === null) return this.formatted(time);
+    const shifted = new Date(time.getTime() + offset);
+    return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate(), hour: shifted.getUTCHours() };
+  }
+
+  private formatted(time: Date): LocalTime & { minute: number; second: number } {
     const parts: Record<string, number> = {};
-    for (const part of this.format.formatToParts(time)) {
+    for (const part of this.format!.formatToParts(time)) {
       if (part.type !== 'literal') parts[part.type] = Number(part.value);
     }
-    return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! };
+    return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  }
+
+  private offsetAt(ms: number): number {
+    const t = this.formatted(new Date(ms));
+    return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - Math.floor(ms / 1000) * 1000;
   }
 }
 

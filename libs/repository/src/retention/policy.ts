@@ -75,7 +75,7 @@ export function compilePolicy(policy: RetentionRules, what = 'retention policy')
   return {
     policy: p,
     ...(p.keepWithin !== undefined ? { within: parseDuration(p.keepWithin, `${what}: keep-within`) } : {}),
-    buckets: new Buckets(p.timeZone ?? 'UTC'),
+    buckets: Buckets.of(p.timeZone ?? 'UTC'),
   };
 }
 

@@ -50,6 +50,7 @@ export function selectRetention<B extends RetentionCandidate>(
 ): RetentionDecision<B>[] {
   const policyOf = typeof policy === 'function' ? policy : () => policy;
   const compiled = new Map<string, CompiledPolicy | undefined>();
+  const byPolicy = new Map<RetentionPolicy, CompiledPolicy>();
   const bySource = new Map<string, Working<B>[]>();
   const byId = new Map<string, Working<B>>();
   for (const backup of backups) {
@@ -60,7 +61,10 @@ export function selectRetention<B extends RetentionCandidate>(
     list.push(w);
     if (!compiled.has(backup.sourceId)) {
       const p = policyOf(backup.sourceId);
-      compiled.set(backup.sourceId, p && compilePolicy(p, `retention policy of source ${backup.sourceId}`));
+      // Sources usually share one policy object: check and prepare it once.
+      let c = p && byPolicy.get(p);
+      if (p && !c) byPolicy.set(p, (c = compilePolicy(p, `retention policy of source ${backup.sourceId}`)));
+      compiled.set(backup.sourceId, c);
     }
   }
   for (const [sourceId, list] of bySource) {
