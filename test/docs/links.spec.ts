@@ -12,6 +12,7 @@ const PAGES = [
   'docs/operations.md',
   'docs/troubleshooting.md',
   'docs/cli-reference.md',
+  'docs/api.md',
 ];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
