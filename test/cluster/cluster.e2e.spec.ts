@@ -90,7 +90,7 @@ describe('cluster end to end (every service its own process)', () => {
     const post = async (key: string) => {
       const response = await fetch(`${server}/v1/backups`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        headers: { 'content-type': 'application/json', 'idempotency-key': key, authorization: `Bearer ${cluster.token}` },
         body: JSON.stringify({ source: { kind: 'filesystem', location: src } }),
       });
       expect(response.status).toBe(202);

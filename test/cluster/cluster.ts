@@ -1,16 +1,33 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { natsScope, mongoDatabase } from '../support/infra.js';
+import { hashBreakGlassPassword } from '@tresor/auth';
+import { natsScope, mongoDatabase, need, uniqueName } from '../support/infra.js';
 import type { MongoScope, NatsScope } from '../support/infra.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVICE = join(ROOT, 'bin/tresor-service.mjs');
 const TRESOR = join(ROOT, 'bin/tresor.mjs');
 export const PASSPHRASE = 'cluster-test-passphrase';
+
+/**
+ * Every test gateway of this process signs sessions with one key and has one break-glass admin,
+ * so the harness logs in once (TRESOR_TOKEN) and every cluster of the process accepts that token.
+ */
+const BREAK_GLASS = { user: 'breakglass', password: randomBytes(18).toString('base64url') };
+let harnessAuth: Promise<{ keyFile: string; hash: string }> | undefined;
+function authSetup(): Promise<{ keyFile: string; hash: string }> {
+  return (harnessAuth ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tresor-auth-'));
+    const keyFile = join(dir, 'session-key.pem');
+    await writeFile(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    return { keyFile, hash: await hashBreakGlassPassword(BREAK_GLASS.password) };
+  })());
+}
 
 export interface RunningService {
   readonly name: string;
@@ -22,6 +39,10 @@ export interface RunningService {
 /** A whole cluster for one test: its own subject root, stream names, Mongo database and repository. */
 export class TestCluster {
   readonly services: RunningService[] = [];
+  /** An admin session token for the gateway (set when a gateway starts); cli() sends it. */
+  token: string | undefined;
+  private auth!: { keyFile: string; hash: string };
+  private readonly redisPrefix = `tresor-test:${uniqueName('c')}:`;
   private constructor(
     readonly nats: NatsScope,
     readonly mongo: MongoScope,
@@ -36,6 +57,7 @@ export class TestCluster {
     const mongo = await mongoDatabase();
     const dir = await mkdtemp(join(tmpdir(), 'tresor-cluster-'));
     const cluster = new TestCluster(nats, mongo, dir, options.natsUrl ?? nats.servers, options.mongoUrl ?? mongo.url);
+    cluster.auth = await authSetup();
     const init = await cluster.cli(['--repo', cluster.repo, 'init']);
     if (init.code !== 0) throw new Error(`tresor init failed: ${init.stderr}`);
     return cluster;
@@ -61,6 +83,13 @@ export class TestCluster {
       TRESOR_STORAGE_PATH: join(this.repo, 'objects'),
       TRESOR_HTTP_PORT: '0',
       TRESOR_LOG_LEVEL: 'info',
+      // The gateway's authentication: Redis for sessions and lockouts, a break-glass admin.
+      TRESOR_REDIS_URL: need('redis', 'TRESOR_TEST_REDIS_URL'),
+      TRESOR_REDIS_PREFIX: this.redisPrefix,
+      TRESOR_AUTH_SIGNING_KEY_FILE: this.auth.keyFile,
+      TRESOR_AUTH_BREAKGLASS_USER: BREAK_GLASS.user,
+      TRESOR_AUTH_BREAKGLASS_HASH: this.auth.hash,
+      TRESOR_AUTH_ACCESS_TTL_S: '3600',
       ...extra,
     };
   }
@@ -86,7 +115,19 @@ export class TestCluster {
     });
     const service = { name, child, http, logs };
     this.services.push(service);
+    if (name === 'gateway' && !this.token) {
+      this.token = await this.login(http);
+      // TresorClient instances the tests create without a token use this one (TRESOR_TOKEN).
+      process.env.TRESOR_TOKEN ??= this.token;
+    }
     return service;
+  }
+
+  /** Logs the harness's break-glass admin in at a gateway; returns the access token. */
+  async login(http: string): Promise<string> {
+    const r = await fetch(`${http}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: BREAK_GLASS.user, password: BREAK_GLASS.password }) });
+    if (r.status !== 200) throw new Error(`harness login failed: ${r.status} ${await r.text()}`);
+    return ((await r.json()) as { accessToken: string }).accessToken;
   }
 
   async startAll(): Promise<RunningService> {
@@ -98,7 +139,7 @@ export class TestCluster {
   cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolvePromise) => {
       const child = spawn(process.execPath, [TRESOR, ...args], {
-        env: { PATH: process.env.PATH, HOME: this.dir, TRESOR_PASSPHRASE: PASSPHRASE, ...env },
+        env: { PATH: process.env.PATH, HOME: this.dir, TRESOR_PASSPHRASE: PASSPHRASE, ...(this.token ? { TRESOR_TOKEN: this.token } : {}), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -107,6 +148,21 @@ export class TestCluster {
       child.stderr.on('data', (d: Buffer) => (stderr += d));
       child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
     });
+  }
+
+  private async cleanupRedis(): Promise<void> {
+    const { Redis } = await import('ioredis');
+    const r = new Redis(this.env().TRESOR_REDIS_URL!, { maxRetriesPerRequest: 2 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', `${this.redisPrefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await r.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      r.disconnect();
+    }
   }
 
   async stop(): Promise<void> {
@@ -122,6 +178,7 @@ export class TestCluster {
     );
     await this.nats.cleanup();
     await this.mongo.cleanup();
+    await this.cleanupRedis();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,8 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { RestoresModule } from './restores/restores.module.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { TenantsModule } from './tenants/tenants.module.js';
+import { TokensModule } from './tokens/tokens.module.js';
 
 /** Every feature module of the gateway, one per folder; a new feature registers here. */
-export const FEATURE_MODULES: Type[] = [BackupsModule, RestoresModule, JobsModule, SchedulesModule, StorageModule, ClusterHealthModule];
+export const FEATURE_MODULES: Type[] = [TenantsModule, BackupsModule, RestoresModule, JobsModule, SchedulesModule, StorageModule, ClusterHealthModule, TokensModule];

@@ -1,27 +1,37 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
+  createApiTokenResponseSchema,
   errorBodySchema,
+  listApiTokensResponseSchema,
+  meResponseSchema,
+  sessionResponseSchema,
   getBackupResponseSchema,
   jobResponseSchema,
   listBackupsResponseSchema,
   listJobsResponseSchema,
   listSchedulesResponseSchema,
   listSourcesResponseSchema,
+  runScheduleResponseSchema,
   scheduleResponseSchema,
   storageLocationsResponseSchema,
 } from '@tresor/contracts';
 import { z as zod } from 'zod';
+import type { ApiTokenInfoDto, CreateApiTokenRequest, MeResponse, SessionResponse } from '@tresor/contracts';
+import { auditEntriesResponseSchema, auditVerifyReportSchema } from '@tresor/contracts';
+import type { AuditEntriesResponse, AuditVerifyReport } from '@tresor/contracts';
 import type { CreateBackupRequest, CreateRestoreRequest, CreateScheduleRequest, GetBackupResponse, JobRecord, ListedBackup, ScheduleRecord } from '@tresor/contracts';
 import { errorFromCode, IoError, TresorError } from '@tresor/errors';
 
 export interface TresorClientOptions {
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8420`. */
   readonly url: string;
-  /** API token (sent as a bearer token; authentication arrives with the security issue). */
+  /** Session access token (`tresor login`) or API token, sent as a bearer token; default: TRESOR_TOKEN. */
   readonly token?: string;
   /** Interval between polls while waiting for a job. */
   readonly pollMs?: number;
+  /** Called once when the gateway answers 401: returns a new token to retry with (e.g. after a refresh), or undefined. */
+  readonly onUnauthenticated?: () => Promise<string | undefined>;
 }
 
 /** The gateway answered with an error: `code` is the Tresor error code, `status` the HTTP status. */
@@ -82,15 +92,47 @@ export class TresorClient {
     list: (): Promise<ScheduleRecord[]> => this.get('/v1/schedules', listSchedulesResponseSchema).then((r) => r.schedules),
     get: (id: string): Promise<ScheduleRecord> => this.get(`/v1/schedules/${encodeURIComponent(id)}`, scheduleResponseSchema).then((r) => r.schedule),
     delete: (id: string): Promise<void> => this.call('DELETE', `/v1/schedules/${encodeURIComponent(id)}`, undefined, zod.undefined()).then(() => undefined),
+    /** Stops firing; runs due while paused never fire. */
+    pause: (id: string): Promise<ScheduleRecord> => this.post(`/v1/schedules/${encodeURIComponent(id)}/pause`, undefined, scheduleResponseSchema).then((r) => r.schedule),
+    /** Fires again from the next due time. */
+    resume: (id: string): Promise<ScheduleRecord> => this.post(`/v1/schedules/${encodeURIComponent(id)}/resume`, undefined, scheduleResponseSchema).then((r) => r.schedule),
+    /** Submits the schedule's backup now (at the level its plan gives now); the job. */
+    run: (id: string, idempotencyKey?: string): Promise<JobRecord> => this.post(`/v1/schedules/${encodeURIComponent(id)}/run`, undefined, runScheduleResponseSchema, idempotencyKey).then((r) => r.job),
+  };
+
+  readonly auth = {
+    /** Logs in with a username and password (LDAP or break-glass); returns the session tokens. */
+    login: (username: string, password: string): Promise<SessionResponse> => this.call('POST', '/v1/auth/login', { username, password }, sessionResponseSchema, undefined, false),
+    /** Exchanges a refresh token (once) for a new pair. */
+    refresh: (refreshToken: string): Promise<SessionResponse> => this.call('POST', '/v1/auth/refresh', { refreshToken }, sessionResponseSchema, undefined, false),
+    /** Ends the session of the current token at once. */
+    logout: (): Promise<void> => this.call('POST', '/v1/auth/logout', undefined, zod.undefined(), undefined, false).then(() => undefined),
+    me: (): Promise<MeResponse> => this.get('/v1/auth/me', meResponseSchema),
+  };
+
+  readonly tokens = {
+    /** Creates an API token; the returned `token` is shown this once. */
+    create: (request: CreateApiTokenRequest) => this.call('POST', '/v1/tokens', request, createApiTokenResponseSchema),
+    list: (): Promise<ApiTokenInfoDto[]> => this.get('/v1/tokens', listApiTokensResponseSchema).then((r) => r.tokens),
+    revoke: (id: string): Promise<void> => this.call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`, undefined, zod.undefined()).then(() => undefined),
   };
 
   readonly sources = { list: () => this.get('/v1/sources', listSourcesResponseSchema).then((r) => r.sources) };
+  readonly audit = {
+    /** Recomputes the cluster's audit hash chain (GET /v1/audit/verify). */
+    verify: (): Promise<AuditVerifyReport> => this.get('/v1/audit/verify', zod.object({ report: auditVerifyReportSchema })).then((r) => r.report),
+    /** One page of audit entries from seq `from`; `next` continues, null at the end. */
+    entries: (from = 1, limit = 100): Promise<AuditEntriesResponse> => this.get(`/v1/audit/entries?from=${from}&limit=${limit}`, auditEntriesResponseSchema),
+  };
   readonly storage = { locations: () => this.get('/v1/storage/locations', storageLocationsResponseSchema).then((r) => r.locations) };
 
   private readonly base: string;
 
+  private token: string | undefined;
+
   constructor(private readonly options: TresorClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
+    this.token = options.token ?? process.env.TRESOR_TOKEN;
   }
 
   private get<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
@@ -101,14 +143,26 @@ export class TresorClient {
     return this.call('POST', path, body, schema, idempotencyKey ?? randomUUID());
   }
 
-  private async call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, idempotencyKey?: string): Promise<z.infer<S>> {
+  private async call<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, idempotencyKey?: string, retryOn401 = true): Promise<z.infer<S>> {
+    try {
+      return await this.send(method, path, body, schema, idempotencyKey);
+    } catch (err) {
+      if (!(retryOn401 && err instanceof TresorError && err.code === 'UNAUTHENTICATED' && this.options.onUnauthenticated)) throw err;
+      const fresh = await this.options.onUnauthenticated();
+      if (!fresh) throw err;
+      this.token = fresh;
+      return this.send(method, path, body, schema, idempotencyKey);
+    }
+  }
+
+  private async send<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, idempotencyKey?: string): Promise<z.infer<S>> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });

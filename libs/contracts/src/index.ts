@@ -7,4 +7,5 @@ export * from './events.js';
 export * from './cloudevents.js';
 export * from './streams.js';
 export * from './api.js';
+export * from './auth.js';
 export * from './events-doc.js';

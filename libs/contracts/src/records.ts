@@ -9,10 +9,16 @@ export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex 
 export const isoTimeSchema = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO-8601 time');
 export const idSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : -');
 
+/** A tenant (namespace) name: users and API tokens are granted tenants and see only their sources. */
+export const tenantSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name: a-z, 0-9, _ and -, at most 63');
+export const DEFAULT_TENANT = 'default';
+
 export const sourceRefSchema = z.object({
   kind: z.literal('filesystem'),
   /** Absolute path on the hosts running backup-engine (agents come later). */
   location: z.string().min(1).max(4096).startsWith('/', 'an absolute path'),
+  /** The tenant the source belongs to (bound on its first backup; default `default`). */
+  tenant: tenantSchema.optional(),
 });
 export type SourceRef = z.infer<typeof sourceRefSchema>;
 
@@ -21,6 +27,8 @@ export const sourceRecordSchema = z.object({
   kind: z.string(),
   location: z.string(),
   createdAt: isoTimeSchema,
+  /** Set by the gateway (sources have no tenant in the catalog itself). */
+  tenant: z.string().optional(),
 });
 export type SourceRecordDto = z.infer<typeof sourceRecordSchema>;
 

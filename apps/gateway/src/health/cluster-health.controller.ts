@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { COMMANDS } from '@tresor/contracts';
 import type { Bus } from '@tresor/messaging';
+import { RequirePermission } from '../auth/access.decorator.js';
 import { BUS } from '../core/tokens.js';
 
 /** Cluster health as the monitoring service sees it (process health is the service kit's /health/*). */
@@ -9,6 +10,7 @@ export class ClusterHealthController {
   constructor(@Inject(BUS) private readonly bus: Bus) {}
 
   @Get()
+  @RequirePermission('health:read')
   async health() {
     try {
       const s = await this.bus.request(COMMANDS.monitoringStatus, { v: 1 }, { timeoutMs: 3000 });

@@ -1,5 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import type { Identity } from '@tresor/auth';
 import { IDEMPOTENCY_KEY_HEADER } from '@tresor/contracts';
+import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
 import { parse } from '../core/parse.js';
 import { RestoresService } from './restores.service.js';
 import { createRestoreRequestSchema } from './restores.schema.js';
@@ -11,13 +13,15 @@ export class RestoresController {
 
   @Post()
   @HttpCode(202)
-  async create(@Body() body: unknown, @Headers(IDEMPOTENCY_KEY_HEADER) key?: string, @Headers('traceparent') traceparent?: string) {
+  @RequirePermission('restores:create')
+  async create(@CurrentIdentity() who: Identity, @Body() body: unknown, @Headers(IDEMPOTENCY_KEY_HEADER) key?: string, @Headers('traceparent') traceparent?: string) {
     const req = parse(createRestoreRequestSchema, body, 'POST /v1/restores');
-    return { job: await this.restores.create(req, { idempotencyKey: key ?? null, traceparent }) };
+    return { job: await this.restores.create(who, req, { idempotencyKey: key ?? null, traceparent }) };
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
-    return { job: await this.restores.get(id) };
+  @RequirePermission('restores:read')
+  async get(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return { job: await this.restores.get(who, id) };
   }
 }

@@ -1,0 +1,3 @@
+export const SESSIONS = Symbol('SESSIONS');
+export const PASSWORD_LOGIN = Symbol('PASSWORD_LOGIN');
+export const API_TOKENS = Symbol('API_TOKENS');

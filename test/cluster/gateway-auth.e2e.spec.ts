@@ -1,0 +1,167 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rolesAllow } from '@tresor/auth';
+import type { Role } from '@tresor/auth';
+import { connectMongoCatalog } from '@tresor/catalog';
+import { declaredRoutes } from '../../apps/gateway/src/routes.js';
+import { ldapFixture } from '../support/infra.js';
+import { TestCluster } from './cluster.js';
+
+const fx = ldapFixture();
+const USERS: Record<Role, { uid: string; password: string }> = {
+  admin: fx.users.admin,
+  operator: fx.users.operator,
+  auditor: fx.users.auditor,
+  custodian: fx.users.custodians[0],
+  viewer: fx.users.viewer,
+};
+
+describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () => {
+  let cluster: TestCluster;
+  let server: string;
+
+  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (method !== 'GET') headers['content-type'] = 'application/json';
+    const r = await fetch(`${server}${path}`, { method, headers, ...(method !== 'GET' ? { body: JSON.stringify(body ?? {}) } : {}) });
+    const text = await r.text();
+    return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+  const login = async (uid: string, password: string) => {
+    const r = await call('POST', '/v1/auth/login', undefined, { username: uid, password });
+    if (r.status !== 200) throw new Error(`login ${uid}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body as { accessToken: string; refreshToken: string };
+  };
+
+  beforeAll(async () => {
+    cluster = await TestCluster.create();
+    const gateway = await cluster.start('gateway', {
+      TRESOR_LDAP_URL: fx.url,
+      TRESOR_LDAP_BIND_DN: fx.adminDn,
+      TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
+      TRESOR_LDAP_USER_BASE: fx.peopleDn,
+      TRESOR_AUTH_GROUP_MAP: JSON.stringify({
+        [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] },
+        [fx.groups.operator]: 'operator',
+        [fx.groups.auditor]: { roles: ['auditor'], tenants: ['default', 'payments'] },
+        [fx.groups.custodian]: 'custodian',
+        [fx.groups.viewer]: 'viewer',
+      }),
+      TRESOR_AUTH_LOCKOUT_MAX_FAILURES: '3',
+      TRESOR_AUTH_LOCKOUT_MINUTES: '1',
+    });
+    server = gateway.http;
+  });
+  afterAll(() => cluster?.stop());
+
+  const routes = declaredRoutes().filter((r) => r.access?.kind !== 'public');
+  const concrete = (path: string) => path.replace(/:\w+/g, 'no-such-id');
+
+  it('answers 401 to every non-public route without a token, with a malformed one or with a forged one', async () => {
+    const forged = `${(await login(USERS.viewer.uid, USERS.viewer.password)).accessToken.slice(0, -4)}AAAA`;
+    const wrong: string[] = [];
+    for (const r of routes) {
+      for (const token of [undefined, 'not-a-jwt', forged, 'tresor_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']) {
+        const { status } = await call(r.method, concrete(r.path), token);
+        if (status !== 401) wrong.push(`${r.method} ${r.path} with ${token?.slice(0, 10)}: ${status}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('tries every role against every route: allowed ones pass the guard, the others get 403', async () => {
+    const tokens = Object.fromEntries(await Promise.all(Object.entries(USERS).map(async ([role, u]) => [role, (await login(u.uid, u.password)).accessToken]))) as Record<Role, string>;
+    const wrong: string[] = [];
+    let tried = 0;
+    for (const r of routes) {
+      for (const role of Object.keys(USERS) as Role[]) {
+        const allowed = r.access?.kind === 'authenticated' || (r.access?.kind === 'permission' && rolesAllow([role], r.access.permission));
+        // Logging out ends the session: that route gets a session of its own.
+        const token = r.path === '/v1/auth/logout' ? (await login(USERS[role].uid, USERS[role].password)).accessToken : tokens[role];
+        const { status, body } = await call(r.method, concrete(r.path), token);
+        tried++;
+        if (allowed ? status === 401 || status === 403 : status !== 403) wrong.push(`${role} ${r.method} ${r.path}: ${status} ${JSON.stringify(body)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(tried).toBe(routes.length * 5);
+  });
+
+  it('refuses the locked LDAP user with the same answer as a wrong password', async () => {
+    const locked = await call('POST', '/v1/auth/login', undefined, { username: fx.users.locked.uid, password: fx.users.locked.password });
+    const wrongPw = await call('POST', '/v1/auth/login', undefined, { username: fx.users.viewer.uid, password: 'not-the-password' });
+    expect(locked.status).toBe(401);
+    expect(locked.body).toEqual(wrongPw.body);
+  });
+
+  it('locks a user out after 3 failed logins, even with the right password', async () => {
+    const u = fx.users.requester;
+    for (let i = 0; i < 3; i++) expect((await call('POST', '/v1/auth/login', undefined, { username: u.uid, password: `wrong-${i}` })).status).toBe(401);
+    const r = await call('POST', '/v1/auth/login', undefined, { username: u.uid, password: u.password });
+    expect(r.status).toBe(429);
+    expect(r.body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+  });
+
+  it('logout revokes the session at once; its refresh token no longer works', async () => {
+    const s = await login(USERS.viewer.uid, USERS.viewer.password);
+    expect((await call('GET', '/v1/auth/me', s.accessToken)).body).toMatchObject({ subject: `ldap:${USERS.viewer.uid}`, roles: ['viewer'], tenants: ['default'] });
+    expect((await call('POST', '/v1/auth/logout', s.accessToken)).status).toBe(204);
+    expect((await call('GET', '/v1/auth/me', s.accessToken)).status).toBe(401);
+    expect((await call('POST', '/v1/auth/refresh', undefined, { refreshToken: s.refreshToken })).status).toBe(401);
+  });
+
+  it('refresh rotates the pair; the old refresh token works once only', async () => {
+    const s = await login(USERS.auditor.uid, USERS.auditor.password);
+    const r = await call('POST', '/v1/auth/refresh', undefined, { refreshToken: s.refreshToken });
+    expect(r.status).toBe(200);
+    const fresh = r.body as { accessToken: string };
+    expect((await call('GET', '/v1/jobs', fresh.accessToken)).status).toBe(200);
+    expect((await call('POST', '/v1/auth/refresh', undefined, { refreshToken: s.refreshToken })).status).toBe(401);
+  });
+
+  it('an API token works with its roles only, and stops working at once when deleted', async () => {
+    const admin = (await login(USERS.admin.uid, USERS.admin.password)).accessToken;
+    const created = await call('POST', '/v1/tokens', admin, { name: 'ci', roles: ['operator'], ttlSeconds: 3600 });
+    expect(created.status).toBe(201);
+    const { token, info } = created.body as { token: string; info: { id: string; tenants: string[] } };
+    expect(info.tenants).toEqual(['*']);
+    const listed = await call('GET', '/v1/tokens', admin);
+    expect(JSON.stringify(listed.body)).not.toContain(token.split('_')[2]);
+    expect((await call('GET', '/v1/backups', token)).status).toBe(200);
+    expect((await call('GET', '/v1/tokens', token)).status).toBe(403);
+    expect((await call('DELETE', `/v1/tokens/${info.id}`, admin)).status).toBe(204);
+    expect((await call('GET', '/v1/backups', token)).status).toBe(401);
+    // An operator-tenant admin cannot mint a token for a tenant they lack: the auditor cannot mint at all.
+    const auditor = (await login(USERS.auditor.uid, USERS.auditor.password)).accessToken;
+    expect((await call('POST', '/v1/tokens', auditor, { name: 'x', roles: ['viewer'] })).status).toBe(403);
+  });
+
+  it('shows and lets act on sources of granted tenants only', async () => {
+    const mongo = await connectMongoCatalog(cluster.mongoUrl, cluster.mongo.dbName);
+    try {
+      await mongo.catalog.ensureSource('filesystem', '/data/payments');
+      await mongo.catalog.ensureSource('filesystem', '/data/shared');
+    } finally {
+      await mongo.close();
+    }
+    const admin = (await login(USERS.admin.uid, USERS.admin.password)).accessToken;
+    const operator = (await login(USERS.operator.uid, USERS.operator.password)).accessToken;
+    const auditor = (await login(USERS.auditor.uid, USERS.auditor.password)).accessToken;
+    const sched = await call('POST', '/v1/schedules', admin, { kind: 'once', at: '2099-01-01T00:00:00Z', backup: { source: { kind: 'filesystem', location: '/data/payments', tenant: 'payments' } } });
+    expect(sched.status).toBe(201);
+    const id = (sched.body as { schedule: { id: string } }).schedule.id;
+
+    const sources = async (t: string) => ((await call('GET', '/v1/sources', t)).body as { sources: { location: string; tenant: string }[] }).sources.map((s) => `${s.location}@${s.tenant}`).sort();
+    expect(await sources(operator)).toEqual(['/data/shared@default']);
+    expect(await sources(auditor)).toEqual(['/data/payments@payments', '/data/shared@default']);
+    expect((await call('GET', `/v1/schedules/${id}`, operator)).status).toBe(404);
+    expect(((await call('GET', '/v1/schedules', operator)).body as { schedules: unknown[] }).schedules).toEqual([]);
+    expect((await call('GET', `/v1/schedules/${id}`, auditor)).status).toBe(200);
+    expect((await call('DELETE', `/v1/schedules/${id}`, operator)).status).toBe(404);
+    // A source bound to a tenant stays there, and an operator of `default` cannot back it up.
+    expect((await call('POST', '/v1/backups', operator, { source: { kind: 'filesystem', location: '/data/payments' } })).status).toBe(403);
+    expect((await call('POST', '/v1/backups', operator, { source: { kind: 'filesystem', location: '/data/payments', tenant: 'payments' } })).status).toBe(403);
+    expect((await call('POST', '/v1/backups', admin, { source: { kind: 'filesystem', location: '/data/payments', tenant: 'default' } })).status).toBe(409);
+  });
+});
