@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '@tresor/errors';
 import { alertLevelSchema } from './alert.js';
+import { resolveSecret } from './secret.js';
 import { emailChannelConfigSchema } from './channels/email/config.js';
 import { slackChannelConfigSchema } from './channels/slack/config.js';
 import { syslogChannelConfigSchema } from './channels/syslog/config.js';
@@ -43,4 +44,16 @@ export function parseAlertingConfig(input: unknown, where = 'alerts'): AlertingC
     throw new UsageError(`${where}.${issue.path.join('.')}: ${issue.message}`.replace(/\.:/, ':'));
   }
   return parsed.data;
+}
+
+/**
+ * Reads every secret the channels reference and throws on the first missing one, so a wrong
+ * variable or file name stops start-up instead of the first alert. The values are dropped.
+ */
+export async function checkAlertingSecrets(config: AlertingConfig): Promise<void> {
+  for (const [name, c] of Object.entries(config.channels)) {
+    if (c.type === 'email' && c.auth) await resolveSecret(c.auth.password, `alert channel ${name} SMTP password`);
+    if (c.type === 'slack') await resolveSecret(c.url, `alert channel ${name} webhook URL`);
+    if (c.type === 'webhook') await resolveSecret(c.secret, `alert channel ${name} HMAC secret`);
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@tresor/errors';
 import type { AlertChannel, Notification } from './channels/channel.js';
-import { parseAlertingConfig } from './config.js';
+import { checkAlertingSecrets, parseAlertingConfig } from './config.js';
 import { MemoryAlertHistory } from './history/history.js';
 import type { AlertManagerOptions } from './manager.js';
 import { AlertManager } from './manager.js';
@@ -219,6 +219,31 @@ describe('AlertManager', () => {
     expect(delivery!.results).toEqual({ ops: 'ok', pager: 'pager is down' });
     expect(warnings).toHaveLength(1);
   });
+
+  it('does not hold up raise and resolve while a channel is slow to deliver', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const sent: string[] = [];
+    const slow: AlertChannel = { name: 'ops', type: 'slow', send: async (n) => (await held, void sent.push(n.items[0]!.kind)) };
+    const { manager, at, move } = setup({ channels: [slow] });
+    await manager.raise(failed());
+    const delivering = at(window);
+    move(window + S);
+    await manager.resolve(failed());
+    expect(sent).toEqual([]);
+    release();
+    await delivering;
+    expect(sent).toEqual(['raised']);
+  });
+
+  it('ticks on its own once started, and stops', async () => {
+    const { manager, ops } = setup({ groupWindowMs: 0, clock: Date.now });
+    manager.start(5);
+    await manager.raise(failed());
+    for (let i = 0; i < 200 && ops.received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await manager.stop();
+    expect(ops.summary).toEqual([['raised CRITICAL backup-failed /etc/keys']]);
+  });
 });
 
 describe('alerting config', () => {
@@ -252,6 +277,18 @@ describe('alerting config', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(/^alerts\.channels\.hook\.secret/);
     expect((error as Error).message).not.toContain('s3cr3t-inline');
+  });
+
+  it('checks at start that every referenced secret can be read, naming the reference only', async () => {
+    const c = parseAlertingConfig(valid);
+    process.env.SMTP_PASSWORD = 'pw-checked-at-start';
+    try {
+      await expect(checkAlertingSecrets(c)).rejects.toThrow('alert channel hook HMAC secret: cannot read secret file /etc/tresor/webhook.secret (ENOENT)');
+      delete process.env.SMTP_PASSWORD;
+      await expect(checkAlertingSecrets(c)).rejects.toThrow('alert channel ops SMTP password: environment variable SMTP_PASSWORD is not set or empty');
+    } finally {
+      delete process.env.SMTP_PASSWORD;
+    }
   });
 
   it('refuses unknown keys and levels', () => {

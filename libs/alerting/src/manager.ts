@@ -85,6 +85,7 @@ export class AlertManager {
   private readonly channelsByName: Map<string, AlertChannel>;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
 
   constructor(private readonly options: AlertManagerOptions) {
     this.clock = options.clock ?? Date.now;
@@ -177,12 +178,16 @@ export class AlertManager {
     return [...this.current.values()].filter((t) => t.alert.state === 'firing').map((t) => structuredClone(t.alert));
   }
 
-  /** Sends every notification that is due now; returns what was sent and how each channel fared. */
+  /**
+   * Sends every notification that is due now; returns what was sent and how each channel fared.
+   * What is due is decided under the state lock; delivery (with a channel's retries) runs after
+   * it, so a slow receiver never holds up raise and resolve.
+   */
   async tick(): Promise<Delivery[]> {
-    return this.serial(async () => {
+    const due = await this.serial(async () => {
       const now = this.clock();
       this.scheduleReminders(now);
-      const deliveries: Delivery[] = [];
+      const notifications: Notification[] = [];
       for (const [key, group] of [...this.groups]) {
         if (group.dueMs > now) continue;
         this.groups.delete(key);
@@ -192,27 +197,33 @@ export class AlertManager {
           if (kind === 'wait') this.enqueueAt(t, t.resolvedMs! + this.options.groupWindowMs);
           else if (kind) items.push(await this.markNotified(t, kind, now));
         }
-        if (items.length === 0) continue;
-        const notification: Notification = { id: this.newId(), group: key, createdAt: new Date(now).toISOString(), items };
-        deliveries.push({ notification, results: await this.deliver(notification) });
+        if (items.length > 0) notifications.push({ id: this.newId(), group: key, createdAt: new Date(now).toISOString(), items });
       }
       this.forgetSettled(now);
-      return deliveries;
+      return notifications;
     });
+    const deliveries: Delivery[] = [];
+    for (const notification of due) deliveries.push({ notification, results: await this.deliver(notification) });
+    return deliveries;
   }
 
-  /** Runs `tick` every `intervalMs` until `stop`. */
+  /** Runs `tick` every `intervalMs` until `stop`; a tick still delivering makes the next ones wait, keeping order. */
   start(intervalMs = 1000): void {
     this.timer ??= setInterval(() => {
-      this.tick().catch((err: unknown) => this.options.logger?.warn({ err: (err as Error).message }, 'alert tick failed'));
+      if (this.ticking) return;
+      this.ticking = this.tick()
+        .then(() => undefined)
+        .catch((err: unknown) => this.options.logger?.warn({ err: (err as Error).message }, 'alert tick failed'))
+        .finally(() => (this.ticking = undefined));
     }, intervalMs);
     this.timer.unref?.();
   }
 
-  /** Stops the timer and closes the channels; pending notifications are not sent. */
+  /** Stops the timer, lets a running tick finish, and closes the channels; pending notifications are not sent. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.ticking;
     await this.queue.catch(() => undefined);
     await Promise.allSettled(this.options.channels.map((c) => c.close?.()));
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AlertHistory, AlertingConfig, Clock } from '@tresor/alerting';
-import { AlertManager, createChannels, parseAlertingConfig } from '@tresor/alerting';
+import { AlertManager, checkAlertingSecrets, createChannels, parseAlertingConfig } from '@tresor/alerting';
 import { cloudEventSchema, findEventByType } from '@tresor/contracts';
 import type { Bus, Logger } from '@tresor/messaging';
 import { UsageError } from '@tresor/errors';
@@ -44,6 +44,7 @@ export async function startAlerting(options: {
   clock?: Clock;
 }): Promise<AlertingWiring> {
   const { bus, config, history, logger } = options;
+  await checkAlertingSecrets(config);
   const manager = new AlertManager({
     ...config,
     channels: createChannels(config),
