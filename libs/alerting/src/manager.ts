@@ -82,7 +82,6 @@ export class AlertManager {
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly groupBy: readonly GroupByField[];
-  private readonly channelsByName: Map<string, AlertChannel>;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -91,7 +90,6 @@ export class AlertManager {
     this.clock = options.clock ?? Date.now;
     this.newId = options.newId ?? randomUUID;
     this.groupBy = options.groupBy?.length ? options.groupBy : ['rule'];
-    this.channelsByName = new Map(options.channels.map((c) => [c.name, c]));
   }
 
   /** Reloads firing alerts from the history, so a restarted manager neither repeats nor forgets them. */
@@ -327,10 +325,5 @@ export class AlertManager {
     const run = this.queue.then(work, work);
     this.queue = run.catch(() => undefined);
     return run;
-  }
-
-  /** The channel with this name (for tests and diagnostics). */
-  channel(name: string): AlertChannel | undefined {
-    return this.channelsByName.get(name);
   }
 }
