@@ -39,7 +39,7 @@ describe('three scheduler replicas fire each due run exactly once across leader 
         const env = {
           TRESOR_INSTANCE: name,
           TRESOR_REDIS_URL: redis.url,
-          TRESOR_REDIS_KEY_PREFIX: redis.keyPrefix,
+          TRESOR_REDIS_PREFIX: redis.keyPrefix,
           TRESOR_SCHEDULER_TICK_MS: String(TICK_MS),
           TRESOR_SCHEDULER_LEASE_TTL_MS: String(TTL_MS),
           TRESOR_SCHEDULER_LEASE_RENEW_MS: String(RENEW_MS),

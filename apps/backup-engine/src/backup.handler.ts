@@ -8,6 +8,8 @@ import { ConflictError, TresorError } from '@tresor/errors';
 import type { Bus, JobContext, JobOutcome } from '@tresor/messaging';
 import type { RemoteObjectStore } from '@tresor/messaging';
 import type { Catalog } from '@tresor/catalog';
+import { holdLease } from '@tresor/scheduling';
+import type { HeldLease, Lease } from '@tresor/scheduling';
 import type { CodecName } from './types.js';
 import { fencedStore } from './fenced.js';
 import { throttledStore } from './throttle.js';
@@ -20,13 +22,39 @@ export interface BackupHandlerDeps {
   readonly catalog: Catalog;
   readonly store: RemoteObjectStore;
   readonly worker: string;
+  /** Per-source locks: two backups of one source never run at once (none without Redis). */
+  readonly sourceLease?: Lease;
+  readonly sourceLeaseTtlMs?: number;
   /** Test-only: delay per 64 KiB of archive upload (see throttle.ts). */
   readonly uploadDelayMs?: number;
   openRepository(store: RemoteObjectStore): Promise<Repository>;
 }
 
-/** Runs one backup job idempotently: a finished job is acked without work; a superseded claim backs off. */
+/**
+ * Runs one backup job while holding its source's lock: a second job for the same source waits
+ * (telling the queue it is alive) until the first is done, whoever submitted either.
+ */
 export async function handleBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobContext): Promise<JobOutcome> {
+  if (!deps.sourceLease) return runBackupJob(deps, job, ctx, undefined);
+  const name = `source:${job.source.kind}:${job.source.location}`;
+  let told = false;
+  const held = await holdLease(deps.sourceLease, name, `${deps.worker}/${job.jobId}`.replaceAll('#', '_'), {
+    ttlMs: deps.sourceLeaseTtlMs ?? 30_000,
+    onWait: (holder) => {
+      ctx.working();
+      if (!told) ctx.logger.info({ lock: name, holder: holder?.owner }, 'waiting for another backup of this source to finish');
+      told = true;
+    },
+  });
+  try {
+    return await runBackupJob(deps, job, ctx, held);
+  } finally {
+    await held.release().catch(() => undefined);
+  }
+}
+
+/** Runs one backup job idempotently: a finished job is acked without work; a superseded claim backs off. */
+async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobContext, held: HeldLease | undefined): Promise<JobOutcome> {
   const { bus, jobs } = deps;
   const t = { subject: job.jobId, traceparent: ctx.traceparent };
   let claimed: JobRecord | undefined = await jobs.claim(job.jobId, deps.worker);
@@ -47,6 +75,8 @@ export async function handleBackupJob(deps: BackupHandlerDeps, job: BackupJob, c
         claimed = next;
       },
       manifest: async () => {
+        // The commit point: a holder that stalled past its lock's ttl must not commit over its successor.
+        if (held && !(await held.confirm())) throw new ConflictError(`job ${job.jobId}: lost the lock on source ${job.source.location} (token ${held.grant.token}); not committing`);
         const next = await jobs.transition(claimed!, 'verifying');
         if (!next) throw new ConflictError(`job ${job.jobId} was taken over by another worker`);
         claimed = next;

@@ -12,7 +12,7 @@ const configSchema = baseConfigSchema.extend({
   TRESOR_SCHEDULER_TICK_MS: z.coerce.number().int().min(100).default(1000),
   /** Redis for leader election; without it this replica assumes it is the only one. */
   TRESOR_REDIS_URL: z.string().optional(),
-  TRESOR_REDIS_KEY_PREFIX: z.string().default('tresor:'),
+  TRESOR_REDIS_PREFIX: z.string().default('tresor:'),
   /** A leader that cannot renew its lease for this long is replaced. */
   TRESOR_SCHEDULER_LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
   /** How often the leader renews and followers try to take over (default ttl / 3). */
@@ -32,7 +32,7 @@ start(async () => {
     config,
     async setup({ bus, logger, instance }) {
       // Lease commands fail fast while Redis is away, so a leader's own clock decides, not a queue.
-      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { keyPrefix: config.TRESOR_REDIS_KEY_PREFIX, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
+      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { keyPrefix: config.TRESOR_REDIS_PREFIX, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
       redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis'));
       const election = redis
         ? new LeaderElection(new RedisLease(redis), {

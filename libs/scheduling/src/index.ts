@@ -6,3 +6,4 @@ export * from './lease.js';
 export * from './redis-lease.js';
 export * from './leader.js';
 export * from './schedule.js';
+export * from './held-lease.js';

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { RedisScope } from '../../../test/support/infra.js';
 import { redisScope } from '../../../test/support/infra.js';
+import { holdLease } from './held-lease.js';
 import { LeaderElection } from './leader.js';
 import { RedisLease } from './redis-lease.js';
 
@@ -88,5 +89,56 @@ describe('RedisLease (real Redis)', () => {
     expect(second.isLeader()).toBe(false);
     for (const r of replicas) await r.stop();
     expect(changes.filter((c) => c.endsWith(':true'))).toHaveLength(3);
+  });
+});
+
+describe('holdLease (real Redis)', () => {
+  let scope: RedisScope;
+  let lease: RedisLease;
+  beforeEach(async () => {
+    scope = await redisScope();
+    lease = new RedisLease(await scope.client());
+  });
+  afterEach(async () => {
+    await scope.cleanup();
+  });
+
+  it('serialises holders of one name: the second waits until the first releases', async () => {
+    const order: string[] = [];
+    const work = async (who: string): Promise<void> => {
+      const held = await holdLease(lease, 'source:/k', who, { ttlMs: 2000, pollMs: 20 });
+      order.push(`${who}:start`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await held.confirm()).toBe(true);
+      order.push(`${who}:end`);
+      await held.release();
+    };
+    await Promise.all([work('a'), work('b'), work('c')]);
+    expect(order).toHaveLength(6);
+    for (let i = 0; i < 6; i += 2) expect(order[i + 1]).toBe(order[i]!.replace('start', 'end'));
+  });
+
+  it('keeps a lease past its ttl while held, and tells a holder that lost it', async () => {
+    const held = await holdLease(lease, 'source:/k', 'a', { ttlMs: 300 });
+    await new Promise((r) => setTimeout(r, 900));
+    expect(await held.confirm()).toBe(true);
+    // Someone removes it behind the holder's back (as if it had stalled past its ttl).
+    await lease.release(held.grant);
+    const b = (await lease.acquire('source:/k', 'b', 10_000))!;
+    expect(b.token).toBeGreaterThan(held.grant.token);
+    expect(await held.confirm()).toBe(false);
+    await held.release();
+    expect(await lease.holder('source:/k')).toEqual(b);
+  });
+
+  it('reports the holder while waiting, and stops waiting when aborted', async () => {
+    await lease.acquire('source:/k', 'a', 10_000);
+    const seen: (string | undefined)[] = [];
+    const abort = new AbortController();
+    const waiting = holdLease(lease, 'source:/k', 'b', { ttlMs: 1000, pollMs: 20, signal: abort.signal, onWait: (h) => seen.push(h?.owner) });
+    await until('two waits', 10_000, () => seen.length >= 2);
+    abort.abort();
+    await expect(waiting).rejects.toThrow();
+    expect(seen.every((o) => o === 'a')).toBe(true);
   });
 });
