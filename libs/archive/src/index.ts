@@ -13,6 +13,6 @@ export { bufferSource, fileSource } from './random-access-source.js';
 export type { FileSource, RandomAccessSource } from './random-access-source.js';
 export { ArchiveReader } from './reader.js';
 export type { ArchiveReaderOptions, EntriesOptions, PayloadReport, UnlockDataKey } from './reader.js';
-export { readVerifiedContent } from './verified-content.js';
+export { readVerifiedContent, verifyContent } from './verified-content.js';
 export { ArchiveWriter } from './writer.js';
 export type { ArchiveSummary, ArchiveWriterOptions, FileMeta } from './writer.js';

@@ -6,6 +6,14 @@ import type { RandomAccessSource } from './random-access-source.js';
 /** Most ciphertext fetched by one source read: few round trips, bounded memory. */
 export const READ_BATCH_BYTES = 1024 * 1024;
 
+/** Decrypted frames kept for reuse (small entries share frames; verify reads several at once). */
+const RECENT_FRAMES = 8;
+/**
+ * Ciphertext reads kept: one per sequential reader at work on the archive at once (deep verify
+ * reads the entry table and the contents in step).
+ */
+const WINDOWS = 3;
+
 /** One decrypted frame. */
 export interface PlainFrame {
   readonly index: number;
@@ -15,7 +23,9 @@ export interface PlainFrame {
 /** Random access to the decrypted payload of an archive: reads and opens only the frames asked for. */
 export class PayloadFrames {
   private readonly sealedFrame: number;
-  private recent: PlainFrame | undefined;
+  private readonly recent = new Map<number, PlainFrame>();
+  /** Recent reads of ciphertext, least recently used first. */
+  private readonly windows: SealedWindow[] = [];
 
   constructor(
     private readonly source: RandomAccessSource,
@@ -62,25 +72,57 @@ export class PayloadFrames {
 
   /** Frames `first`..`last` (inclusive), decrypted in order; IntegrityError names the first bad one. */
   async *frames(first: number, last: number): AsyncGenerator<PlainFrame> {
-    // Small entries share frames: restoring them in order would read and open each frame once
-    // per entry without this one-frame cache.
-    if (this.recent?.index === first) {
-      yield this.recent;
-      first++;
-    }
-    const perBatch = Math.max(1, Math.floor(READ_BATCH_BYTES / this.sealedFrame));
-    for (let batchStart = first; batchStart <= last; batchStart += perBatch) {
-      const batchEnd = Math.min(last, batchStart + perBatch - 1);
-      const offset = this.payloadStart + batchStart * this.sealedFrame;
-      const length = this.frameEnd(batchEnd) - batchStart * this.sealedFrame;
-      const sealed = await this.source.read(offset, length);
-      for (let index = batchStart; index <= batchEnd; index++) {
-        const at = (index - batchStart) * this.sealedFrame;
-        const frame = sealed.subarray(at, Math.min(at + this.sealedFrame, sealed.length));
-        this.recent = { index, plaintext: this.open(index, frame) };
-        yield this.recent;
+    for (let index = first; index <= last; index++) {
+      // Small entries share frames, and deep verify checks several entries at once: a few
+      // recently opened frames are kept so that each is read and opened about once.
+      let frame = this.recent.get(index);
+      if (!frame) {
+        const sealed = await this.sealed(index, last);
+        frame = this.recent.get(index);
+        if (!frame) {
+          frame = { index, plaintext: this.open(index, sealed) };
+          this.recent.set(index, frame);
+          if (this.recent.size > RECENT_FRAMES) this.recent.delete(this.recent.keys().next().value!);
+        }
       }
+      yield frame;
     }
+  }
+
+  /** The ciphertext of frame `index`, from a window already read (or being read), or a new one. */
+  private async sealed(index: number, last: number): Promise<Buffer> {
+    let window = this.windows.find((w) => index >= w.first && index <= w.last);
+    if (window) {
+      // Most recently used last: the least recently used window is the one dropped.
+      this.windows.splice(this.windows.indexOf(window), 1);
+    } else {
+      window = this.readWindow(index, last);
+    }
+    this.windows.push(window);
+    if (this.windows.length > WINDOWS) this.windows.shift();
+    const bytes = await window.bytes;
+    const at = (index - window.first) * this.sealedFrame;
+    return bytes.subarray(at, Math.min(at + this.sealedFrame, bytes.length));
+  }
+
+  /**
+   * Starts reading the ciphertext of frames from `first` on: up to `last` when the access looks
+   * random (a restore of one file reads only its frames), a whole batch when it continues where a
+   * previous read ended (an in-order restore or verify then makes one read per batch).
+   */
+  private readWindow(first: number, last: number): SealedWindow {
+    const perBatch = Math.max(1, Math.floor(READ_BATCH_BYTES / this.sealedFrame));
+    const sequential = this.windows.some((w) => w.last + 1 === first);
+    const end = Math.min(this.layout.frameCount - 1, first + perBatch - 1, sequential ? Infinity : last);
+    const offset = this.payloadStart + first * this.sealedFrame;
+    const length = this.frameEnd(end) - first * this.sealedFrame;
+    const window: SealedWindow = { first, last: end, bytes: this.source.read(offset, length) };
+    // A failed read is reported to whoever awaits it, and not kept for the next one.
+    window.bytes.catch(() => {
+      const at = this.windows.indexOf(window);
+      if (at !== -1) this.windows.splice(at, 1);
+    });
+    return window;
   }
 
   private open(index: number, frame: Buffer): Buffer {
@@ -100,4 +142,11 @@ export class PayloadFrames {
       index * this.sealedFrame + (isLast ? this.layout.lastFramePlaintextLength + TAG_SIZE : this.sealedFrame)
     );
   }
+}
+
+/** The ciphertext of frames `first`..`last`, read (or being read) in one go. */
+interface SealedWindow {
+  readonly first: number;
+  readonly last: number;
+  readonly bytes: Promise<Buffer>;
 }

@@ -20,7 +20,7 @@ import type { Codec, Entry } from './entry.js';
 import { bufferSource, fileSource } from './random-access-source.js';
 import type { RandomAccessSource } from './random-access-source.js';
 import { ArchiveReader } from './reader.js';
-import { readVerifiedContent } from './verified-content.js';
+import { readVerifiedContent, verifyContent } from './verified-content.js';
 
 afterAll(removeTmpDirs);
 
@@ -145,6 +145,41 @@ describe('ArchiveReader round trip', () => {
     );
   });
 
+  it('verifies every file entry in one go, at every codec, with the errors of the streaming check', async () => {
+    const reader = await openArchive(archive.bytes, archive.dek);
+    const files = archive.entries.filter((e) => e.type === 'file');
+    for (const entry of files) await verifyContent(reader, entry);
+    for (const entry of files.filter((e) => e.size > 1)) {
+      await expect(verifyContent(reader, { ...entry, sha256: '0'.repeat(64) })).rejects.toThrow(
+        `entry '${entry.path}' in archive 20261126T045300Z-3f9a1c2b: content does not match its recorded SHA-256`,
+      );
+      await expect(verifyContent(reader, { ...entry, size: entry.size + 1 })).rejects.toThrow(IntegrityError);
+    }
+    const big = archive.entries[2]!;
+    await expect(verifyContent(reader, { ...big, size: 10 })).rejects.toThrow(IntegrityError);
+    await expect(verifyContent(reader, dirEntry('keys'))).rejects.toThrow(UsageError);
+  });
+
+  it('reads the payload in a few batched reads when entries are checked in order, several at once', async () => {
+    const many = await writeArchive(
+      Array.from({ length: 400 }, (_, i) => ({
+        path: `k/${i.toString().padStart(4, '0')}.pem`,
+        content: randomBytes(3000),
+        codec: 'zstd' as Codec,
+        level: 3,
+      })),
+    );
+    const source = countingSource(bufferSource(many.bytes));
+    const reader = await ArchiveReader.open(source, async () => many.dek);
+    const opened = source.reads;
+    const files = many.entries.filter((e) => e.type === 'file');
+    for (let i = 0; i < files.length; i += 8) {
+      await Promise.all(files.slice(i, i + 8).map((entry) => verifyContent(reader, entry)));
+    }
+    // 1.2 MB of contents: a few 1 MiB batches, not a read per entry or per frame.
+    expect(source.reads - opened).toBeLessThanOrEqual(4);
+  });
+
   it('reads from a local file', async () => {
     const path = join(await makeTmpDir(), 'a.tra');
     await writeFile(path, archive.bytes);
@@ -210,12 +245,14 @@ describe('ArchiveReader frame sizes', () => {
   });
 });
 
-function countingSource(inner: RandomAccessSource): RandomAccessSource & { bytesRead: number } {
+function countingSource(inner: RandomAccessSource): RandomAccessSource & { bytesRead: number; reads: number } {
   const counting = {
     size: inner.size,
     bytesRead: 0,
+    reads: 0,
     async read(offset: number, length: number) {
       counting.bytesRead += length;
+      counting.reads++;
       return inner.read(offset, length);
     },
   };

@@ -141,6 +141,28 @@ export class ArchiveReader {
    * through a stream, whose set-up costs more than the work for a key file.
    */
   openContent(ref: DataRef, expectedSize?: number): Readable {
+    this.checkRef(ref);
+    if (expectedSize !== undefined && isSmall(ref, expectedSize)) {
+      return Readable.from(this.smallContentChunks(ref, expectedSize));
+    }
+    const compressed = Readable.from(this.frames.readRange(ref.offset, ref.offset + ref.length));
+    // Errors reach the consumer through the returned stream; the callback has nothing to add.
+    return pipeline(compressed, createDecompressor(ref.codec), () => undefined);
+  }
+
+  /**
+   * The decompressed content behind `ref` in one buffer, without any stream, when it is small
+   * (stored and expected size within the one-shot limit) and its codec decompresses in one call
+   * bounded by `expectedSize`; undefined otherwise (use openContent). The result may still differ
+   * from `expectedSize` in length: the caller checks it, as it checks the hash.
+   */
+  async readSmallContent(ref: DataRef, expectedSize: number): Promise<Buffer | undefined> {
+    this.checkRef(ref);
+    if (!isSmall(ref, expectedSize)) return undefined;
+    return decompressBuffer(ref.codec, await this.compressedBytes(ref), expectedSize);
+  }
+
+  private checkRef(ref: DataRef): void {
     const parsed = dataRefSchema.safeParse(ref);
     if (!parsed.success) throw new UsageError(`data reference is malformed: ${firstIssue(parsed.error)}`);
     if (ref.backupId !== this.backupId) {
@@ -151,18 +173,16 @@ export class ArchiveReader {
         `archive ${this.backupId}: content at ${ref.offset} (+${ref.length} bytes) lies beyond the stored contents (${this.table.offset} bytes)`,
       );
     }
-    if (expectedSize !== undefined && ref.length <= ONE_SHOT_LIMIT && expectedSize <= ONE_SHOT_LIMIT) {
-      return Readable.from(this.readSmallContent(ref, expectedSize));
-    }
-    const compressed = Readable.from(this.frames.readRange(ref.offset, ref.offset + ref.length));
-    // Errors reach the consumer through the returned stream; the callback has nothing to add.
-    return pipeline(compressed, createDecompressor(ref.codec), () => undefined);
   }
 
-  private async *readSmallContent(ref: DataRef, expectedSize: number): AsyncGenerator<Buffer> {
+  private async compressedBytes(ref: DataRef): Promise<Buffer> {
     const parts: Buffer[] = [];
     for await (const part of this.frames.readRange(ref.offset, ref.offset + ref.length)) parts.push(part);
-    const compressed = Buffer.concat(parts);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  private async *smallContentChunks(ref: DataRef, expectedSize: number): AsyncGenerator<Buffer> {
+    const compressed = await this.compressedBytes(ref);
     const content = decompressBuffer(ref.codec, compressed, expectedSize);
     if (content) {
       yield content;
@@ -192,10 +212,12 @@ async function readFooter(frames: PayloadFrames, label: string): Promise<TableLo
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseLine(bytes: Buffer, line: number, label: string): Entry {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = JSON.parse(utf8.decode(bytes));
   } catch {
     throw new IntegrityError(`${label}: entry table line ${line} is not valid JSON`);
   }
@@ -208,3 +230,7 @@ function parseLine(bytes: Buffer, line: number, label: string): Entry {
 
 /** Content up to this size (stored and decompressed) is decompressed in one call. */
 const ONE_SHOT_LIMIT = 4 * 1024 * 1024;
+
+function isSmall(ref: DataRef, expectedSize: number): boolean {
+  return ref.length <= ONE_SHOT_LIMIT && expectedSize <= ONE_SHOT_LIMIT;
+}

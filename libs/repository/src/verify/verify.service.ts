@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { readVerifiedContent } from '@tresor/archive';
+import { verifyContent } from '@tresor/archive';
 import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { IntegrityError, TresorError } from '@tresor/errors';
@@ -61,7 +59,7 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       const checkContent = async (entry: Entry) => {
         const source = await archives.open(entry.data!.backupId);
         try {
-          await pipeline(readVerifiedContent(source, entry), new Writable({ write: (_c, _e, done) => done() }));
+          await verifyContent(source, entry);
         } catch (err) {
           if (err instanceof IntegrityError) throw new IntegrityError(`backup ${backup.id}: ${err.message}`, { cause: err });
           throw err;
