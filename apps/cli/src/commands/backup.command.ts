@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CODECS, parseCodec, validateLevel } from '@tresor/archive';
 import type { BackupLevel } from '@tresor/catalog';
 import { UsageError } from '@tresor/errors';
 import { runBackup } from '@tresor/repository';
 import { FilesystemSource } from '@tresor/source';
+import { audited } from '../audit-trail.js';
 import { optionsOf, warnDegraded, withRepository } from '../context.js';
 import { formatBytes, formatDuration, printJson } from '../format.js';
 import { ProgressLine } from '../progress.js';
@@ -43,7 +45,8 @@ export function registerBackup(program: Command): void {
         return printBackupResult(await remoteBackup(client, path, { level, tag: options.tag, skipUnreadable: options.skipUnreadable, compression }), options.json);
       }
       const source = new FilesystemSource(path);
-      await withRepository(options, async (repo) => {
+      const details = { requestedLevel: level, tags: options.tag };
+      await audited(options, 'backup.create', resolve(path), details, () => withRepository(options, async (repo) => {
         const compression = chooseCompression(options, repo.config.compression);
         const progress = new ProgressLine('backing up', options.json);
         const result = await runBackup(repo, source, {
@@ -55,7 +58,8 @@ export function registerBackup(program: Command): void {
         });
         progress.done();
         printBackupResult(result, options.json);
-      }, { onDegraded: warnDegraded });
+        return result;
+      }, { onDegraded: warnDegraded }), (r) => ({ backupId: r.backupId, level: r.level, files: r.files }));
     });
 }
 

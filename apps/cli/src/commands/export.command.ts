@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '@tresor/errors';
 import { EXPORT_FORMATS, runExport, selectBackup } from '@tresor/repository';
 import type { ExportEncryption, ExportFormat } from '@tresor/repository';
+import { audited } from '../audit-trail.js';
 import { optionsOf, withRepository } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 import { collect } from './options.js';
@@ -52,8 +53,13 @@ export function registerExport(program: Command): void {
         if (!fernetKey) throw new UsageError(`--fernet-key-env ${options.fernetKeyEnv}: that environment variable is not set or empty`);
       }
       const output = resolve(options.output!);
-      const result = await withRepository(options, async (repo) =>
-        runExport(repo, await selectBackup(repo.catalog, { id }), { format, output, encryption, fernetKey, include: options.include, exclude: options.exclude }),
+      // Exporting writes key material out of Tresor's protection: audited like a restore.
+      const details = { backup: id, format, encrypted: encryption !== undefined || format === 'fernet' };
+      const result = await audited(options, 'backup.export', output, details, () =>
+        withRepository(options, async (repo) =>
+          runExport(repo, await selectBackup(repo.catalog, { id }), { format, output, encryption, fernetKey, include: options.include, exclude: options.exclude }),
+        ),
+        (r) => ({ backupId: r.backupId, files: r.files }),
       );
       if (options.json) printJson(result);
       else process.stdout.write(`exported ${result.files} files (${formatBytes(result.bytes)}) of backup ${result.backupId} to ${result.output} (${result.format}${result.encrypted ? ', encrypted' : ', NOT encrypted: protect this file'})\n`);

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Command } from 'commander';
 import { parseCodec, validateLevel, CODECS } from '@tresor/archive';
 import { UsageError } from '@tresor/errors';
-import { initRepository } from '@tresor/repository';
+import { initRepository, RepositoryAuditLog } from '@tresor/repository';
 import type { InitKek, SlotSpec } from '@tresor/repository';
 import { optionsOf, readPassphrase, repoDir } from '../context.js';
 import { askSecret } from '../prompt.js';
@@ -44,6 +44,8 @@ export function registerInit(program: Command): void {
       const storage = storageOption === undefined ? undefined : await parseStorageOption(storageOption, writePolicy);
       const config = await initRepository(dir, { kek, compression: { codec, level }, ...(storage ? { storage } : {}) });
       const protection = kek.type === 'slots' ? kek.slots.map((s) => s.type).join('+') : kek.type;
+      // The repository's audit chain starts with its own creation.
+      await (await RepositoryAuditLog.open(dir)).record({ action: 'repository.init', outcome: 'success', target: dir, details: { repositoryId: config.repositoryId, protection } });
       if (options.json) printJson({ repository: dir, repositoryId: config.repositoryId, protection });
       else {
         const what = kek.type === 'passphrase' ? 'passphrase' : kek.type === 'rsa-oaep-sha256' ? 'write-only, public key' : `key slots: ${protection}`;

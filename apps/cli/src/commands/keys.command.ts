@@ -1,19 +1,19 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { TresorError, UsageError, WrongKeyError } from '@tresor/errors';
+import { UsageError, WrongKeyError } from '@tresor/errors';
 import {
   buildSlot,
   currentKekVersion,
   decodeShareFile,
   encodeShareFile,
-  JsonlKeyAuditLog,
   KeyService,
   recoverRecoveryKey,
   splitRecoveryKey,
 } from '@tresor/repository';
-import type { KeyAuditLog, KekVersion, Repository, ShareFile, Slot, SlotSpec } from '@tresor/repository';
-import { optionsOf, repoDir, withRepository } from '../context.js';
+import type { KekVersion, Repository, ShareFile, Slot, SlotSpec } from '@tresor/repository';
+import { audited as auditedOperation } from '../audit-trail.js';
+import { optionsOf, withRepository } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatTable, printJson } from '../format.js';
 import { parseInteger } from './init.command.js';
@@ -23,29 +23,18 @@ import { collect } from './options.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The audit log of key events: `<repo>/audit/keys.jsonl` until the hash-chained audit log exists. */
-function auditLog(options: GlobalOptions): KeyAuditLog {
-  return new JsonlKeyAuditLog(join(repoDir(options), 'audit', 'keys.jsonl'));
-}
-
-/** Runs a key operation on the repository, auditing its outcome. */
+/** Runs a key operation on the repository under the repository's audit log (started, then its outcome). */
 async function audited<T>(options: GlobalOptions, action: string, details: Record<string, unknown>, work: (repo: Repository, keys: KeyService) => Promise<T>): Promise<T> {
-  const log = auditLog(options);
-  try {
-    const result = await withRepository(options, async (repo) => {
+  return auditedOperation(options, action, undefined, details, () =>
+    withRepository(options, async (repo) => {
       const keys = KeyService.of(repo);
       try {
         return await work(repo, keys);
       } finally {
         await keys.close();
       }
-    });
-    await log.record({ action, outcome: 'success', details });
-    return result;
-  } catch (err) {
-    await log.record({ action, outcome: 'failure', details: { ...details, error: err instanceof TresorError ? err.message : 'internal error' } }).catch(() => undefined);
-    throw err;
-  }
+    }),
+  );
 }
 
 interface RotateOptions extends SlotOptions {

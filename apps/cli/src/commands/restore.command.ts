@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '@tresor/errors';
 import { runRestore, selectBackup } from '@tresor/repository';
 import type { RestoreResult } from '@tresor/repository';
+import { audited } from '../audit-trail.js';
 import { optionsOf, withRepository } from '../context.js';
 import { formatBytes, formatDuration, printJson } from '../format.js';
 import { ProgressLine } from '../progress.js';
@@ -38,7 +39,7 @@ export function registerRestore(program: Command): void {
     .action(async (id: string, _opts: RestoreCommandOptions, command: Command) => {
       const options = optionsOf<RestoreCommandOptions>(command);
       if (options.interactive) {
-        await withRepository(options, (repo) => interactiveRestore(repo, options.target));
+        await audited(options, 'restore.run', options.target ? resolve(options.target) : undefined, { interactive: true }, () => withRepository(options, (repo) => interactiveRestore(repo, options.target)));
         return;
       }
       if (!options.target) throw new UsageError('restore needs --target DIR');
@@ -50,7 +51,8 @@ export function registerRestore(program: Command): void {
         const result = await remoteRestore(client, id, { target, at, source: options.source, include: options.include, exclude: options.exclude, dryRun: options.dryRun, overwrite: options.overwrite });
         return printRestoreResult(result, options.json ?? false);
       }
-      await withRepository(options, async (repo) => {
+      const details = { backup: id, ...(at ? { at: at.toISOString() } : {}), dryRun: options.dryRun ?? false, overwrite: options.overwrite ?? false };
+      await audited(options, 'restore.run', target, details, () => withRepository(options, async (repo) => {
         const backup = await selectBackup(repo.catalog, { id, at, sourceLocation: options.source });
         const progress = new ProgressLine('restoring', options.json);
         const result = await runRestore(repo, backup, {
@@ -63,7 +65,8 @@ export function registerRestore(program: Command): void {
         });
         progress.done();
         printRestoreResult(result, options.json ?? false);
-      });
+        return { backupId: backup.id, files: result.files };
+      }), (r) => r);
     });
 }
 

@@ -145,9 +145,12 @@ describe('tresor keys and export', () => {
     ok(await tresor(['--repo', repo, 'restore', 'latest', '--target', target], { TRESOR_PASSPHRASE: 'recovered passphrase 2027' }));
     expect(await snapshotTree(target)).toEqual(await snapshotTree(source));
 
-    const audit = (await readFile(join(repo, 'audit', 'keys.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string });
-    expect(audit.map((a) => `${a.action}:${a.outcome}`)).toEqual(['keys.split:success', 'keys.recover:failure', 'keys.recover:failure', 'keys.recover:success']);
-    expect(await readFile(join(repo, 'audit', 'keys.jsonl'), 'utf8')).not.toContain(parsed.share);
+    const chain = await readFile(join(repo, 'audit', 'audit.jsonl'), 'utf8');
+    const audit = chain.trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string; details: { phase?: string } });
+    const outcomes = audit.filter((a) => a.action.startsWith('keys.') && a.details.phase === 'finished');
+    expect(outcomes.map((a) => `${a.action}:${a.outcome}`)).toEqual(['keys.split:success', 'keys.recover:failure', 'keys.recover:failure', 'keys.recover:success']);
+    expect(chain).not.toContain(parsed.share);
+    ok(await tresor(['--repo', repo, 'audit', 'verify']));
   });
 
   it('exports round-trip through the real age, tar and unzip; fernet opens with an independent implementation', async () => {
