@@ -8,3 +8,6 @@ export * from './wrappers/replicated/index.js';
 export * from './wrappers/throttle/index.js';
 export * from './health.js';
 export * from './tiering/storage-class.js';
+export * from './tiering/policy.js';
+export * from './tiering/tier.js';
+export * from './tiering/cost.js';

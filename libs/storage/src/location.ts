@@ -8,6 +8,8 @@ import { parseLocalConfig } from './local/config.js';
 import type { ObjectStore } from './object-store.js';
 import { parseS3Config } from './s3/config.js';
 import { parseSftpConfig } from './sftp/config.js';
+import { parseLifecyclePolicy, parsePriceTable } from './tiering/policy.js';
+import type { LifecyclePolicy, PriceTable } from './tiering/policy.js';
 
 /** The backends a storage location can name. */
 export const backendTypes = ['local', 's3', 'azure', 'gcs', 'sftp', 'ftp'] as const;
@@ -39,6 +41,10 @@ export interface StorageLocation {
   readonly settings: unknown;
   readonly bandwidthLimit?: number;
   readonly parallelism?: number;
+  /** Moves archives to colder classes as they age (`tresor storage tier`); backends with classes only. */
+  readonly lifecycle?: LifecyclePolicy;
+  /** Prices per GiB-month and class, for `tresor storage cost`. */
+  readonly prices?: PriceTable;
 }
 
 /**
@@ -49,7 +55,10 @@ export function parseStorageLocation(raw: unknown, baseDir?: string): StorageLoc
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UsageError('storage location: expected an object { name, type, ...settings }');
   }
-  const { name, type, bandwidthLimit, parallelism, ...settings } = raw as Record<string, unknown>;
+  const { name, type, bandwidthLimit, parallelism, lifecycle, prices, ...settings } = raw as Record<
+    string,
+    unknown
+  >;
   const common = commonSchema.safeParse({ name, type, bandwidthLimit, parallelism });
   if (!common.success) {
     const issue = common.error.issues[0]!;
@@ -65,15 +74,18 @@ export function parseStorageLocation(raw: unknown, baseDir?: string): StorageLoc
   ) {
     settings.path = resolve(baseDir, settings.path);
   }
-  let parsed: unknown;
   try {
-    parsed = parsers[backend](settings);
+    return {
+      ...common.data,
+      settings: parsers[backend](settings),
+      ...(lifecycle !== undefined ? { lifecycle: parseLifecyclePolicy(lifecycle, backend) } : {}),
+      ...(prices !== undefined ? { prices: parsePriceTable(prices, backend) } : {}),
+    };
   } catch (err) {
     if (err instanceof UsageError)
       throw new UsageError(`storage location ${common.data.name}: ${err.message}`);
     throw err;
   }
-  return { ...common.data, settings: parsed };
 }
 
 /** Opens the backend of a location (loading only that backend's client library) with its limits applied. */

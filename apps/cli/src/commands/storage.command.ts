@@ -13,16 +13,17 @@ import type { NamedStore } from '@tresor/storage';
 import { checkLocation, openLocation, syncLocations } from '@tresor/storage';
 import { optionsOf, repoDir } from '../context.js';
 import { formatBytes, formatTable, printJson } from '../format.js';
+import { registerStorageTiering } from './storage-tiering.command.js';
 
 interface AddOptions {
   writePolicy?: string;
 }
 
-/** `tresor storage add|list|check|sync`: the repository's storage locations. */
+/** `tresor storage add|list|check|sync|tier|cost|rehydrate`: the repository's storage locations. */
 export function registerStorage(program: Command): void {
   const storage = program
     .command('storage')
-    .description('storage locations of the repository: add, list, check, sync');
+    .description('storage locations of the repository: add, list, check, sync, tier, cost, rehydrate');
 
   storage
     .command('add <settings>')
@@ -141,6 +142,8 @@ export function registerStorage(program: Command): void {
         await Promise.allSettled(named.map((l) => l.store.close?.()));
       }
     });
+
+  registerStorageTiering(storage);
 }
 
 /** Parses `--storage` of `tresor init`: one location, a list of them, or a whole storage config (JSON or @file). */
