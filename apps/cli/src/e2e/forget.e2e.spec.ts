@@ -99,7 +99,12 @@ describe('tresor forget', () => {
     await makeKeyTree(source);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await backupJson(repo, source, ['--level', 'full'])).backupId);
+    // A key rotation gives every backup a keyring object of its own, which forget must delete too.
+    const newPass = { NEW_PASS: 'a brand new passphrase 2027' };
+    expect((await tresor(['--repo', repo, 'keys', 'rotate', '--new-passphrase-env', 'NEW_PASS', '--kdf', 'scrypt'], newPass)).code).toBe(0);
+    expect((await tresor(['--repo', repo, 'keys', 'rewrap', '--new-passphrase-env', 'NEW_PASS'], newPass)).code).toBe(0);
     const objectsBefore = await files(join(repo, 'objects'));
+    expect(objectsBefore.filter((key) => key.startsWith(`keyrings/${ids[0]}/`))).toHaveLength(1);
 
     const bad: [string[], RegExp][] = [
       [[], /no retention policy: give --keep-last, --keep-daily, … or set "retention" in .*tresor\.json/],
@@ -124,6 +129,10 @@ describe('tresor forget', () => {
     await writeFile(configFile, JSON.stringify({ ...config, retention: { default: { keepLast: 3 }, sources: { [source]: { keepLast: 2 } } } }));
     const configured = JSON.parse((await tresor(['--repo', repo, '--json', 'forget', '--source', source])).stdout) as ForgetJson;
     expect(configured.removed).toEqual([ids[0]]);
+    expect(await files(join(repo, 'objects'))).toEqual(objectsBefore.filter((key) => !key.includes(ids[0]!)));
+    const verify = await tresor(['--repo', repo, 'verify', '--all', '--deep'], { TRESOR_PASSPHRASE: newPass.NEW_PASS });
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
 
     await writeFile(configFile, JSON.stringify({ ...config, retention: { default: { keepDialy: 3 } } }));
     const typo = await tresor(['--repo', repo, 'forget']);

@@ -59,7 +59,7 @@ export async function runForget(repo: Repository, options: ForgetOptions): Promi
   try {
     // Locks only turn "forget" into "deferred", so only the backups the rules drop need asking.
     const lockedUntil = new Map<string, Date>();
-    for (const backup of going) {
+    for (const backup of locks.locations > 0 ? going : []) {
       const until = await latestLock(repo, locks, backup);
       if (until && until > now) lockedUntil.set(backup.id, until);
     }

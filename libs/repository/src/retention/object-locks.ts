@@ -6,6 +6,8 @@ import type { StorageConfig } from '../storage-config.js';
 
 /** Tells until when storage refuses to delete an object (WORM), across every location. */
 export interface LockProbe {
+  /** How many locations can lock objects; with none there is nothing to ask. */
+  readonly locations: number;
   /** The latest retention end of the object's copies, or undefined if no copy is locked. */
   retainedUntil(key: string): Promise<Date | undefined>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function openLockProbe(storage: StorageConfig, dir: string): Promis
     clients.push({ name: location.name, client, settings });
   }
   return {
+    locations: clients.length,
     async retainedUntil(key) {
       let latest: Date | undefined;
       for (const { name, client, settings } of clients) {

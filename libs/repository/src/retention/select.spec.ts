@@ -201,6 +201,22 @@ describe('RetentionPolicy.select by hand', () => {
     expect(verdicts(backups, { keepDaily: 5, timeZone: 'Europe/Berlin' })['x']).toEqual(['forget', 'no rule keeps it']);
   });
 
+  it('makes the repeated hour of the autumn clock change one hourly bucket, and skips the lost spring hour', () => {
+    // Berlin, 25 Oct 2026: 00:30 UTC is 02:30 CEST, 01:30 UTC is 02:30 CET.
+    const autumn = [backup('cest', '2026-10-25T00:30:00Z'), backup('cet', '2026-10-25T01:30:00Z'), backup('after', '2026-10-25T02:30:00Z')];
+    expect(verdicts(autumn, { keepHourly: 5, timeZone: 'Europe/Berlin' })).toEqual({
+      cest: ['forget', 'no rule keeps it'],
+      cet: ['keep', 'keep-hourly 2026-10-25T02'],
+      after: ['keep', 'keep-hourly 2026-10-25T03'],
+    });
+    // 29 Mar 2026: 00:30 UTC is 01:30 CET, 01:30 UTC is 03:30 CEST (02:xx does not exist).
+    const spring = [backup('cet', '2026-03-29T00:30:00Z'), backup('cest', '2026-03-29T01:30:00Z')];
+    expect(verdicts(spring, { keepHourly: 5, timeZone: 'Europe/Berlin' })).toEqual({
+      cet: ['keep', 'keep-hourly 2026-03-29T01'],
+      cest: ['keep', 'keep-hourly 2026-03-29T03'],
+    });
+  });
+
   it('uses ISO weeks across the new year', () => {
     expect(isoWeek(2027, 1, 1)).toEqual({ year: 2026, week: 53 });
     expect(isoWeek(2024, 12, 30)).toEqual({ year: 2025, week: 1 });
