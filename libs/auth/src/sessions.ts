@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } f
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Redis } from 'ioredis';
-import { UnauthenticatedError } from '@tresor/errors';
+import { IoError, UnauthenticatedError } from '@tresor/errors';
 import type { Identity } from './identity.js';
 import { ROLES } from './roles.js';
 import type { Role } from './roles.js';
@@ -128,7 +128,11 @@ export class SessionService {
     if (payload.typ !== typ || typeof payload.sid !== 'string' || typeof payload.sub !== 'string' || typeof payload.jti !== 'string') {
       throw new UnauthenticatedError(`not a ${typ} token; log in again (tresor login)`);
     }
-    if (await this.revocations.isRevoked(payload.sid)) throw new UnauthenticatedError('the session was logged out or revoked; log in again (tresor login)');
+    const revoked = await this.revocations.isRevoked(payload.sid).catch((err: unknown) => {
+      // Without the revocation list a logged-out session cannot be told apart: refuse, as an outage.
+      throw new IoError(`cannot check the session revocation list in Redis: ${(err as Error).message}`, { cause: err });
+    });
+    if (revoked) throw new UnauthenticatedError('the session was logged out or revoked; log in again (tresor login)');
     const tenants = Array.isArray(payload.tenants) ? payload.tenants.filter((t): t is string => typeof t === 'string') : [];
     const kind = payload.kind === 'ldap' || payload.kind === 'local' || payload.kind === 'token' ? payload.kind : 'ldap';
     return { typ, sid: payload.sid, sub: payload.sub, jti: payload.jti, name: String(payload.name ?? payload.sub), kind, roles, tenants };

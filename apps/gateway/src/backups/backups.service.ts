@@ -44,6 +44,7 @@ export class BackupsService {
 
   /** A backup by id, unique prefix or `latest`, with its entries when asked. */
   async getBackup(who: Identity, id: string, entries: { include: string[]; exclude: string[] } | null) {
+    this.tenants.requireSourceForLatest(who, id, undefined, undefined);
     const backup = await selectBackup(this.catalog, { id });
     await this.tenants.assertBackup(who, backup);
     if (!entries) return { backup };

@@ -27,6 +27,7 @@ export class RestoresService {
     const at = req.at === undefined ? undefined : new Date(req.at);
     if (at && Number.isNaN(at.getTime())) throw new UsageError(`at '${req.at}' is not an ISO-8601 time`);
     if (at && req.backup !== 'latest') throw new UsageError('give either a backup id or at, not both');
+    this.tenants.requireSourceForLatest(who, req.backup, req.at, req.source);
     if (req.source) await this.tenants.assertLocation(who, req.source, `source ${req.source}`);
     const backup = await selectBackup(this.catalog, { id: req.backup, at, sourceLocation: req.source });
     await this.tenants.assertBackup(who, backup);

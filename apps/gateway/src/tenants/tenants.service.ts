@@ -5,7 +5,7 @@ import type { Identity } from '@tresor/auth';
 import type { Catalog } from '@tresor/catalog';
 import { DEFAULT_TENANT } from '@tresor/contracts';
 import type { JobRecord } from '@tresor/contracts';
-import { ConflictError, ForbiddenError, NotFoundError } from '@tresor/errors';
+import { ConflictError, ForbiddenError, NotFoundError, UsageError } from '@tresor/errors';
 import { CATALOG, MONGO_DB } from '../core/tokens.js';
 
 interface SourceTenantDoc {
@@ -56,6 +56,15 @@ export class TenantsService {
     const docs = await this.docs.find({ _id: { $in: [...new Set(locations)] } }).toArray();
     const found = new Map(docs.map((d) => [d._id, d.tenant]));
     return new Map(locations.map((l) => [l, found.get(l) ?? DEFAULT_TENANT]));
+  }
+
+  /**
+   * `latest` or a point in time without a source picks among every source's backups; for a caller
+   * limited to some tenants that could be another tenant's backup, so they must name the source.
+   */
+  requireSourceForLatest(who: Identity, backup: string, at: unknown, source: string | undefined): void {
+    if (this.seesAll(who) || source !== undefined || (backup !== 'latest' && at === undefined)) return;
+    throw new UsageError(`give the source (--source PATH) with ${at === undefined ? 'latest' : 'at'}: ${who.name} may see only the sources of tenants ${who.tenants.join(', ')}`);
   }
 
   /** NotFound unless the caller may see the source at this location. */
