@@ -13,6 +13,7 @@ import type { NamedStore } from '@tresor/storage';
 import { checkLocation, openLocation, syncLocations } from '@tresor/storage';
 import { optionsOf, repoDir } from '../context.js';
 import { formatBytes, formatTable, printJson } from '../format.js';
+import { backupFacts, expectedObjects } from './storage-catalog.js';
 import { registerStorageTiering } from './storage-tiering.command.js';
 
 interface AddOptions {
@@ -107,11 +108,19 @@ export function registerStorage(program: Command): void {
 
   storage
     .command('sync')
-    .description('copy objects missing from a location from the others, hash-verified')
+    .description(
+      'copy objects missing from a location from the others, and replace copies whose size (or content) is wrong, hash-verified',
+    )
+    .option(
+      '--verify-content',
+      'hash every copy in every location (reads everything) to find wrong bytes, not only wrong sizes',
+    )
     .action(async (_opts: unknown, command: Command) => {
-      const options = optionsOf(command);
+      const options = optionsOf<{ verifyContent?: boolean }>(command);
       const dir = repoDir(options);
       const config = await readLocalConfig(localPaths(dir).config);
+      // The catalog says what each archive and manifest must be; elsewhere the majority decides.
+      const expected = expectedObjects(await backupFacts(dir, config));
       const locations = storageLocations(config.storage, dir);
       const opened = await Promise.allSettled(locations.map((l) => openLocation(l)));
       const named: NamedStore[] = opened.flatMap((r, i) =>
@@ -121,16 +130,24 @@ export function registerStorage(program: Command): void {
         r.status === 'rejected' ? [`${locations[i]!.name}: ${(r.reason as Error).message}`] : [],
       );
       try {
-        const actions = await syncLocations(named);
+        const actions = await syncLocations(named, {
+          verifyContent: options.verifyContent ?? false,
+          expected: (key) => expected.get(key),
+        });
         const copied = actions.filter((a) => a.outcome === 'copied');
+        const repaired = actions.filter((a) => a.outcome === 'repaired');
+        const skipped = actions.filter((a) => a.outcome === 'skipped');
         const failed = actions.filter((a) => a.outcome === 'failed');
-        if (options.json) printJson({ copied, failed, unreachable });
+        if (options.json) printJson({ copied, repaired, skipped, failed, unreachable });
         else {
           for (const a of copied) process.stdout.write(`copied ${a.key} to ${a.to} from ${a.from}\n`);
+          for (const a of repaired)
+            process.stdout.write(`repaired ${a.key} in ${a.to} from ${a.from} (was: ${a.detail})\n`);
+          for (const a of skipped) process.stdout.write(`not checked ${a.key} in ${a.to}: ${a.detail}\n`);
           for (const a of failed)
-            process.stderr.write(`tresor: could not copy ${a.key} to ${a.to}: ${a.detail}\n`);
+            process.stderr.write(`tresor: could not repair ${a.key} in ${a.to}: ${a.detail}\n`);
           process.stdout.write(
-            `${copied.length} object(s) copied, ${failed.length} failed, ${unreachable.length} location(s) unreachable\n`,
+            `${copied.length} object(s) copied, ${repaired.length} repaired, ${failed.length} failed, ${unreachable.length} location(s) unreachable\n`,
           );
         }
         if (failed.length > 0 || unreachable.length > 0) {

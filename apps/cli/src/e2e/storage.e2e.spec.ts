@@ -95,7 +95,7 @@ describe('tresor storage', () => {
     expect(sync.stdout).toMatch(/copied archives\/\S+\.tra to second from primary/);
     expect(sync.stdout).toMatch(/copied repository\.json to second from primary/);
     const again = await tresor(['--repo', repo, 'storage', 'sync'], env);
-    expect(again.stdout).toMatch(/^0 object\(s\) copied, 0 failed, 0 location\(s\) unreachable$/m);
+    expect(again.stdout).toMatch(/^0 object\(s\) copied, 0 repaired, 0 failed, 0 location\(s\) unreachable$/m);
 
     // The repaired location alone can restore.
     await rm(join(repo, 'objects'), { recursive: true });
@@ -165,6 +165,45 @@ describe('tresor storage', () => {
     expect(restore.stderr).not.toMatch(/warning/);
     const verify = await tresor(['--repo', repo, 'verify', '--all']);
     expect(verify.code).toBe(5);
+  });
+
+  it('sync replaces a truncated copy by its size and, with --verify-content, a copy with one flipped byte', async () => {
+    const dir = await scratch();
+    const repo = join(dir, 'repo');
+    const source = join(dir, 'keys');
+    await makeKeyTree(source);
+    const storage = [
+      { name: 'primary', type: 'local', path: 'objects' },
+      { name: 'second', type: 'local', path: join(dir, 'second') },
+    ];
+    expect((await tresor(['--repo', repo, 'init', '--kdf', 'scrypt', '--storage', JSON.stringify(storage)])).code).toBe(0);
+    const backupId = /backup (\S+) completed/.exec((await tresor(['--repo', repo, 'backup', source])).stdout)![1]!;
+    const key = `archives/${backupId}.tra`;
+    const inSecond = join(dir, 'second', key);
+    const good = await readFile(inSecond);
+    await chmod(inSecond, 0o600);
+
+    await writeFile(inSecond, good.subarray(0, good.length - 7));
+    const bySize = await tresor(['--repo', repo, 'storage', 'sync']);
+    expect(bySize.code).toBe(0);
+    expect(bySize.stdout).toContain(
+      `repaired ${key} in second from primary (was: size ${good.length - 7}, expected ${good.length})\n`,
+    );
+    expect((await readFile(inSecond)).equals(good)).toBe(true);
+
+    const flipped = Buffer.from(good);
+    flipped[flipped.length >> 1]! ^= 0x01;
+    await chmod(inSecond, 0o600);
+    await writeFile(inSecond, flipped);
+    // Same size: only reading the bytes finds it.
+    expect((await tresor(['--repo', repo, 'storage', 'sync'])).stdout).toMatch(/^0 object\(s\) copied, 0 repaired, 0 failed/m);
+    const byContent = await tresor(['--repo', repo, '--json', 'storage', 'sync', '--verify-content']);
+    expect(byContent.code).toBe(0);
+    expect(JSON.parse(byContent.stdout).repaired).toEqual([
+      { key, to: 'second', from: 'primary', outcome: 'repaired', detail: expect.stringMatching(/^SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}$/) },
+    ]);
+    expect((await readFile(inSecond)).equals(good)).toBe(true);
+    expect((await tresor(['--repo', repo, 'verify', '--all'])).code).toBe(0);
   });
 
   it('adds a location to a single-location repository and syncs it', async () => {
