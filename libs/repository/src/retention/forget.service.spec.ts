@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { UsageError } from '@tresor/errors';
+import { IoError, UsageError } from '@tresor/errors';
+import type { ObjectStore } from '@tresor/storage';
 import { FilesystemSource } from '@tresor/source';
 import { s3Bucket } from '../../../../test/support/infra.js';
 import { runBackup } from '../backup/backup.service.js';
@@ -90,4 +91,42 @@ describe('runForget against storage that refuses a delete', () => {
       await repo.close();
     }
   }, 180_000);
+
+  it('removes the catalog entry before any object, newest first, and reports objects it could not delete as leftovers', async () => {
+    const repoDir = join(dir, 'local');
+    await initRepository(repoDir, { kek: { type: 'passphrase', passphrase: PASSPHRASE, kdf: 'scrypt' } });
+    const repo = await Repository.open(repoDir, supplier);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        await writeFile(join(source, 'a.key'), `version ${i}`);
+        ids.push((await runBackup(repo, new FilesystemSource(source), { level: 'incremental' })).backupId);
+      }
+      // Watch every delete: at that moment no catalog entry may refer to the object's backup.
+      const store = repo.store;
+      const deletes: string[] = [];
+      const watched: ObjectStore = Object.create(store, {
+        delete: {
+          value: async (key: string) => {
+            const listed = (await repo.catalog.listBackups()).filter((b) => key.includes(b.id) || b.dataBackupIds.some((id) => key.includes(id)));
+            expect(listed.map((b) => b.id), `catalog entries referring to ${key}`).toEqual([]);
+            deletes.push(key);
+            if (key === `archives/${ids[0]}.tra`) throw new IoError('disk went away');
+            return store.delete(key);
+          },
+        },
+      });
+      Object.defineProperty(repo, 'store', { value: watched });
+
+      const report = await runForget(repo, { policy: { keepLast: 1 }, dryRun: false });
+      expect(report.removed).toEqual([ids[1], ids[0]]);
+      expect(deletes).toEqual([`manifests/${ids[1]}.json`, `archives/${ids[1]}.tra`, `manifests/${ids[0]}.json`, `archives/${ids[0]}.tra`]);
+      expect(report.leftovers).toEqual([{ backupId: ids[0], key: `archives/${ids[0]}.tra`, reason: 'disk went away' }]);
+      expect((await repo.catalog.listBackups()).map((b) => b.id)).toEqual([ids[2]]);
+      expect(await store.head(`archives/${ids[0]}.tra`)).toBeDefined();
+      expect(await store.head(`manifests/${ids[0]}.json`)).toBeUndefined();
+    } finally {
+      await repo.close();
+    }
+  }, 120_000);
 });
