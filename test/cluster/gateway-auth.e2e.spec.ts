@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolesAllow } from '@tresor/auth';
 import type { Role } from '@tresor/auth';
@@ -163,5 +165,32 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     expect((await call('POST', '/v1/backups', operator, { source: { kind: 'filesystem', location: '/data/payments' } })).status).toBe(403);
     expect((await call('POST', '/v1/backups', operator, { source: { kind: 'filesystem', location: '/data/payments', tenant: 'payments' } })).status).toBe(403);
     expect((await call('POST', '/v1/backups', admin, { source: { kind: 'filesystem', location: '/data/payments', tenant: 'default' } })).status).toBe(409);
+    // `latest` without a source could be another tenant's backup: a tenant-limited caller names the source.
+    expect((await call('POST', '/v1/restores', operator, { backup: 'latest', target: '/tmp/r' })).body).toMatchObject({ error: { code: 'USAGE', message: expect.stringMatching(/give the source/) } });
+    expect((await call('GET', '/v1/backups/latest', operator)).status).toBe(400);
+    expect((await call('GET', '/v1/backups/latest', admin)).status).toBe(404);
+    expect((await call('POST', '/v1/restores', operator, { backup: 'latest', source: '/data/payments', target: '/tmp/r' })).status).toBe(404);
+  });
+
+  it('`tresor login`, `tokens create|list|revoke` and `logout` through the CLI, with the session in a 0600 file', async () => {
+    const env = { TRESOR_SERVER: server, TRESOR_TOKEN: '', PW: USERS.admin.password };
+    const li = await cluster.cli(['login', '--username', USERS.admin.uid, '--password-env', 'PW'], env);
+    expect(li.stderr).toBe('');
+    expect(li.code).toBe(0);
+    expect(li.stdout).toContain(`as ${USERS.admin.uid} (admin`);
+    expect((await stat(join(cluster.dir, '.config/tresor/credentials.json'))).mode & 0o777).toBe(0o600);
+    const created = await cluster.cli(['tokens', 'create', '--name', 'nightly', '--role', 'viewer', '--ttl', '1d', '--json'], env);
+    expect(created.code).toBe(0);
+    const { token, id } = JSON.parse(created.stdout) as { token: string; id: string };
+    const asToken = await cluster.cli(['list', '--json'], { TRESOR_SERVER: server, TRESOR_TOKEN: token });
+    expect(asToken.code).toBe(0);
+    expect((await cluster.cli(['tokens', 'list'], env)).stdout).toContain('nightly');
+    expect((await cluster.cli(['tokens', 'revoke', id], env)).code).toBe(0);
+    const revoked = await cluster.cli(['list'], { TRESOR_SERVER: server, TRESOR_TOKEN: token });
+    expect(revoked.code).toBe(9);
+    expect((await cluster.cli(['logout'], env)).code).toBe(0);
+    const after = await cluster.cli(['list'], env);
+    expect(after.code).toBe(9);
+    expect(after.stderr).toMatch(/authentication required/);
   });
 });

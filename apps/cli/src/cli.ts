@@ -8,10 +8,12 @@ import { registerForget } from './commands/forget.command.js';
 import { registerInit } from './commands/init.command.js';
 import { registerKeys } from './commands/keys.command.js';
 import { registerList } from './commands/list.command.js';
+import { registerLogin } from './commands/login.command.js';
 import { registerMonitor } from './commands/monitor.command.js';
 import { registerRestore } from './commands/restore.command.js';
 import { registerShow } from './commands/show.command.js';
 import { registerStorage } from './commands/storage.command.js';
+import { registerTokens } from './commands/tokens.command.js';
 import { registerVerify } from './commands/verify.command.js';
 
 /** The `tresor` command tree. */
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
   registerForget(program);
   registerDemo(program);
   registerMonitor(program);
+  registerLogin(program);
+  registerTokens(program);
   return program;
 }
 

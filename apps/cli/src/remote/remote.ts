@@ -5,6 +5,7 @@ import { IntegrityError, UsageError } from '@tresor/errors';
 import type { BackupResult, RestoreResult, VerifyReport } from '@tresor/repository';
 import type { GlobalOptions } from '../context.js';
 import { printJson } from '../format.js';
+import { cachedSession, forgetSession, saveSession } from './credentials.js';
 
 /**
  * Remote mode: with --server URL (or TRESOR_SERVER) the commands run through the gateway API.
@@ -14,7 +15,25 @@ export function remoteClient(options: GlobalOptions & { server?: string }): Tres
   const url = options.server ?? process.env.TRESOR_SERVER;
   if (!url) return undefined;
   if (!/^https?:\/\//.test(url)) throw new UsageError(`--server '${url}' is not an http(s) URL`);
-  return new TresorClient({ url, ...(process.env.TRESOR_TOKEN ? { token: process.env.TRESOR_TOKEN } : {}) });
+  // TRESOR_TOKEN (an API token, for automation) wins over the session `tresor login` cached.
+  if (process.env.TRESOR_TOKEN) return new TresorClient({ url, token: process.env.TRESOR_TOKEN });
+  const session = cachedSession(url);
+  if (!session) return new TresorClient({ url });
+  return new TresorClient({
+    url,
+    token: session.accessToken,
+    // An expired access token is renewed once with the cached refresh token (which then rotates).
+    onUnauthenticated: async () => {
+      try {
+        const fresh = await new TresorClient({ url }).auth.refresh(session.refreshToken);
+        saveSession(url, { ...session, accessToken: fresh.accessToken, refreshToken: fresh.refreshToken, expiresAt: new Date(Date.now() + fresh.expiresIn * 1000).toISOString() });
+        return fresh.accessToken;
+      } catch {
+        forgetSession(url);
+        return undefined;
+      }
+    },
+  });
 }
 
 export async function remoteBackup(
