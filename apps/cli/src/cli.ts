@@ -11,6 +11,7 @@ import { registerList } from './commands/list.command.js';
 import { registerLogin } from './commands/login.command.js';
 import { registerMonitor } from './commands/monitor.command.js';
 import { registerRestore } from './commands/restore.command.js';
+import { registerSchedule } from './commands/schedule.command.js';
 import { registerShow } from './commands/show.command.js';
 import { registerStorage } from './commands/storage.command.js';
 import { registerTokens } from './commands/tokens.command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerForget(program);
   registerDemo(program);
   registerMonitor(program);
+  registerSchedule(program);
   registerLogin(program);
   registerTokens(program);
   return program;

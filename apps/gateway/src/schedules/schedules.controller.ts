@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { IDEMPOTENCY_KEY_HEADER } from '@tresor/contracts';
 import type { Identity } from '@tresor/auth';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
 import { parse } from '../core/parse.js';
@@ -34,5 +35,26 @@ export class SchedulesController {
   @RequirePermission('schedules:write')
   async delete(@CurrentIdentity() who: Identity, @Param('id') id: string) {
     await this.schedules.delete(who, id);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @RequirePermission('schedules:write')
+  async pause(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return { schedule: await this.schedules.setPaused(who, id, true) };
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @RequirePermission('schedules:write')
+  async resume(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return { schedule: await this.schedules.setPaused(who, id, false) };
+  }
+
+  @Post(':id/run')
+  @HttpCode(202)
+  @RequirePermission('backups:create')
+  async run(@CurrentIdentity() who: Identity, @Param('id') id: string, @Headers(IDEMPOTENCY_KEY_HEADER) key?: string, @Headers('traceparent') traceparent?: string) {
+    return { job: await this.schedules.runNow(who, id, { idempotencyKey: key ?? null, traceparent }) };
   }
 }

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Identity } from '@tresor/auth';
 import { tenantAllowed } from '@tresor/auth';
-import type { MongoScheduleStore } from '@tresor/catalog';
+import type { MongoJobStore, MongoScheduleStore } from '@tresor/catalog';
+import type { CreateBackupRequest, CreateScheduleRequest } from '@tresor/contracts';
+import type { Bus } from '@tresor/messaging';
+import { levelOf, scheduleDefinition } from '@tresor/scheduling';
+import { submitBackupJob } from '@tresor/service';
 import { TenantsService } from '../tenants/tenants.service.js';
-import type { z } from 'zod';
-import { NotFoundError, UsageError } from '@tresor/errors';
-import { parse } from '../core/parse.js';
-import { SCHEDULE_STORE } from '../core/tokens.js';
-import { createBackupRequestSchema } from './schedules.schema.js';
-import type { createScheduleRequestSchema } from './schedules.schema.js';
+import { NotFoundError } from '@tresor/errors';
+import { BUS, JOB_STORE, SCHEDULE_STORE } from '../core/tokens.js';
 
 /** Backup schedules in the catalog (the scheduler service fires them). */
 @Injectable()
@@ -16,6 +16,8 @@ export class SchedulesService {
   constructor(
     @Inject(SCHEDULE_STORE) private readonly schedules: MongoScheduleStore,
     @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(JOB_STORE) private readonly jobs: MongoJobStore,
   ) {}
 
   private async visible(who: Identity, schedule: { backup: Record<string, unknown> }): Promise<boolean> {
@@ -24,16 +26,12 @@ export class SchedulesService {
     return location !== undefined && tenantAllowed(who.tenants, await this.tenants.ofLocation(location));
   }
 
-  /** Creates a once or interval schedule after checking that its fields fit its kind. */
-  async create(who: Identity, req: z.infer<typeof createScheduleRequestSchema>) {
-    const backup = parse(createBackupRequestSchema, req.backup, 'POST /v1/schedules: backup');
-    await this.tenants.claim(who, backup.source.location, backup.source.tenant);
-    if (req.kind === 'once') {
-      if (!req.at || req.everyMs !== undefined || req.startAt !== undefined) throw new UsageError('a once schedule takes at (and no everyMs or startAt)');
-      return this.schedules.create({ kind: 'once', firstRunAt: new Date(req.at), backup });
-    }
-    if (req.everyMs === undefined || req.at !== undefined) throw new UsageError('an interval schedule takes everyMs (and optionally startAt, not at)');
-    return this.schedules.create({ kind: 'interval', everyMs: req.everyMs, firstRunAt: req.startAt ? new Date(req.startAt) : new Date(), backup });
+  /** Creates a once, interval or cron schedule after checking its fields (kind, cron, time zone, plan). */
+  async create(who: Identity, req: CreateScheduleRequest) {
+    const def = scheduleDefinition(req);
+    const source = (def.backup as CreateBackupRequest).source;
+    await this.tenants.claim(who, source.location, source.tenant);
+    return this.schedules.create(def);
   }
 
   /** The schedules of the caller's tenants. */
@@ -54,5 +52,23 @@ export class SchedulesService {
   async delete(who: Identity, id: string) {
     await this.get(who, id);
     if (!(await this.schedules.delete(id))) throw new NotFoundError(`schedule ${id} not found`);
+  }
+
+  /** Pauses a schedule, or resumes it from its next due time. */
+  async setPaused(who: Identity, id: string, paused: boolean) {
+    await this.get(who, id);
+    const updated = await this.schedules.setPaused(id, paused);
+    if (!updated) throw new NotFoundError(`schedule ${id} not found`);
+    return updated;
+  }
+
+  /**
+   * Submits the schedule's backup now, at the level its plan gives for now. Outside the timetable:
+   * the job's idempotency key is `<id>@run-now:<request key>`, never a due time's.
+   */
+  async runNow(who: Identity, id: string, opts: { idempotencyKey: string | null; traceparent: string | undefined }) {
+    const schedule = await this.get(who, id);
+    const request = { ...(schedule.backup as CreateBackupRequest), level: levelOf(schedule, new Date()) };
+    return submitBackupJob({ bus: this.bus, jobs: this.jobs }, request, { idempotencyKey: opts.idempotencyKey ? `${id}@run-now:${opts.idempotencyKey}` : null, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
   }
 }
