@@ -34,6 +34,9 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
     const upload = uploads.get(id);
     if (!upload) return;
     uploads.delete(id);
+    // The store may not listen to the body yet (it checks the key first): without a listener the
+    // error would crash the process. The store still sees the destroyed body when it reads it.
+    upload.body.on('error', () => undefined);
     upload.body.destroy(new Error(why));
     upload.putting.catch(() => undefined);
   };

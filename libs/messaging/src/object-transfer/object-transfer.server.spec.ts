@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COMMANDS, topology } from '@tresor/contracts';
+import type { ObjectStore } from '@tresor/storage';
+import { LocalStore } from '@tresor/storage';
+import { natsScope, type NatsScope } from '../../../../test/support/infra.js';
+import { Bus } from '../bus.js';
+import { createLogger } from '../logger.js';
+import { serveObjectStore } from './object-transfer.server.js';
+
+describe('serveObjectStore', () => {
+  let scope: NatsScope | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await scope?.cleanup();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('survives an upload aborted before the store began reading it', async () => {
+    scope = await natsScope();
+    dir = await mkdtemp(join(tmpdir(), 'tresor-transfer-'));
+    const local = await LocalStore.open({ path: dir });
+    // A store that looks at the key before it reads the body, as the local store does.
+    let release!: () => void;
+    const checked = new Promise<void>((r) => (release = r));
+    const store = new Proxy(local, {
+      get: (target, prop, receiver) =>
+        prop === 'put'
+          ? async (...args: Parameters<ObjectStore['put']>) => {
+              await checked;
+              return target.put(...args);
+            }
+          : Reflect.get(target, prop, receiver),
+    }) as ObjectStore;
+    const nc = await scope.connect();
+    const bus = new Bus({ nc, topology: topology({ subjectRoot: scope.subjectPrefix, namePrefix: scope.namePrefix }), service: 'storage-gateway', instance: 'sg@test', logger: createLogger('storage-gateway', 'sg@test', 'silent') });
+    const stop = serveObjectStore(bus, store);
+    try {
+      const { uploadId } = await bus.request(COMMANDS.storagePutBegin, { v: 1, key: 'archives/x.tra' });
+      await bus.request(COMMANDS.storagePutAbort, { v: 1, uploadId });
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      await new Promise((r) => setTimeout(r, 50));
+      // Still serving, and nothing was stored.
+      expect(await bus.request(COMMANDS.storageHead, { v: 1, key: 'archives/x.tra' })).toEqual({ v: 1, object: null });
+    } finally {
+      stop();
+      await bus.close();
+    }
+  });
+});
