@@ -2,8 +2,9 @@
 # Tresor backup-engine — build from the repository root:
 #   docker build -f deploy/docker/backup-engine.Dockerfile -t tresor/backup-engine:0.1.0 .
 # Stage 1 installs every dependency and bundles the app (workspace libs included) into one file;
-# stage 2 keeps only the production dependencies the bundle imports; the runtime stage holds
-# neither sources nor build tools and runs as an unprivileged user on a read-only root filesystem.
+# stage 2 keeps only the production dependencies the bundle imports (pruned per app); the runtime
+# stage holds neither sources nor build tools and runs as an unprivileged user on a read-only root
+# filesystem.
 FROM node:20.20.2-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -11,8 +12,9 @@ COPY . .
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund && node scripts/bundle.mjs backup-engine /out
 
 FROM build AS prod-deps
-# Production dependencies only; the workspace links point at sources the runtime image does not hold.
-RUN npm prune --omit=dev --no-audit --no-fund && rm -rf node_modules/@tresor node_modules/.cache
+# Production dependencies only, and of those only the packages this app's bundle imports with
+# everything they depend on (scripts/prune-deps.mjs; the list is /out/backup-engine/externals.json).
+RUN npm prune --omit=dev --no-audit --no-fund && node scripts/prune-deps.mjs /out/backup-engine/externals.json /src /deps
 
 FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production \
@@ -21,7 +23,7 @@ ENV NODE_ENV=production \
     TRESOR_REPO=/etc/tresor/repository \
     TRESOR_PASSPHRASE_FILE=/run/secrets/tresor-passphrase
 WORKDIR /app
-COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=prod-deps /deps/node_modules ./node_modules
 COPY --from=build /out/backup-engine/ ./
 COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
 

@@ -5,6 +5,7 @@ import { createServer as createNetServer } from 'node:net';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,12 +103,14 @@ describe('deploy/docker', () => {
       }
     });
 
-    it('installs production dependencies only in the runtime image', () => {
+    it("holds only the production dependencies this app's bundle imports", () => {
       const deps = stages.find((s) => all(s, 'RUN').some((r) => /npm prune --omit=dev/.test(r.args)));
       expect(deps?.alias).toBeDefined();
+      const prune = /node scripts\/prune-deps\.mjs (\S+) (\S+) (\S+)/.exec(all(deps!, 'RUN').map((r) => r.args).join(' '));
+      expect(prune?.[1]).toBe(`/out/${app}/externals.json`);
       const nodeModules = all(runtime, 'COPY').filter((c) => c.args.includes('node_modules'));
       expect(nodeModules.length).toBe(1);
-      expect(nodeModules[0]!.args).toContain(`--from=${deps!.alias}`);
+      expect(nodeModules[0]!.args).toBe(`--from=${deps!.alias} ${prune![3]}/node_modules ./node_modules`);
     });
 
     it('starts the bundle of this app that the build stage produces', () => {
@@ -199,13 +202,14 @@ async function freePort(): Promise<number> {
 describe('the bundled services start like their images and pass their health check', () => {
   let out: string;
   beforeAll(() => {
-    mkdirSync(join(ROOT, 'tmp'), { recursive: true });
-    out = mkdtempSync(join(ROOT, 'tmp', 'bundle-run-'));
+    // Outside the repository: the bundle finds only the node_modules that prune-deps made for it.
+    out = mkdtempSync(join(tmpdir(), 'tresor-image-'));
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it.each(['gateway', 'storage-gateway'])('%s: ready on its health route, exits 0 on SIGTERM', async (app) => {
+  it.each(['gateway', 'storage-gateway'])('%s: with only its pruned dependencies, ready on its health route, exits 0 on SIGTERM', async (app) => {
     await run(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), app, out], { cwd: ROOT });
+    await run(process.execPath, [join(ROOT, 'scripts/prune-deps.mjs'), join(out, app, 'externals.json'), ROOT, join(out, app)]);
     const nats = await natsScope();
     const mongo = await mongoDatabase();
     const port = String(await freePort());
