@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError, NotFoundError, UsageError } from '@tresor/errors';
-import { copiesOf } from '@tresor/storage';
+import { ColdObjectError, copiesOf } from '@tresor/storage';
 import type { ObjectStore } from '@tresor/storage';
 
 /** Reads a whole (small) object into memory: manifests and repository.json only. */
@@ -61,8 +61,10 @@ export async function locateVerifiedCopy(
       continue;
     }
     if (actual.sha256 === expected.sha256 && actual.size === expected.size) {
+      // A copy in an offline class is not damaged: it needs a rehydration, not a repair.
       const warnings = problems.map(
-        (p) => `storage location ${p.name}: ${(p.error as Error).message}; read ${key} from ${copy.name} instead (repair: delete the bad copy, then \`tresor storage sync\`)`,
+        (p) =>
+          `storage location ${p.name}: ${(p.error as Error).message}; read ${key} from ${copy.name} instead${p.error instanceof ColdObjectError ? '' : ' (repair: `tresor storage sync --verify-content`)'}`,
       );
       return { store: copy.store, warnings };
     }

@@ -6,7 +6,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { IntegrityError, UsageError } from '@tresor/errors';
 import { FilesystemSource } from '@tresor/source';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { s3Bucket } from '../../../../test/support/infra.js';
+import { azureContainer, s3Bucket } from '../../../../test/support/infra.js';
 import { runBackup } from '../backup/backup.service.js';
 import { initRepository } from '../init.js';
 import type { KeySupplier } from '../keys.js';
@@ -178,6 +178,31 @@ describe('restore and verify read a good copy when a location holds a bad one', 
       const report = await verifyBackup(repo, backup, { deep: true });
       expect(report.ok).toBe(true);
       expect(report.warnings).toHaveLength(1);
+    });
+  });
+
+  it('reads past a copy in the Azure Archive tier to a local one, naming the tier and no repair', async () => {
+    const f = await fixture();
+    const azure = await azureContainer();
+    onTestFinished(() => azure.cleanup());
+    process.env.TRESOR_FALLBACK_AZURE = azure.connectionString;
+    const { repoDir, backupId } = await backedUp(f, {
+      writePolicy: 'all',
+      locations: [
+        { name: 'cloud', type: 'azure', container: azure.containerName, connectionString: { env: 'TRESOR_FALLBACK_AZURE' } },
+        { name: 'local', type: 'local', path: 'objects' },
+      ],
+    });
+    await azure.container.getBlobClient(archiveKey(backupId)).setAccessTier('Archive');
+
+    await withRepo(repoDir, async (repo) => {
+      const backup = (await repo.catalog.listBackups())[0]!;
+      const target = join(f.dir, 'restored');
+      const result = await runRestore(repo, backup, { target });
+      await expectRestored(f, target);
+      expect(result.warnings).toEqual([
+        `storage location cloud: object ${archiveKey(backupId)} is in the Archive storage class of azure://${azure.containerName}/ at ${/BlobEndpoint=([^;]+)/.exec(azure.connectionString)![1]!} and cannot be read until it is restored: run \`tresor storage rehydrate ${archiveKey(backupId)}\` and retry when it has finished; read ${archiveKey(backupId)} from local instead`,
+      ]);
     });
   });
 });
