@@ -16,6 +16,7 @@ describe('cluster alerts (monitoring as its own process)', () => {
   let cluster: TestCluster;
   let server: string;
   let sink: HttpSink;
+  let monitoringEnv: Record<string, string>;
   const events: { type: string; data: Record<string, unknown> }[] = [];
   beforeAll(async () => {
     sink = await startHttpSink();
@@ -30,11 +31,8 @@ describe('cluster alerts (monitoring as its own process)', () => {
       }),
     );
     await cluster.start('storage-gateway');
-    await Promise.all([
-      cluster.start('backup-engine'),
-      cluster.start('recovery'),
-      cluster.start('monitoring', { TRESOR_ALERTS_CONFIG: config, TRESOR_ALERTS_TICK_MS: '100', TRESOR_TEST_CLUSTER_HMAC: HMAC }),
-    ]);
+    monitoringEnv = { TRESOR_ALERTS_CONFIG: config, TRESOR_ALERTS_TICK_MS: '100', TRESOR_TEST_CLUSTER_HMAC: HMAC };
+    await Promise.all([cluster.start('backup-engine'), cluster.start('recovery'), cluster.start('monitoring', monitoringEnv)]);
     server = (await cluster.start('gateway')).http;
     const nc = await cluster.nats.connect();
     nc.subscribe(`${cluster.nats.subjectPrefix}.events.alert.*`, { callback: (_e, m) => void events.push(JSON.parse(Buffer.from(m.data).toString())) });
@@ -94,5 +92,22 @@ describe('cluster alerts (monitoring as its own process)', () => {
       ]),
     );
     expect(sink.requests.map((r) => r.body.toString()).join()).not.toContain(HMAC);
+  });
+
+  it('alerts on a backup that failed while monitoring was down, without repeating alerts it already sent', async () => {
+    const monitoring = cluster.services.find((s) => s.name === 'monitoring' && s.child.exitCode === null)!;
+    await new Promise<void>((r) => {
+      monitoring.child.once('exit', () => r());
+      monitoring.child.kill('SIGTERM');
+    });
+    const src = join(cluster.dir, 'keys3');
+    const before = delivered().length;
+    expect((await cluster.cli(['--server', server, 'backup', src])).code).not.toBe(0);
+    await cluster.start('monitoring', monitoringEnv);
+    await waitFor('raised after restart', () => delivered().length === before + 1);
+    expect(delivered().at(-1)).toMatchObject({ kind: 'raised', rule: 'backup-failed', source: src });
+    // The firing verify-failed alert was resumed from the history, not announced again.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(delivered().slice(before).map((a) => a.rule)).toEqual(['backup-failed']);
   });
 });

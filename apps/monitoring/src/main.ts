@@ -6,6 +6,7 @@ import { COMMANDS, heartbeatSchema } from '@tresor/contracts';
 import type { Heartbeat } from '@tresor/contracts';
 import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
 import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
+import { consumeEventsForAlerts } from './alerts/event-feed.js';
 
 /** A service not heard from for this long is reported not ready. */
 const STALE_MS = 10_000;
@@ -28,6 +29,7 @@ start(async () => {
   await runService({
     name: 'monitoring',
     config,
+    consumers: (t) => [t.consumers.monitoring],
     async setup({ bus, topology, logger }) {
       const seen = new Map<string, Heartbeat>();
       const jobs = { completed: 0, failed: 0 };
@@ -57,9 +59,9 @@ start(async () => {
         callback: (_err, msg) => {
           if (/\.(backup|restore|verify)\.completed$/.test(msg.subject)) jobs.completed++;
           else if (/\.(backup|restore|verify)\.failed$/.test(msg.subject)) jobs.failed++;
-          void alerting.onEvent(msg.data);
         },
       });
+      const alertFeed = consumeEventsForAlerts(bus, topology.consumers.monitoring, (data) => alerting.onEvent(data), logger);
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
         return {
@@ -72,6 +74,7 @@ start(async () => {
         stop: async () => {
           beats.unsubscribe();
           outcomes.unsubscribe();
+          await alertFeed.stop();
           await alerting.stop();
           await mongo.close();
         },
