@@ -4,6 +4,7 @@ import type { SourceRecord } from '@tresor/catalog';
 import { NotFoundError, UnsupportedError, UsageError } from '@tresor/errors';
 import { compilePolicy, runForget } from '@tresor/repository';
 import type { ForgetReport, Repository, RetentionPolicy } from '@tresor/repository';
+import { audited } from '../audit-trail.js';
 import { optionsOf, withRepository } from '../context.js';
 import { formatTable, printJson } from '../format.js';
 import { remoteClient } from '../remote/remote.js';
@@ -61,7 +62,7 @@ export function registerForget(program: Command): void {
       if (remoteClient(options)) {
         throw new UnsupportedError('forget runs on a standalone repository only for now; run it on the repository host without --server');
       }
-      await withRepository(options, async (repo) => {
+      const forget = () => withRepository(options, async (repo) => {
         const sources = await repo.catalog.listSources();
         const source = options.source === undefined ? undefined : findSource(sources, options.source);
         const policyOf = choosePolicies(repo, sources, source, flags, options.timeZone);
@@ -71,7 +72,11 @@ export function registerForget(program: Command): void {
           ...(source ? { sourceId: source.id } : {}),
         });
         print(report, new Map(sources.map((s) => [s.id, s.location])), options.dryRun ?? false, options.json ?? false);
+        return report;
       });
+      // A dry run changes nothing; a real one deletes backups and is audited before and after.
+      if (options.dryRun) await forget();
+      else await audited(options, 'backup.forget', options.source, {}, forget, (r) => ({ removed: [...r.removed], leftovers: r.leftovers.length }));
     });
 }
 
