@@ -206,6 +206,21 @@ describe('AlertManager', () => {
     expect(second.ops.summary).toEqual([['resolved CRITICAL backup-failed /etc/keys']]);
   });
 
+  it('resumes a resolve that was held but not yet announced when the manager stopped', async () => {
+    const first = setup();
+    await first.manager.raise(failed());
+    await first.at(window);
+    first.move(2 * window);
+    await first.manager.resolve(failed());
+    const second = setup({ history: first.history });
+    second.move(2 * window + 10 * S);
+    expect(await second.manager.resume()).toBe(1);
+    await second.at(3 * window + 10 * S);
+    expect(second.ops.summary).toEqual([['resolved CRITICAL backup-failed /etc/keys']]);
+    const third = setup({ history: first.history });
+    expect(await third.manager.resume()).toBe(0);
+  });
+
   it('keeps notifying the other channels when one fails, and reports which', async () => {
     const broken: AlertChannel = { name: 'pager', type: 'broken', send: async () => Promise.reject(new UsageError('pager is down')) };
     const warnings: string[] = [];

@@ -92,11 +92,20 @@ export class AlertManager {
     this.groupBy = options.groupBy?.length ? options.groupBy : ['rule'];
   }
 
-  /** Reloads firing alerts from the history, so a restarted manager neither repeats nor forgets them. */
-  async resume(): Promise<number> {
+  /**
+   * Reloads from the history what a previous run left open, so a restarted manager neither repeats
+   * nor forgets: firing alerts (announced ones are not announced again) and resolves it had not
+   * announced yet (within `resumeResolvedMs`, default 7 days).
+   */
+  async resume(resumeResolvedMs = 7 * 24 * 3600_000): Promise<number> {
     return this.serial(async () => {
+      const now = this.clock();
       const firing = (await this.options.history?.query({ state: 'firing' })) ?? [];
-      for (const alert of firing) {
+      const resolved = ((await this.options.history?.query({ state: 'resolved', since: new Date(now - resumeResolvedMs) })) ?? []).filter(
+        (a) => a.notifiedAt !== undefined && Date.parse(a.notifiedAt) < Date.parse(a.resolvedAt!),
+      );
+      let resumed = 0;
+      for (const alert of [...firing, ...resolved]) {
         if (this.current.has(alert.fingerprint)) continue;
         const notified = alert.notifiedAt !== undefined;
         const t: Tracked = {
@@ -104,11 +113,13 @@ export class AlertManager {
           group: this.groupOf(alert),
           notified: notified ? 'firing' : 'none',
           ...(notified ? { notifiedLevel: alert.level, lastNotifiedMs: Date.parse(alert.notifiedAt!) } : {}),
+          ...(alert.resolvedAt ? { resolvedMs: Date.parse(alert.resolvedAt) } : {}),
         };
         this.current.set(alert.fingerprint, t);
-        if (!notified) this.enqueue(t, this.clock());
+        if (!notified || alert.state === 'resolved') this.enqueue(t, now);
+        resumed++;
       }
-      return firing.length;
+      return resumed;
     });
   }
 
