@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, TresorError } from '@tresor/errors';
+import { registerAudit } from './commands/audit.command.js';
 import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
 import { registerDemo } from './commands/demo.command.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerStorage(program);
   registerKeys(program);
   registerExport(program);
+  registerAudit(program);
   registerForget(program);
   registerDemo(program);
   registerMonitor(program);
