@@ -1,9 +1,13 @@
 // deploy/compose: both files parse, reference only what exists, and configure the services with
 // variables the code reads; the NATS config and the sample LDAP directory are loaded by real servers.
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { authConfigFromEnv } from '@tresor/auth';
 import { describe, expect, it } from 'vitest';
 import { ldapSubtree, need } from '../support/infra.js';
 import { baseDefault, envNamesReadByCode, exists, read, requiredEnv, ROOT, SECRET_NAME, SERVICE_PORTS, serviceNames } from './support.js';
@@ -127,6 +131,31 @@ describe('docker-compose.yml (full stack)', () => {
     if (env.TRESOR_PASSPHRASE_FILE) expect(env.TRESOR_PASSPHRASE_FILE).toBe(`/run/secrets/${svc.secrets![0]}`);
     // Only the gateway is reachable from outside the compose network.
     expect(Boolean(svc.ports?.length), `${name} published`).toBe(name === 'gateway');
+  });
+
+  it("configures the gateway's logins against the sample directory, as the auth lib reads them", () => {
+    const gw = s.gateway!;
+    const env = { ...gw.environment! };
+    expect(env.TRESOR_REDIS_URL).toMatch(/^redis:\/\/redis:6379\//);
+    expect(new URL(env.TRESOR_LDAP_URL!).hostname).toBe('openldap');
+    for (const key of ['TRESOR_LDAP_BIND_PASSWORD_FILE', 'TRESOR_AUTH_SIGNING_KEY_FILE']) {
+      expect(gw.secrets!.map((x) => `/run/secrets/${x}`), key).toContain(env[key]);
+    }
+    // The secrets' files as the container sees them, with stand-in contents.
+    const dir = mkdtempSync(join(tmpdir(), 'tresor-compose-'));
+    try {
+      writeFileSync(join(dir, 'password'), 'stand-in\n');
+      writeFileSync(join(dir, 'key.pem'), generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const auth = authConfigFromEnv({ ...env, TRESOR_LDAP_BIND_PASSWORD_FILE: join(dir, 'password'), TRESOR_AUTH_SIGNING_KEY_FILE: join(dir, 'key.pem') });
+      const ldif = read(`${DIR}/ldap/sample-directory.ldif`);
+      const dns = new Set([...ldif.matchAll(/^dn: (.+)$/gm)].map((m) => m[1]!));
+      expect(dns).toContain(auth.ldap!.userBase);
+      expect(dns).toContain(auth.ldap!.groupBase);
+      expect(Object.keys(auth.groupMap).length).toBe(5);
+      for (const group of Object.keys(auth.groupMap)) expect(dns, group).toContain(group);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs 2 replicas of backup-engine', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mongoDatabase, natsScope } from '../support/infra.js';
+import { mongoDatabase, natsScope, need } from '../support/infra.js';
 import { appNames, envNamesReadByCode, exists, gatewayDefaultPort, healthPaths, read, ROOT, SERVICE_PORTS, serviceNames } from './support.js';
 
 const run = promisify(execFile);
@@ -223,6 +223,8 @@ describe('the bundled services start like their images and pass their health che
       TRESOR_MONGODB_URL: mongo.url,
       TRESOR_MONGODB_DB: mongo.dbName,
       TRESOR_STORAGE_PATH: join(out, 'objects'),
+      TRESOR_REDIS_URL: need('redis', 'TRESOR_TEST_REDIS_URL'),
+      TRESOR_REDIS_PREFIX: `${nats.namePrefix.toLowerCase()}:`,
     };
     const child = spawn(process.execPath, ['--enable-source-maps', join(out, app, 'main.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';

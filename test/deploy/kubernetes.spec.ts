@@ -2,8 +2,11 @@
 // manifests match the code: probes on the real health routes and ports, variables the code reads,
 // secrets only referenced, hardened pods, and only the gateway reachable.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authConfigFromEnv } from '@tresor/auth';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { envNamesReadByCode, gatewayDefaultPort, healthPaths, read, requiredEnv, ROOT, SECRET_NAME, SERVICE_PORTS, serviceNames } from './support.js';
@@ -133,11 +136,12 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
     for (const e of c.env as Doc[]) if (SECRET_NAME.test(e.name)) expect(e.value ?? '', `${svc}: ${e.name} inline`).toMatch(/^$|_FILE$|^\//);
     const mongo = (c.env as Doc[]).find((e) => e.name === 'TRESOR_MONGODB_URL');
     expect(mongo?.valueFrom?.secretKeyRef?.name, `${svc}: MongoDB URL (may hold credentials) from a Secret`).toBeTruthy();
-    const pass = (c.env as Doc[]).find((e) => e.name === 'TRESOR_PASSPHRASE_FILE');
-    if (pass) {
+    // Every secret file (passphrase, signing key, LDAP password) comes from a Secret volume.
+    for (const e of (c.env as Doc[]).filter((x) => x.name.endsWith('_FILE') && SECRET_NAME.test(x.name.replace(/_FILE$/, '')))) {
       const pod = deployment(svc).spec.template.spec;
-      const mount = (c.volumeMounts as Doc[]).find((m) => pass.value.startsWith(`${m.mountPath}/`))!;
-      expect(pod.volumes.find((v: Doc) => v.name === mount.name).secret, `${svc}: passphrase file from a Secret`).toBeDefined();
+      const mount = (c.volumeMounts as Doc[]).find((m) => e.value.startsWith(`${m.mountPath}/`));
+      expect(mount, `${svc}: ${e.name} is on a mounted volume`).toBeDefined();
+      expect(pod.volumes.find((v: Doc) => v.name === mount!.name).secret, `${svc}: ${e.name} from a Secret`).toBeDefined();
     }
     const repo = (c.env as Doc[]).find((e) => e.name === 'TRESOR_REPO');
     if (repo) {
@@ -148,6 +152,26 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
       const paths = (c.volumeMounts as Doc[]).map((m) => m.mountPath);
       expect(paths).toContain(`${repo.value}/tresor.json`);
       expect(paths).toContain(`${repo.value}/keys/signing.pem`);
+    }
+  });
+
+  it("configures the gateway's logins as the auth lib reads them", () => {
+    const [c] = deployment('gateway').spec.template.spec.containers;
+    const env: Record<string, string> = {};
+    for (const from of c.envFrom) Object.assign(env, configMap(from.configMapRef.name).data);
+    for (const e of c.env as Doc[]) if (e.value !== undefined) env[e.name] = e.value;
+    expect(env.TRESOR_AUTH_SIGNING_KEY_FILE).toBeDefined();
+    expect((c.env as Doc[]).find((e) => e.name === 'TRESOR_REDIS_URL')?.valueFrom?.secretKeyRef?.name).toBeTruthy();
+    const dir = mkdtempSync(join(tmpdir(), 'tresor-k8s-'));
+    try {
+      writeFileSync(join(dir, 'password'), 'stand-in\n');
+      writeFileSync(join(dir, 'key.pem'), generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const auth = authConfigFromEnv({ ...env, TRESOR_LDAP_BIND_PASSWORD_FILE: join(dir, 'password'), TRESOR_AUTH_SIGNING_KEY_FILE: join(dir, 'key.pem') });
+      expect(auth.ldap?.url).toMatch(/^ldaps:\/\/|^ldap:\/\//);
+      expect(auth.signingKeyPem).toContain('PRIVATE KEY');
+      expect(Object.values(auth.groupMap).flatMap((g) => g.roles).sort()).toEqual(['admin', 'auditor', 'custodian', 'operator', 'viewer']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -101,10 +101,11 @@ describe('deploy/systemd', () => {
       if (services.includes(service)) {
         expect(env.TRESOR_HTTP_PORT).toBe(String(SERVICE_PORTS[service]));
         for (const name of requiredEnv(service)) expect(Object.keys(env), `${file} needs ${name}`).toContain(name);
-        // Secrets as credentials, never inline.
-        if (env.TRESOR_PASSPHRASE_FILE) {
-          expect(env.TRESOR_PASSPHRASE_FILE).toBe('%d/passphrase');
-          expect(values(unit, 'LoadCredential')).toContain('passphrase:/etc/tresor/passphrase');
+        // Secrets as credentials (files only root reads, handed to the service), never inline.
+        for (const [name, value] of Object.entries(env).filter(([n]) => n.endsWith('_FILE'))) {
+          const credential = /^%d\/([\w-]+)$/.exec(value)?.[1];
+          expect(credential, `${file}: ${name} is a credential`).toBeDefined();
+          expect(values(unit, 'LoadCredential').map((c) => c.split(':')[0]), `${file}: LoadCredential=${credential}`).toContain(credential);
         }
       } else {
         expect(env.TRESOR_REPO).toMatch(/^\/var\/lib\/tresor\//);
@@ -113,10 +114,12 @@ describe('deploy/systemd', () => {
     });
   });
 
-  it('cluster.env.example names only variables the code reads', () => {
+  it.each(['cluster.env.example', 'gateway.env.example'])('%s names only variables the code reads, and no secret', (file) => {
     const known = envNamesReadByCode();
-    for (const line of read(`${DIR}/cluster.env.example`).split('\n').filter((l) => /^[A-Z]/.test(l))) {
-      expect(known).toContain(line.split('=')[0]);
+    for (const line of read(`${DIR}/${file}`).split('\n').filter((l) => /^[A-Z]/.test(l))) {
+      const name = line.split('=')[0]!;
+      expect(known).toContain(name);
+      expect(name).not.toMatch(/PASSWORD|PASSPHRASE|SECRET|TOKEN|_KEY$/);
     }
   });
 
