@@ -92,6 +92,12 @@ export interface ObjectStore {
    * for `days` where the backend makes a temporary copy (S3); returns before that is done (hours).
    */
   rehydrate?(key: string, options: { days: number }): Promise<void>;
+  /**
+   * Until when the server refuses to delete the object (WORM retention), or undefined when it is
+   * not retained or does not exist. Only on stores that can retain objects (S3 Object Lock); a
+   * replicated store answers with the latest retention of its copies.
+   */
+  retainedUntil?(key: string): Promise<Date | undefined>;
   /** Releases connections (remote backends); the store is not used afterwards. */
   close?(): Promise<void>;
 }

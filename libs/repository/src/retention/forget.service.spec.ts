@@ -23,7 +23,7 @@ const supplier: KeySupplier = {
   },
 };
 /** A probe that sees no lock, as when a lock is set after the probe asked or cannot be read. */
-const blind: LockProbe = { locations: 1, retainedUntil: async () => undefined, close: async () => undefined };
+const blind: LockProbe = { locations: 1, retainedUntil: async () => undefined };
 
 describe('runForget against storage that refuses a delete', () => {
   let dir: string;

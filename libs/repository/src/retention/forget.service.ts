@@ -3,7 +3,7 @@ import type { BackupRecord } from '@tresor/catalog';
 import { ConflictError } from '@tresor/errors';
 import { KEYRING_PREFIX } from '../keyring/keyring.js';
 import type { Repository } from '../repository.js';
-import { openLockProbe } from './object-locks.js';
+import { lockProbeOf } from './object-locks.js';
 import type { LockProbe } from './object-locks.js';
 import { selectRetention } from './select.js';
 import type { PolicyChoice, RetentionDecision } from './select.js';
@@ -17,7 +17,7 @@ export interface ForgetOptions {
   readonly dryRun: boolean;
   /** The clock retention_days and locks are judged by (default: now). */
   readonly now?: Date;
-  /** Asks storage until when objects are locked; default: the repository's S3 locations. */
+  /** Asks storage until when objects are locked; default: the repository's store (`retainedUntil`). */
   readonly locks?: LockProbe;
 }
 
@@ -54,23 +54,18 @@ export async function runForget(repo: Repository, options: ForgetOptions): Promi
   const going = first.filter((d) => d.action === 'forget').map((d) => d.backup);
   if (going.length === 0) return { decisions: first, removed: [], leftovers: [] };
 
-  const locks = options.locks ?? (await openLockProbe(repo.config.storage, repo.dir));
-  let decisions: RetentionDecision<BackupRecord & { lockedUntil?: Date }>[];
-  try {
-    // Locks only turn "forget" into "deferred", so only the backups the rules drop need asking.
-    const lockedUntil = new Map<string, Date>();
-    for (const backup of locks.locations > 0 ? going : []) {
-      const until = await latestLock(repo, locks, backup);
-      if (until && until > now) lockedUntil.set(backup.id, until);
-    }
-    decisions = selectRetention(
-      backups.map((b) => (lockedUntil.has(b.id) ? { ...b, lockedUntil: lockedUntil.get(b.id)! } : b)),
-      options.policy,
-      now,
-    );
-  } finally {
-    if (!options.locks) await locks.close();
+  const locks = options.locks ?? lockProbeOf(repo.store);
+  // Locks only turn "forget" into "deferred", so only the backups the rules drop need asking.
+  const lockedUntil = new Map<string, Date>();
+  for (const backup of locks.locations > 0 ? going : []) {
+    const until = await latestLock(repo, locks, backup);
+    if (until && until > now) lockedUntil.set(backup.id, until);
   }
+  const decisions = selectRetention(
+    backups.map((b) => (lockedUntil.has(b.id) ? { ...b, lockedUntil: lockedUntil.get(b.id)! } : b)),
+    options.policy,
+    now,
+  );
   if (options.dryRun) return { decisions, removed: [], leftovers: [] };
 
   const removed: string[] = [];

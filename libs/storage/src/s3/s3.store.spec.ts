@@ -111,6 +111,8 @@ describe('S3Store', () => {
       store.put('x.bin', randomBytes(10), { retainUntil: new Date(Date.now() + 60_000) }),
     ).rejects.toBeInstanceOf(UnsupportedError);
     expect(await store.head('x.bin')).toBeUndefined();
+    await store.put('x.bin', randomBytes(10));
+    expect(await store.retainedUntil('x.bin')).toBeUndefined();
   });
 
   it.each([5 * 1024 * 1024 - 1, 11 * 1024 * 1024])(
@@ -122,10 +124,11 @@ describe('S3Store', () => {
       onTestFinished(() => store.close());
       expect(store.capabilities.immutability).toBe(true);
       const bytes = randomBytes(size);
-      await store.put('archives/locked.tra', bytes, {
-        retainUntil: new Date(Date.now() + 3_600_000),
-        retentionMode: 'governance',
-      });
+      // S3 keeps retention dates to the second.
+      const until = new Date(Math.ceil((Date.now() + 3_600_000) / 1000) * 1000);
+      await store.put('archives/locked.tra', bytes, { retainUntil: until, retentionMode: 'governance' });
+      expect(await store.retainedUntil('archives/locked.tra')).toEqual(until);
+      expect(await store.retainedUntil('archives/missing.tra')).toBeUndefined();
       const deletion = store.delete('archives/locked.tra');
       await expect(deletion).rejects.toBeInstanceOf(ConflictError);
       await expect(deletion).rejects.toThrow(/refused by the server, the object is under retention/);

@@ -141,6 +141,14 @@ export class S3Store implements ObjectStore {
     return (await this.headRaw(key))?.info;
   }
 
+  /** The Object Lock retention of the current version (HEAD; needs s3:GetObjectRetention to be reported). */
+  async retainedUntil(key: string): Promise<Date | undefined> {
+    validateObjectKey(key);
+    // A bucket without Object Lock cannot retain anything: no request needed.
+    if (!this.capabilities.immutability) return undefined;
+    return (await this.headRaw(key))?.retainUntil;
+  }
+
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     validateKeyPrefix(prefix);
     let token: string | undefined;
@@ -277,7 +285,9 @@ export class S3Store implements ObjectStore {
 
   private async headRaw(
     key: string,
-  ): Promise<{ info: ObjectInfo; versionId?: string; etag?: string; restore?: string } | undefined> {
+  ): Promise<
+    { info: ObjectInfo; versionId?: string; etag?: string; restore?: string; retainUntil?: Date } | undefined
+  > {
     try {
       const response = await this.client.send(
         new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key) }),
@@ -292,6 +302,7 @@ export class S3Store implements ObjectStore {
         versionId: response.VersionId,
         etag: response.ETag,
         restore: response.Restore,
+        retainUntil: response.ObjectLockRetainUntilDate,
       };
     } catch (err) {
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)

@@ -57,6 +57,8 @@ const repairDelayMs = 100;
 export class ReplicatedStore implements ObjectStore {
   readonly location: string;
   readonly capabilities: StoreCapabilities;
+  /** Present when some location can retain objects: the latest retention among the copies. */
+  readonly retainedUntil?: (key: string) => Promise<Date | undefined>;
   private readonly needed: number;
 
   constructor(
@@ -74,6 +76,14 @@ export class ReplicatedStore implements ObjectStore {
       rangedReads: every('rangedReads'),
       serverSideCopy: false,
     };
+    const retaining = locations.filter((l) => l.store.retainedUntil);
+    if (retaining.length > 0) {
+      // Every location must answer: a copy whose lock is unknown may still be locked.
+      this.retainedUntil = async (key) => {
+        const ends = await Promise.all(retaining.map((l) => l.store.retainedUntil!(key)));
+        return ends.reduce<Date | undefined>((latest, end) => (end && (!latest || end > latest) ? end : latest), undefined);
+      };
+    }
   }
 
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<PutResult> {

@@ -16,6 +16,7 @@ export class LimitedStore implements ObjectStore {
   /** Present when the inner store has it: tier changes move no bytes through this process. */
   readonly setStorageClass?: (key: string, storageClass: string) => Promise<void>;
   readonly rehydrate?: (key: string, options: { days: number }) => Promise<void>;
+  readonly retainedUntil?: (key: string) => Promise<Date | undefined>;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -27,7 +28,8 @@ export class LimitedStore implements ObjectStore {
       throw new UsageError(`parallelism ${limit} is not a positive integer`);
     this.location = inner.location;
     this.capabilities = inner.capabilities;
-    const { setStorageClass, rehydrate } = inner;
+    const { setStorageClass, rehydrate, retainedUntil } = inner;
+    if (retainedUntil) this.retainedUntil = (key) => this.slot(() => retainedUntil.call(inner, key));
     if (setStorageClass)
       this.setStorageClass = (key, storageClass) => this.slot(() => setStorageClass.call(inner, key, storageClass));
     if (rehydrate) this.rehydrate = (key, options) => this.slot(() => rehydrate.call(inner, key, options));

@@ -17,6 +17,7 @@ export class ThrottledStore implements ObjectStore {
   /** Present when the inner store has it: tier changes move no bytes through this process. */
   readonly setStorageClass?: (key: string, storageClass: string) => Promise<void>;
   readonly rehydrate?: (key: string, options: { days: number }) => Promise<void>;
+  readonly retainedUntil?: (key: string) => Promise<Date | undefined>;
   private readonly bucket: TokenBucket;
 
   constructor(
@@ -30,6 +31,7 @@ export class ThrottledStore implements ObjectStore {
     this.capabilities = inner.capabilities;
     if (inner.setStorageClass) this.setStorageClass = inner.setStorageClass.bind(inner);
     if (inner.rehydrate) this.rehydrate = inner.rehydrate.bind(inner);
+    if (inner.retainedUntil) this.retainedUntil = inner.retainedUntil.bind(inner);
     this.bucket = new TokenBucket(bytesPerSecond);
   }
 
