@@ -87,7 +87,7 @@ export class RepositoryAuditLog implements KeyAuditLog {
       await this.log.append({
         ...(time ? { time } : {}),
         actor: { user: typeof old.actor === 'string' && old.actor ? old.actor : 'unknown', roles: [], ip: null, userAgent: CLI_AGENT },
-        action: `keys.${typeof old.action === 'string' ? old.action : 'unknown'}`,
+        action: typeof old.action === 'string' && old.action ? (old.action.startsWith('keys.') ? old.action : `keys.${old.action}`) : 'keys.unknown',
         target: this.repoDir,
         outcome: old.outcome === 'failure' ? 'failure' : 'success',
         details: { migratedFrom: 'keys.jsonl', host: old.host, pid: old.pid, ...(old.details as Record<string, unknown> | undefined) },
