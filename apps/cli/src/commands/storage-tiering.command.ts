@@ -253,7 +253,9 @@ function totals(lines: readonly CostLine[], by: (line: CostLine) => string): Tot
   return [...sums.values()];
 }
 
-const money = (amount: number, currency: string): string => `${amount.toFixed(2)} ${currency}`;
+// Key repositories are small: a cent would round most of their lines to zero.
+const money = (amount: number, currency: string): string =>
+  `${amount === 0 || amount >= 0.01 ? amount.toFixed(2) : amount.toPrecision(2)} ${currency}`;
 const moneyOf = (costs: Record<string, number>): string =>
   Object.entries(costs)
     .map(([currency, amount]) => money(amount, currency))

@@ -69,8 +69,11 @@ export function registerStorage(program: Command): void {
         describe(l.settings),
         l.bandwidthLimit ? `${formatBytes(l.bandwidthLimit)}/s` : '-',
         String(l.parallelism ?? '-'),
+        l.lifecycle?.tiering.map((r) => `${r.afterDays}d:${r.storageClass}`).join(',') ?? '-',
       ]);
-      process.stdout.write(formatTable(['NAME', 'TYPE', 'WHERE', 'BANDWIDTH', 'PARALLEL'], rows) + '\n');
+      process.stdout.write(
+        formatTable(['NAME', 'TYPE', 'WHERE', 'BANDWIDTH', 'PARALLEL', 'TIERING'], rows) + '\n',
+      );
     });
 
   storage

@@ -33,6 +33,8 @@ describe('tresor storage tier, cost and rehydrate (Azurite)', () => {
       env,
     );
     expect(init.stderr).toBe('');
+    const list = await tresor(['--repo', repo, 'storage', 'list'], env);
+    expect(list.stdout).toMatch(/ TIERING\n.* 30d:Cool,90d:Archive\n$/);
     const { backupId } = await backupJson(repo, source, [], env);
     const archive = `archives/${backupId}.tra`;
     const tierOf = async (key: string): Promise<string | undefined> =>
