@@ -7,3 +7,4 @@ export * from './redis-lease.js';
 export * from './leader.js';
 export * from './schedule.js';
 export * from './held-lease.js';
+export * from './schedule-file.js';

@@ -9,6 +9,8 @@ import { optionsOf } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatTable, printJson } from '../format.js';
 import { remoteClient } from '../remote/remote.js';
+import { parseDurationMs } from './duration.js';
+import { registerScheduleRun } from './schedule-run.js';
 
 interface AddOptions {
   cron?: string;
@@ -21,16 +23,6 @@ interface AddOptions {
   jitter?: string;
   catchUp: 'skip' | 'run-once';
   paused?: boolean;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `15m`, `2h`, `1d`, `1h30m` or plain milliseconds, as milliseconds. */
-export function parseDurationMs(text: string, what: string): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) throw new UsageError(`${what} '${text}': use a duration such as 90s, 15m, 2h, 1d or 1h30m`);
-  return parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0);
 }
 
 /** `CRON=LEVEL` (e.g. `* * * * 0=full`) as a plan rule. */
@@ -88,9 +80,9 @@ function printSchedules(schedules: readonly ScheduleRecord[], json: boolean | un
   process.stdout.write(formatTable(['ID', 'WHEN', 'SOURCE', 'LEVEL', 'NEXT', 'FIRED'], rows) + '\n');
 }
 
-/** `tresor schedule add|list|pause|resume|run-now|remove`: a cluster's backup schedules (remote mode). */
+/** `tresor schedule add|list|pause|resume|run-now|remove` (a cluster's schedules, remote mode) and `run` (the standalone daemon). */
 export function registerSchedule(program: Command): void {
-  const schedule = program.command('schedule').description("manage a cluster's backup schedules (with --server)");
+  const schedule = program.command('schedule').description("manage a cluster's backup schedules (with --server), or run the standalone scheduler");
   schedule
     .command('add')
     .description('schedule backups of a source directory (a path on the backup-engine hosts)')
@@ -153,4 +145,5 @@ export function registerSchedule(program: Command): void {
       if (options.json) return printJson({ removed: id });
       process.stdout.write(`schedule ${id} removed\n`);
     });
+  registerScheduleRun(schedule);
 }
