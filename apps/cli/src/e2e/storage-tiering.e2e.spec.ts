@@ -95,6 +95,10 @@ describe('tresor storage tier, cost and rehydrate (Azurite)', () => {
       ),
     );
 
+    const verify = await tresor(['--repo', repo, 'verify', '--all'], env);
+    expect(verify.code).toBe(8);
+    expect(verify.stderr).toBe(cold.stderr);
+
     const rehydrate = await tresor(['--repo', repo, 'storage', 'rehydrate', backupId], env);
     expect(rehydrate.code).toBe(0);
     expect(rehydrate.stdout).toMatch(new RegExp(`^requested ${archive} from Archive in cloud;`));
