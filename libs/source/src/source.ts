@@ -44,6 +44,12 @@ export interface Source {
   scan(): AsyncIterable<SourceEntry | SourceProblem>;
   /** The content of a file entry; a failure to open or read it is an IoError on the stream. */
   open(path: string): Readable;
+  /**
+   * Optional: the whole content of a small file entry (`sizeHint` is the size the scan saw), with
+   * the same failures as `open`. Sources implement it when they can read many small files at less
+   * cost than a stream each.
+   */
+  readWhole?(path: string, sizeHint: number): Promise<Buffer>;
 }
 
 /** True when a scan result is a problem rather than an entry. */

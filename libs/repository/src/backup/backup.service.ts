@@ -112,7 +112,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return planned;
     if (previous?.data && isUnchanged(previous, item)) return planned;
     try {
-      return { ...planned, content: await readWhole(source, item.path) };
+      return { ...planned, content: await readWhole(source, item.path, item.size) };
     } catch (error) {
       return { item, error };
     }
@@ -318,7 +318,8 @@ function handleProblem(problem: SourceProblem, skipUnreadable: boolean, warnings
 }
 
 /** Reads a small file whole (it is about to be hashed and compressed in one call). */
-async function readWhole(source: Source, path: string): Promise<Buffer> {
+async function readWhole(source: Source, path: string, size: number): Promise<Buffer> {
+  if (source.readWhole) return source.readWhole(path, size);
   const chunks: Buffer[] = [];
   for await (const chunk of source.open(path)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

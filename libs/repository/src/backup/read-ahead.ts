@@ -16,7 +16,8 @@ export async function* readAhead<T, P, R>(
     // Rejections are delivered when the consumer reaches the item, not as unhandled ones now.
     started.catch(() => undefined);
     queue.push(started);
-    if (queue.length >= depth) yield await queue.shift()!;
+    // Drained to half before more are started: starts come in runs, which readers can batch.
+    if (queue.length >= depth) while (queue.length > depth / 2) yield await queue.shift()!;
   }
   while (queue.length > 0) yield await queue.shift()!;
 }

@@ -225,6 +225,28 @@ describe('FilesystemSource', () => {
     await expect(readAll(source, 'now-a-fifo')).rejects.toThrow(/now-a-fifo.*no longer a regular file/);
   });
 
+  it('reads small files whole on reader threads, with the errors of open, many at once', async () => {
+    const source = new FilesystemSource(root);
+    const contents = Array.from({ length: 300 }, (_, i) => `key ${i} `.repeat(i));
+    await Promise.all(contents.map((content, i) => file(`k/${i}.key`, content)));
+    // Sizes the scan saw that are wrong (the file changed since) do not matter.
+    const read = await Promise.all(contents.map((_, i) => source.readWhole(`k/${i}.key`, i % 3 === 0 ? 0 : 10)));
+    expect(read.map((b) => b.toString())).toEqual(contents);
+
+    const failure = (path: string) => source.readWhole(path, 1).then(() => undefined, (err: unknown) => err as IoError);
+    const missing = await failure('missing.key');
+    expect(missing?.message).toBe(`cannot read missing.key in source ${root}: no such file or directory (ENOENT)`);
+    expect((missing?.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    await mkdir(join(root, 'now-a-dir'));
+    expect((await failure('now-a-dir'))?.message).toMatch(/now-a-dir.*no longer a regular file/);
+    await file('real.key', 'x');
+    await symlink('real.key', join(root, 'now-a-link'));
+    expect((await failure('now-a-link'))?.message).toMatch(/now-a-link.*symbolic link \(ELOOP\)/);
+    execFileSync('mkfifo', [join(root, 'now-a-fifo')]);
+    expect((await failure('now-a-fifo'))?.message).toMatch(/now-a-fifo.*no longer a regular file/);
+    await expect(source.readWhole('../x', 1)).rejects.toThrow(UsageError);
+  });
+
   /**
    * Root reads any file whatever its mode, so when the tests run as root the scan runs in a child
    * process without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH: file modes then bind it for real.

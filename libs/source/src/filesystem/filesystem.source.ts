@@ -1,12 +1,12 @@
-import type { BigIntStats } from 'node:fs';
 import { constants } from 'node:fs';
-import { access, lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { IoError, NotFoundError, UsageError } from '@tresor/errors';
 import type { Source, SourceEntry, SourceProblem } from '../source.js';
 import { describeErrno, errnoOf } from './errno.js';
 import { decodeName, displayName, nameProblem } from './names.js';
+import { readPool } from './read-pool.js';
 
 const readChunkSize = 64 * 1024;
 /** Never follow a final symlink, and never block on a FIFO swapped in for a file. */
@@ -31,8 +31,10 @@ interface Frame {
   readonly dirPath: string;
   readonly steps: Step[];
   next: number;
-  /** lstat/access of the next entries of this directory, started before their turn. */
+  /** lstat/access/readlink of the next entries of this directory, started before their turn. */
   readonly ahead: Map<number, Promise<SourceEntry | SourceProblem | undefined>>;
+  /** Index of the last step whose description was started ahead. */
+  aheadUntil: number;
 }
 
 /** Entries of one directory described ahead of the one being yielded: hides syscall latency. */
@@ -56,7 +58,7 @@ export class FilesystemSource implements Source {
     await this.checkRoot();
     const root = await this.listDir('');
     if (!Array.isArray(root)) throw new IoError(`cannot read source ${this.location}: ${root.message}`);
-    const stack: Frame[] = [{ dirPath: '', steps: root, next: 0, ahead: new Map() }];
+    const stack: Frame[] = [{ dirPath: '', steps: root, next: 0, ahead: new Map(), aheadUntil: -1 }];
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const step = frame.steps[frame.next++];
@@ -76,7 +78,7 @@ export class FilesystemSource implements Source {
         if (item !== undefined) yield item;
       } else if (!step.skip.descend) {
         const listing = await this.listDir(path);
-        if (Array.isArray(listing)) stack.push({ dirPath: path, steps: listing, next: 0, ahead: new Map() });
+        if (Array.isArray(listing)) stack.push({ dirPath: path, steps: listing, next: 0, ahead: new Map(), aheadUntil: -1 });
         else yield listing;
       }
     }
@@ -85,6 +87,19 @@ export class FilesystemSource implements Source {
   open(path: string): Readable {
     checkRelativePath(path);
     return Readable.from(this.readFile(path), { objectMode: false, highWaterMark: readChunkSize });
+  }
+
+  /** Reads a small file whole on the shared reader threads, in batches with other reads. */
+  async readWhole(path: string, sizeHint: number): Promise<Buffer> {
+    checkRelativePath(path);
+    const outcome = await readPool().read(join(this.location, path), sizeHint);
+    if ('content' in outcome) return outcome.content;
+    if ('notFile' in outcome) {
+      throw new IoError(`cannot read ${path} in source ${this.location}: no longer a regular file`);
+    }
+    throw new IoError(`cannot read ${path} in source ${this.location}: ${describeErrno(outcome.error)}`, {
+      cause: outcome.error,
+    });
   }
 
   private async *readFile(path: string): AsyncGenerator<Buffer> {
@@ -155,27 +170,34 @@ export class FilesystemSource implements Source {
     path: string,
     step: Step,
   ): Promise<SourceEntry | SourceProblem | undefined> {
-    for (let i = index + 1; i < frame.steps.length && i <= index + DESCRIBE_AHEAD; i++) {
-      const next = frame.steps[i]!;
-      if (frame.ahead.has(i) || next.action !== 'entry' || nameProblem(next.raw) !== undefined) continue;
-      frame.ahead.set(i, this.describe(joinPath(frame.dirPath, decodeName(next.raw)), next));
+    // Started in runs of half the window, so they reach the reader threads together.
+    if (frame.aheadUntil < index + DESCRIBE_AHEAD / 2) {
+      const until = Math.min(frame.steps.length - 1, index + DESCRIBE_AHEAD);
+      for (let i = Math.max(index + 1, frame.aheadUntil + 1); i <= until; i++) {
+        const next = frame.steps[i]!;
+        if (next.action !== 'entry' || nameProblem(next.raw) !== undefined) continue;
+        frame.ahead.set(i, this.describe(joinPath(frame.dirPath, decodeName(next.raw)), next));
+      }
+      frame.aheadUntil = Math.max(frame.aheadUntil, until);
     }
     const started = frame.ahead.get(index);
     frame.ahead.delete(index);
     return started ?? this.describe(path, step);
   }
 
-  /** The entry for one name, or the problem that keeps it out of the backup. */
+  /**
+   * The entry for one name, or the problem that keeps it out of the backup. The calls (lstat,
+   * access for a file, readlink for a symlink) run on the shared reader threads, batched with
+   * those of the next names of the directory.
+   */
   private async describe(path: string, step: Step): Promise<SourceEntry | SourceProblem | undefined> {
-    const full = join(this.location, path);
-    let info: BigIntStats;
-    try {
-      info = await lstat(full, { bigint: true });
-    } catch (err) {
+    const described = await readPool().describe(join(this.location, path));
+    if ('error' in described) {
       step.skip.descend = true;
-      return this.problemFor(path, err, 'cannot stat');
+      return this.problemFor(path, described.error, 'cannot stat');
     }
-    if (info.isDirectory() !== step.isDir) {
+    const info = described.stat;
+    if ((info.kind === 'dir') !== step.isDir) {
       step.skip.descend = true;
       return {
         path,
@@ -185,29 +207,23 @@ export class FilesystemSource implements Source {
     }
     const base = {
       path,
-      mode: Number(info.mode & 0o7777n),
-      uid: Number(info.uid),
-      gid: Number(info.gid),
-      mtimeNs: info.mtimeNs.toString(),
-      ino: Number(info.ino),
-      dev: Number(info.dev),
+      mode: info.mode,
+      uid: info.uid,
+      gid: info.gid,
+      mtimeNs: info.mtimeNs,
+      ino: info.ino,
+      dev: info.dev,
     };
-    if (info.isDirectory()) return { ...base, type: 'dir', size: 0 };
-    if (info.isFile()) {
-      try {
-        await access(full, constants.R_OK);
-      } catch (err) {
-        return this.problemFor(path, err, 'cannot read file');
+    if (info.kind === 'dir') return { ...base, type: 'dir', size: 0 };
+    if (info.kind === 'file') {
+      if ('accessError' in described && described.accessError) {
+        return this.problemFor(path, described.accessError, 'cannot read file');
       }
-      return { ...base, type: 'file', size: Number(info.size) };
+      return { ...base, type: 'file', size: info.size };
     }
-    if (info.isSymbolicLink()) {
-      let target: Buffer;
-      try {
-        target = await readlink(full, { encoding: 'buffer' });
-      } catch (err) {
-        return this.problemFor(path, err, 'cannot read symlink');
-      }
+    if (info.kind === 'symlink') {
+      if ('linkError' in described) return this.problemFor(path, described.linkError, 'cannot read symlink');
+      const target = 'target' in described ? described.target : Buffer.alloc(0);
       const problem = nameProblem(target);
       if (problem !== undefined)
         return { path, problem: 'bad-name', message: `symlink target ${problem}; it was left out` };
@@ -216,7 +232,7 @@ export class FilesystemSource implements Source {
     return {
       path,
       problem: 'unsupported-type',
-      message: `is a ${specialKind(info)}; only files, directories and symlinks are backed up`,
+      message: `is a ${info.kind}; only files, directories and symlinks are backed up`,
     };
   }
 
@@ -232,14 +248,6 @@ export class FilesystemSource implements Source {
 
 function joinPath(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
-}
-
-function specialKind(info: BigIntStats): string {
-  if (info.isFIFO()) return 'FIFO';
-  if (info.isSocket()) return 'socket';
-  if (info.isBlockDevice()) return 'block device';
-  if (info.isCharacterDevice()) return 'character device';
-  return 'special file';
 }
 
 /** Refuses paths that could leave the source: absolute, empty segments, `.` or `..`. */
