@@ -158,8 +158,10 @@ describe('docker-compose.yml (full stack)', () => {
     }
   });
 
-  it('runs 2 replicas of backup-engine', () => {
+  it('runs 2 replicas of backup-engine, and 2 schedulers that elect a leader in Redis', () => {
     expect(s['backup-engine']!.deploy!.replicas).toBe(2);
+    expect(s.scheduler!.deploy!.replicas).toBe(2);
+    for (const name of ['scheduler', 'backup-engine', 'gateway']) expect(s[name]!.environment!.TRESOR_REDIS_URL, name).toBe('redis://redis:6379/0');
   });
 
   it('the repository tresor-init creates is the one the engines and the storage gateway use', () => {

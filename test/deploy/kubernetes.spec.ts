@@ -175,6 +175,13 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
     }
   });
 
+  it('gives Redis (leases, locks, sessions) to the scheduler, backup-engine and gateway', () => {
+    for (const svc of ['scheduler', 'backup-engine', 'gateway']) {
+      const [c] = deployment(svc).spec.template.spec.containers;
+      expect((c.env as Doc[]).find((e) => e.name === 'TRESOR_REDIS_URL')?.valueFrom?.secretKeyRef?.name, svc).toBe('tresor-redis');
+    }
+  });
+
   it('scales backup-engine with a HorizontalPodAutoscaler', () => {
     const hpa = of('HorizontalPodAutoscaler')[0]!;
     expect(of('HorizontalPodAutoscaler')).toHaveLength(1);
