@@ -1,12 +1,16 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolesAllow } from '@tresor/auth';
 import type { Role } from '@tresor/auth';
 import { connectMongoCatalog } from '@tresor/catalog';
 import { declaredRoutes } from '../../apps/gateway/src/routes.js';
 import { ldapFixture } from '../support/infra.js';
+import { browseAuthorization, startOidcProvider } from '../support/oidc.js';
+import type { TestOidcProvider } from '../support/oidc.js';
 import { TestCluster } from './cluster.js';
 
 const fx = ldapFixture();
@@ -21,6 +25,7 @@ const USERS: Record<Role, { uid: string; password: string }> = {
 describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () => {
   let cluster: TestCluster;
   let server: string;
+  let op: TestOidcProvider;
 
   const call = async (method: string, path: string, token?: string, body?: unknown) => {
     const headers: Record<string, string> = {};
@@ -38,6 +43,7 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
 
   beforeAll(async () => {
     cluster = await TestCluster.create();
+    op = await startOidcProvider({ 'sam.sso': ['tresor-auditors'] });
     const gateway = await cluster.start('gateway', {
       TRESOR_LDAP_URL: fx.url,
       TRESOR_LDAP_BIND_DN: fx.adminDn,
@@ -49,13 +55,20 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
         [fx.groups.auditor]: { roles: ['auditor'], tenants: ['default', 'payments'] },
         [fx.groups.custodian]: 'custodian',
         [fx.groups.viewer]: 'viewer',
+        // Group names as the OpenID provider's groups claim carries them.
+        'tresor-auditors': { roles: ['auditor'], tenants: ['payments'] },
       }),
+      TRESOR_OIDC_ISSUER: op.issuer,
+      TRESOR_OIDC_CLIENT_ID: op.clientId,
       TRESOR_AUTH_LOCKOUT_MAX_FAILURES: '3',
       TRESOR_AUTH_LOCKOUT_MINUTES: '1',
     });
     server = gateway.http;
   });
-  afterAll(() => cluster?.stop());
+  afterAll(async () => {
+    await cluster?.stop();
+    await op?.close();
+  });
 
   const routes = declaredRoutes().filter((r) => r.access?.kind !== 'public');
   const concrete = (path: string) => path.replace(/:\w+/g, 'no-such-id');
@@ -129,7 +142,7 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     const { token, info } = created.body as { token: string; info: { id: string; tenants: string[] } };
     expect(info.tenants).toEqual(['*']);
     const listed = await call('GET', '/v1/tokens', admin);
-    expect(JSON.stringify(listed.body)).not.toContain(token.split('_')[2]);
+    expect(JSON.stringify(listed.body)).not.toContain(token.slice('tresor_'.length + 17));
     expect((await call('GET', '/v1/backups', token)).status).toBe(200);
     expect((await call('GET', '/v1/tokens', token)).status).toBe(403);
     expect((await call('DELETE', `/v1/tokens/${info.id}`, admin)).status).toBe(204);
@@ -192,5 +205,25 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     const after = await cluster.cli(['list'], env);
     expect(after.code).toBe(9);
     expect(after.stderr).toMatch(/authentication required/);
+  });
+
+  it('`tresor login --sso`: authorization code + PKCE through a browser, roles from the groups claim', async () => {
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/tresor.mjs'), 'login', '--sso'], {
+      env: { PATH: process.env.PATH, HOME: join(cluster.dir, 'sso-home'), TRESOR_SERVER: server },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+    const link = await new Promise<string>((r) => createInterface({ input: child.stderr }).on('line', (l) => l.startsWith('http') && r(l)));
+    const back = await browseAuthorization(link, 'sam.sso');
+    expect(back.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(back)).status).toBe(200);
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('as sam.sso (auditor; tenants payments)');
+    const list = await cluster.cli(['list', '--json'], { HOME: join(cluster.dir, 'sso-home'), TRESOR_SERVER: server, TRESOR_TOKEN: '' });
+    expect(list.code).toBe(0);
+    // Without single sign-on configured the route says so; the password login stays as it was.
+    expect((await call('POST', '/v1/auth/oidc', undefined, { code: 'x', codeVerifier: 'v'.repeat(43), redirectUri: 'https://evil.example/' })).status).toBe(401);
   });
 });

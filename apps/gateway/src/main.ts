@@ -10,6 +10,7 @@ import {
   LdapAuthenticator,
   LoginThrottle,
   MongoApiTokenStore,
+  OidcAuthenticator,
   PasswordLogin,
   RedisRevocationList,
   SessionService,
@@ -52,7 +53,7 @@ start(async () => {
       return {
         imports: [
           CoreModule.forRoot({ bus, jobs: mongo.jobs, catalog: mongo.catalog, schedules: mongo.schedules, db }),
-          AuthModule.forRoot({ sessions, passwords, apiTokens: new MongoApiTokenStore(db) }),
+          AuthModule.forRoot({ sessions, passwords, apiTokens: new MongoApiTokenStore(db), ...(auth.oidc ? { oidc: new OidcAuthenticator(auth.oidc, auth.groupMap) } : {}) }),
           ...FEATURE_MODULES,
         ],
         checks: () => ({ redis: redis.status === 'ready' }),

@@ -13,8 +13,8 @@ describe('gateway routes', () => {
     for (const r of routes) if (r.access?.kind === 'permission') expect(PERMISSIONS).toContain(r.access.permission);
   });
 
-  it('only login, refresh and the process probes are public', () => {
-    expect(routes.filter((r) => r.access?.kind === 'public').map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /health/live', 'GET /health/ready', 'POST /v1/auth/login', 'POST /v1/auth/refresh']);
+  it('only login (password or SSO), refresh and the process probes are public', () => {
+    expect(routes.filter((r) => r.access?.kind === 'public').map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /health/live', 'GET /health/ready', 'GET /v1/auth/oidc', 'POST /v1/auth/login', 'POST /v1/auth/oidc', 'POST /v1/auth/refresh']);
   });
 
   it('the OpenAPI document describes every route', () => {

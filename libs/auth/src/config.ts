@@ -40,6 +40,18 @@ export const authConfigSchema = z.strictObject({
   accessTtlSeconds: z.number().int().min(30).max(3600).default(900),
   refreshTtlSeconds: z.number().int().min(60).max(7 * 86400).default(8 * 3600),
   ldap: ldapConfigSchema.optional(),
+  /** OpenID Connect single sign-on (authorization code + PKCE, `tresor login --sso`). */
+  oidc: z
+    .strictObject({
+      issuer: z.url(),
+      clientId: z.string().min(1),
+      /** Absent for a public client (PKCE only). */
+      clientSecret: z.string().optional(),
+      scope: z.string().default('openid profile groups'),
+      /** Claim holding the user's groups, matched against the group map. */
+      groupsClaim: z.string().default('groups'),
+    })
+    .optional(),
   /** LDAP group DN -> roles and tenants. Users in no mapped group cannot log in. */
   groupMap: z.record(z.string(), groupGrantSchema).default({}),
   breakGlass: z
@@ -95,6 +107,15 @@ export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthCon
           groupBase: env.TRESOR_LDAP_GROUP_BASE,
           groupFilter: env.TRESOR_LDAP_GROUP_FILTER,
           timeoutMs: num(env.TRESOR_LDAP_TIMEOUT_MS),
+        }
+      : undefined,
+    oidc: env.TRESOR_OIDC_ISSUER
+      ? {
+          issuer: env.TRESOR_OIDC_ISSUER,
+          clientId: env.TRESOR_OIDC_CLIENT_ID,
+          clientSecret: fileOr(env.TRESOR_OIDC_CLIENT_SECRET, env.TRESOR_OIDC_CLIENT_SECRET_FILE),
+          scope: env.TRESOR_OIDC_SCOPE,
+          groupsClaim: env.TRESOR_OIDC_GROUPS_CLAIM,
         }
       : undefined,
     groupMap,

@@ -5,5 +5,6 @@ export * from './config.js';
 export * from './identity.js';
 export * from './ldap.js';
 export * from './login-throttle.js';
+export * from './oidc.js';
 export * from './roles.js';
 export * from './sessions.js';

@@ -134,7 +134,7 @@ export class SessionService {
     });
     if (revoked) throw new UnauthenticatedError('the session was logged out or revoked; log in again (tresor login)');
     const tenants = Array.isArray(payload.tenants) ? payload.tenants.filter((t): t is string => typeof t === 'string') : [];
-    const kind = payload.kind === 'ldap' || payload.kind === 'local' || payload.kind === 'token' ? payload.kind : 'ldap';
+    const kind = payload.kind === 'ldap' || payload.kind === 'local' || payload.kind === 'token' || payload.kind === 'oidc' ? payload.kind : 'ldap';
     return { typ, sid: payload.sid, sub: payload.sub, jti: payload.jti, name: String(payload.name ?? payload.sub), kind, roles, tenants };
   }
 }

@@ -5,6 +5,7 @@ import {
   errorBodySchema,
   listApiTokensResponseSchema,
   meResponseSchema,
+  oidcSettingsResponseSchema,
   sessionResponseSchema,
   getBackupResponseSchema,
   jobResponseSchema,
@@ -17,7 +18,7 @@ import {
   storageLocationsResponseSchema,
 } from '@tresor/contracts';
 import { z as zod } from 'zod';
-import type { ApiTokenInfoDto, CreateApiTokenRequest, MeResponse, SessionResponse } from '@tresor/contracts';
+import type { ApiTokenInfoDto, CreateApiTokenRequest, MeResponse, OidcSettingsResponse, SessionResponse } from '@tresor/contracts';
 import { auditEntriesResponseSchema, auditVerifyReportSchema } from '@tresor/contracts';
 import type { AuditEntriesResponse, AuditVerifyReport } from '@tresor/contracts';
 import type { CreateBackupRequest, CreateRestoreRequest, CreateScheduleRequest, GetBackupResponse, JobRecord, ListedBackup, ScheduleRecord } from '@tresor/contracts';
@@ -108,6 +109,11 @@ export class TresorClient {
     /** Ends the session of the current token at once. */
     logout: (): Promise<void> => this.call('POST', '/v1/auth/logout', undefined, zod.undefined(), undefined, false).then(() => undefined),
     me: (): Promise<MeResponse> => this.get('/v1/auth/me', meResponseSchema),
+    /** Single sign-on: where to send the browser (authorization code + PKCE). */
+    oidcSettings: (): Promise<OidcSettingsResponse> => this.call('GET', '/v1/auth/oidc', undefined, oidcSettingsResponseSchema, undefined, false),
+    /** Single sign-on: redeems the code the browser brought back for a session. */
+    oidcLogin: (code: string, codeVerifier: string, redirectUri: string): Promise<SessionResponse> =>
+      this.call('POST', '/v1/auth/oidc', { code, codeVerifier, redirectUri }, sessionResponseSchema, undefined, false),
   };
 
   readonly tokens = {

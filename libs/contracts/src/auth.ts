@@ -26,12 +26,23 @@ export const refreshRequestSchema = z.strictObject({ refreshToken: z.string().mi
 export const meResponseSchema = z.object({
   subject: z.string(),
   name: z.string(),
-  kind: z.enum(['ldap', 'local', 'token']),
+  kind: z.enum(['ldap', 'local', 'token', 'oidc']),
   roles: z.array(roleSchema),
   tenants: z.array(z.string()),
   permissions: z.array(z.string()),
 });
 export type MeResponse = z.infer<typeof meResponseSchema>;
+
+/** GET /v1/auth/oidc: where `tresor login --sso` sends the browser. */
+export const oidcSettingsResponseSchema = z.object({ authorizationEndpoint: z.string(), clientId: z.string(), scope: z.string() });
+export type OidcSettingsResponse = z.infer<typeof oidcSettingsResponseSchema>;
+
+/** POST /v1/auth/oidc: the authorization code the browser brought back, with its PKCE verifier. */
+export const oidcRedeemRequestSchema = z.strictObject({
+  code: z.string().min(1).max(4096),
+  codeVerifier: z.string().min(43).max(128),
+  redirectUri: z.string().min(1).max(2048),
+});
 
 export const createApiTokenRequestSchema = z.strictObject({
   name: z.string().min(1).max(100),

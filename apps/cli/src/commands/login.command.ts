@@ -5,9 +5,11 @@ import { printJson } from '../format.js';
 import { askSecret } from '../prompt.js';
 import { credentialsFile, forgetSession, saveSession } from '../remote/credentials.js';
 import { remoteClient } from '../remote/remote.js';
+import { ssoLogin } from '../remote/sso.js';
 import type { GlobalOptions } from '../context.js';
 
 interface LoginOptions {
+  sso?: boolean;
   username?: string;
   passwordEnv?: string;
 }
@@ -24,17 +26,25 @@ function server(options: GlobalOptions, what: string) {
 export function registerLogin(program: Command): void {
   program
     .command('login')
-    .description('log in at the gateway (LDAP or break-glass account); the session is cached in a 0600 file')
+    .description('log in at the gateway (LDAP or break-glass account, or --sso); the session is cached in a 0600 file')
+    .option('--sso', 'single sign-on with the OpenID provider in a browser (authorization code + PKCE)')
     .option('--username <name>', 'login name (default: $TRESOR_USERNAME, else $USER)')
     .option('--password-env <var>', 'read the password from this environment variable (default: ask)')
     .action(async (_: unknown, command: Command) => {
       const options = optionsOf<LoginOptions>(command);
       const { client, url } = server(options, 'tresor login');
-      const username = options.username ?? process.env.TRESOR_USERNAME ?? process.env.USER;
-      if (!username) throw new UsageError('no login name: give --username');
-      const password = options.passwordEnv ? process.env[options.passwordEnv] : await askSecret(`Password for ${username}: `);
-      if (!password) throw new UsageError(options.passwordEnv ? `environment variable ${options.passwordEnv} is empty or unset` : 'empty password');
-      const session = await client.auth.login(username, password);
+      let session;
+      let username;
+      if (options.sso) {
+        session = await ssoLogin(client, (link) => process.stderr.write(`Open this address in a browser to sign in:\n${link}\n`));
+        username = 'sso';
+      } else {
+        username = options.username ?? process.env.TRESOR_USERNAME ?? process.env.USER;
+        if (!username) throw new UsageError('no login name: give --username');
+        const password = options.passwordEnv ? process.env[options.passwordEnv] : await askSecret(`Password for ${username}: `);
+        if (!password) throw new UsageError(options.passwordEnv ? `environment variable ${options.passwordEnv} is empty or unset` : 'empty password');
+        session = await client.auth.login(username, password);
+      }
       saveSession(url, { accessToken: session.accessToken, refreshToken: session.refreshToken, expiresAt: new Date(Date.now() + session.expiresIn * 1000).toISOString(), username });
       const me = await remoteClient(options)!.auth.me();
       if (options.json) printJson({ server: url, ...me, credentials: credentialsFile() });

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { permissionsOf } from '@tresor/auth';
-import type { Identity, PasswordLogin, SessionService } from '@tresor/auth';
-import { UsageError } from '@tresor/errors';
+import type { Identity, OidcAuthenticator, PasswordLogin, SessionService } from '@tresor/auth';
+import { UnsupportedError, UsageError } from '@tresor/errors';
 import { parse } from '../core/parse.js';
 import { Authenticated, CurrentIdentity, Public } from './access.decorator.js';
 import type { AuthenticatedRequest } from './access.decorator.js';
-import { loginRequestSchema, refreshRequestSchema } from './auth.schema.js';
-import { PASSWORD_LOGIN, SESSIONS } from './auth.tokens.js';
+import { loginRequestSchema, oidcRedeemRequestSchema, refreshRequestSchema } from './auth.schema.js';
+import { OIDC, PASSWORD_LOGIN, SESSIONS } from './auth.tokens.js';
 
 /** Login, refresh, logout and who-am-I. */
 @Controller('v1/auth')
@@ -14,7 +14,27 @@ export class AuthController {
   constructor(
     @Inject(PASSWORD_LOGIN) private readonly passwords: PasswordLogin,
     @Inject(SESSIONS) private readonly sessions: SessionService,
+    @Inject(OIDC) private readonly oidc: OidcAuthenticator | null,
   ) {}
+
+  @Get('oidc')
+  @Public()
+  oidcSettings() {
+    return this.sso().clientSettings();
+  }
+
+  @Post('oidc')
+  @HttpCode(200)
+  @Public()
+  async oidcLogin(@Body() body: unknown) {
+    const { code, codeVerifier, redirectUri } = parse(oidcRedeemRequestSchema, body, 'POST /v1/auth/oidc');
+    return this.sessions.issue(await this.sso().redeem(code, codeVerifier, redirectUri));
+  }
+
+  private sso(): OidcAuthenticator {
+    if (!this.oidc) throw new UnsupportedError('single sign-on is not configured on this gateway (TRESOR_OIDC_ISSUER)');
+    return this.oidc;
+  }
 
   @Post('login')
   @HttpCode(200)
