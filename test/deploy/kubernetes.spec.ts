@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAlertingConfig } from '@tresor/alerting';
 import { authConfigFromEnv } from '@tresor/auth';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -50,8 +51,12 @@ function render(overlay: string): Doc[] {
   for (const d of docs.filter((x) => x.kind === 'Deployment')) {
     for (const c of d.spec.template.spec.containers) c.image = `${c.image}:${tags.get(c.image)}`;
   }
-  for (const g of k.configMapGenerator as Array<{ name: string; literals: string[] }>) {
-    docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name }, data: Object.fromEntries(g.literals.map((l) => l.split(/=(.*)/s).slice(0, 2))) });
+  for (const g of k.configMapGenerator as Array<{ name: string; literals?: string[]; files?: string[] }>) {
+    const data = Object.fromEntries([
+      ...(g.literals ?? []).map((l) => l.split(/=(.*)/s).slice(0, 2)),
+      ...(g.files ?? []).map((f) => [f.split('/').at(-1)!, read(`${DIR}/base/${f}`)]),
+    ]);
+    docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name }, data });
   }
   return docs;
 }
@@ -173,6 +178,21 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gives monitoring an alerting config the alerting lib accepts, its secrets from a Secret", () => {
+    const pod = deployment('monitoring').spec.template.spec;
+    const [c] = pod.containers;
+    const file = (c.env as Doc[]).find((e) => e.name === 'TRESOR_ALERTS_CONFIG')!.value as string;
+    const mount = (c.volumeMounts as Doc[]).find((m) => file.startsWith(`${m.mountPath}/`))!;
+    const cmName = pod.volumes.find((v: Doc) => v.name === mount.name).configMap.name as string;
+    const text = of('ConfigMap').find((m) => m.metadata.name === cmName)!.data[file.slice(mount.mountPath.length + 1)] as string;
+    const config = parseAlertingConfig(JSON.parse(text), file);
+    const secretDirs = (c.volumeMounts as Doc[]).filter((m) => pod.volumes.find((v: Doc) => v.name === m.name).secret).map((m) => `${m.mountPath}/`);
+    const refs = JSON.stringify(config.channels).match(/"file":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(secretDirs.some((d) => ref.slice(8, -1).startsWith(d)), ref).toBe(true);
+    expect(JSON.stringify(config.channels)).not.toMatch(/"env":/);
   });
 
   it('gives Redis (leases, locks, sessions) to the scheduler, backup-engine and gateway', () => {
