@@ -38,10 +38,15 @@ export const entrySchema = z.strictObject({
 
 /** Validates an entry (shape, safe path, fields its type needs or forbids); IntegrityError naming the path. */
 export function parseEntry(value: unknown): Entry {
-  const parsed = entrySchema.safeParse(value);
   const path = quotePath((value as { path?: unknown } | null)?.path ?? '?');
-  if (!parsed.success) throw new IntegrityError(`entry ${path} is malformed: ${firstIssue(parsed.error)}`);
-  const entry = parsed.data;
+  let entry: Entry;
+  if (hasEntryShape(value)) {
+    entry = value;
+  } else {
+    const parsed = entrySchema.safeParse(value);
+    if (!parsed.success) throw new IntegrityError(`entry ${path} is malformed: ${firstIssue(parsed.error)}`);
+    entry = parsed.data;
+  }
   const pathProblem = entryPathProblem(entry.path);
   if (pathProblem !== undefined) throw new IntegrityError(`unsafe entry path ${path}: ${pathProblem}`);
   const problem = typeProblem(entry);
@@ -49,7 +54,62 @@ export function parseEntry(value: unknown): Entry {
   return entry;
 }
 
-function typeProblem(entry: z.infer<typeof entrySchema>): string | undefined {
+const entryKeys = new Set(Object.keys(entrySchema.shape));
+const dataRefKeys = new Set(Object.keys(dataRefSchema.shape));
+const codecs = new Set<unknown>(dataRefSchema.shape.codec.options);
+const entryTypes = new Set<unknown>(entrySchema.shape.type.options);
+const mtimePattern = /^-?(0|[1-9][0-9]{0,24})$/;
+const sha256Pattern = /^[0-9a-f]{64}$/;
+const backupIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isU32 = (v: unknown): boolean => isCount(v) && (v as number) <= 0xffff_ffff;
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+/**
+ * The schemas' checks, hand-written for the common case: an entry table has one line per file, and
+ * zod costs more per entry than the rest of the work on it. Never accepts what the schema refuses;
+ * anything it does not accept goes to the schema, which decides and words the error.
+ */
+function hasEntryShape(v: unknown): v is Entry {
+  if (!isPlain(v)) return false;
+  for (const key of Object.keys(v)) if (!entryKeys.has(key)) return false;
+  const { path, type, mode, uid, gid, mtimeNs, size, ino, sha256, data, linkTarget } = v;
+  return (
+    typeof path === 'string' &&
+    entryTypes.has(type) &&
+    isU32(mode) &&
+    isU32(uid) &&
+    isU32(gid) &&
+    typeof mtimeNs === 'string' &&
+    mtimePattern.test(mtimeNs) &&
+    isCount(size) &&
+    typeof ino === 'number' &&
+    Number.isInteger(ino) &&
+    ino >= 0 &&
+    (sha256 === undefined || (typeof sha256 === 'string' && sha256Pattern.test(sha256))) &&
+    (data === undefined || hasDataRefShape(data)) &&
+    (linkTarget === undefined || typeof linkTarget === 'string')
+  );
+}
+
+function hasDataRefShape(v: unknown): boolean {
+  if (!isPlain(v)) return false;
+  for (const key of Object.keys(v)) if (!dataRefKeys.has(key)) return false;
+  const { backupId, offset, length, codec } = v;
+  return (
+    typeof backupId === 'string' &&
+    backupIdPattern.test(backupId) &&
+    backupId !== '.' &&
+    backupId !== '..' &&
+    isCount(offset) &&
+    isCount(length) &&
+    codecs.has(codec)
+  );
+}
+
+function typeProblem(entry: Entry): string | undefined {
   const hasContent = entry.sha256 !== undefined || entry.data !== undefined;
   switch (entry.type) {
     case 'file':

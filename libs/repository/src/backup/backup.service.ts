@@ -69,10 +69,18 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
 
   const useParent = parent && level !== 'full' ? parent : undefined;
   const chainIds = useParent ? useParent.dataBackupIds : [];
-  // Sizes of content already stored: a changed file is hashed (to find it again) only when
-  // content of its size exists; otherwise it is stored in a single read.
+  // Sizes of content already stored: a changed large file is hashed (to find it again) only when
+  // content of its size exists; otherwise it is stored in a single read. The parent's sizes take a
+  // pass over its entries, made only if such a file turns up (never in a no-change backup).
   const knownSizes = new Set<number>();
-  if (useParent) for await (const entry of repo.catalog.entries(useParent.id)) if (entry.data) knownSizes.add(entry.size);
+  let parentSizesLoaded: Promise<void> | undefined;
+  const isKnownSize = async (size: number): Promise<boolean> => {
+    parentSizesLoaded ??= (async () => {
+      if (useParent) for await (const entry of repo.catalog.entries(useParent.id)) if (entry.data) knownSizes.add(entry.size);
+    })();
+    await parentSizesLoaded;
+    return knownSizes.has(size);
+  };
   const previousEntries = new ParentCursor(useParent ? repo.catalog.entries(useParent.id) : undefined);
 
   const dek = generateDataKey();
@@ -130,7 +138,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       if (existing) return reuse({ ...meta, size: content.length, sha256, data: existing });
       return store(item, meta, Readable.from([content]));
     }
-    if (knownSizes.has(item.size)) {
+    if (await isKnownSize(item.size)) {
       const stream = await openReadable(source, item.path);
       if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
       const { sha256, size } = await hashStream(stream);
