@@ -96,6 +96,8 @@ export class TestCluster {
 
   /** Starts a service as its own OS process and waits for its ready line. */
   async start(name: string, extra: Record<string, string> = {}): Promise<RunningService> {
+    // The gateway refuses state-changing requests it cannot audit, so it never runs without an audit service.
+    if (name === 'gateway' && !this.services.some((s) => s.name === 'audit')) await this.start('audit');
     const child = spawn(process.execPath, [SERVICE, name], { env: this.env(extra), stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
     const logs: string[] = [];
     const errs = createInterface({ input: child.stderr! });

@@ -1,3 +1,4 @@
+import { auditPaths } from './audit/audit.schema.js';
 import { authPaths } from './auth/auth.schema.js';
 import { backupsPaths } from './backups/backups.schema.js';
 import { healthPaths } from './health/health.schema.js';
@@ -15,6 +16,6 @@ export function openApiDocument() {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session access token (POST /v1/auth/login) or an API token (tresor_...)' } } },
     security: [{ bearer: [] }],
     // One entry per feature module; a new feature adds its <feature>.schema.ts paths here.
-    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...jobsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths },
+    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...jobsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths },
   };
 }
