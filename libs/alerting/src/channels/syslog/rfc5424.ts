@@ -1,3 +1,4 @@
+import type { SyslogMessage } from '@tresor/audit-log/syslog';
 import type { AlertLevel } from '../../alert.js';
 import type { NotificationItem } from '../channel.js';
 import { itemLine } from '../../render.js';
@@ -29,13 +30,13 @@ export interface SyslogHeader {
 }
 
 /**
- * One RFC 5424 message for one alert:
- * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [tresor@32473 k="v" …] BOM MSG`, MSGID
- * `ALERT_RAISED`, `ALERT_ESCALATED`, `ALERT_REMINDER` or `ALERT_RESOLVED`.
+ * The RFC 5424 message for one alert (formatted by the audit log's syslog module, which both
+ * share): MSGID `ALERT_RAISED`, `ALERT_ESCALATED`, `ALERT_REMINDER` or `ALERT_RESOLVED`,
+ * structured data `[tresor@32473 id=… fingerprint=… rule=… level=… state=… …]`, a BOM and the
+ * one-line summary.
  */
-export function formatRfc5424(item: NotificationItem, h: SyslogHeader): string {
+export function alertSyslogMessage(item: NotificationItem, h: SyslogHeader): SyslogMessage {
   const a = item.alert;
-  const pri = h.facility * 8 + syslogSeverity(item.kind, a.level);
   const params: [string, string | undefined][] = [
     ['id', a.id],
     ['fingerprint', a.fingerprint],
@@ -47,23 +48,17 @@ export function formatRfc5424(item: NotificationItem, h: SyslogHeader): string {
     ['raised', a.raisedAt],
     ['resolved', a.resolvedAt],
   ];
-  const sd = `[${SD_ID}${params
-    .filter((p): p is [string, string] => p[1] !== undefined)
-    .map(([k, v]) => ` ${k}="${sdEscape(v)}"`)
-    .join('')}]`;
-  const msgId = `ALERT_${item.kind.toUpperCase()}`;
-  return `<${pri}>1 ${h.timestamp} ${field(h.hostname, 255)} ${field(h.appName, 48)} ${field(h.procId, 128)} ${msgId} ${sd} ${BOM}${itemLine(item)}`;
-}
-
-/** PARAM-VALUE escaping of RFC 5424 §6.3.3: `"`, `\` and `]` get a backslash. */
-export function sdEscape(v: string): string {
-  return v.replace(/["\\\]]/g, (c) => `\\${c}`);
-}
-
-/** A header field: printable US-ASCII without spaces, at most `max` characters, `-` if empty. */
-function field(v: string, max: number): string {
-  const clean = v.replace(/[^!-~]/g, '').slice(0, max);
-  return clean || '-';
+  return {
+    facility: h.facility,
+    severity: syslogSeverity(item.kind, a.level),
+    time: h.timestamp,
+    hostname: h.hostname,
+    appName: h.appName,
+    procId: h.procId,
+    msgId: `ALERT_${item.kind.toUpperCase()}`,
+    structuredData: { [SD_ID]: Object.fromEntries(params.filter((p): p is [string, string] => p[1] !== undefined)) },
+    message: `${BOM}${itemLine(item)}`,
+  };
 }
 
 /** Cuts a message to `max` UTF-8 bytes without splitting a character. */

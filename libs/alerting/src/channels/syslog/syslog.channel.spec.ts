@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { need } from '../../../../../test/support/infra.js';
 import { startSyslogSink, type SyslogSink } from '../../../../../test/support/sinks.js';
 import { syslogChannelConfigSchema } from './config.js';
 import { SyslogChannel } from './syslog.channel.js';
-import { sdEscape, truncateUtf8 } from './rfc5424.js';
+import { truncateUtf8 } from './rfc5424.js';
 import { sampleNotification } from '../test-notification.js';
 
 const NOW = Date.parse('2026-11-26T08:01:00.123Z');
@@ -41,8 +44,20 @@ describe('SyslogChannel', () => {
     });
   }
 
+  it('sends over TLS to a receiver whose certificate chains to the configured CA', async () => {
+    const caFile = need('ftp', 'TRESOR_TEST_TLS_CA_FILE');
+    sink = await startSyslogSink('tls', { cert: readFileSync(caFile), key: readFileSync(join(dirname(caFile), 'key.pem')) });
+    const config = { type: 'syslog', host: sink.host, port: sink.port, transport: 'tls' };
+    await new SyslogChannel('siem', syslogChannelConfigSchema.parse({ ...config, caFile })).send(sampleNotification('raised'));
+    const [msg] = await sink.waitForMessages(1);
+    expect(msg!.raw).toMatch(RFC5424);
+    expect(msg!.raw).toContain('ALERT_RAISED');
+    // Without the CA the receiver's certificate is not trusted: nothing is sent.
+    await expect(new SyslogChannel('siem', syslogChannelConfigSchema.parse(config)).send(sampleNotification('raised'))).rejects.toThrow(/alert channel siem: syslog tls:/);
+    expect(sink.messages).toHaveLength(1);
+  });
+
   it('escapes structured-data values and cuts datagrams on a character boundary', async () => {
-    expect(sdEscape('a"b\\c]d')).toBe('a\\"b\\\\c\\]d');
     expect(truncateUtf8('ab€', 4).toString()).toBe('ab');
     sink = await startSyslogSink('udp');
     const channel = new SyslogChannel('siem', syslogChannelConfigSchema.parse({ type: 'syslog', host: sink.host, port: sink.port }));
