@@ -7,5 +7,6 @@ export * from './events.js';
 export * from './cloudevents.js';
 export * from './streams.js';
 export * from './api.js';
+export * from './approvals.js';
 export * from './auth.js';
 export * from './events-doc.js';
