@@ -7,6 +7,7 @@ import type { Heartbeat } from '@tresor/contracts';
 import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
 import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
 import { consumeEventsForAlerts } from './alerts/event-feed.js';
+import { followSlis } from './slis.js';
 
 /** A service not heard from for this long is reported not ready. */
 const STALE_MS = 10_000;
@@ -30,7 +31,7 @@ start(async () => {
     name: 'monitoring',
     config,
     consumers: (t) => [t.consumers.monitoring],
-    async setup({ bus, topology, logger }) {
+    async setup({ bus, topology, logger, metrics }) {
       const seen = new Map<string, Heartbeat>();
       const jobs = { completed: 0, failed: 0 };
       const alerting = await startAlerting({
@@ -61,6 +62,7 @@ start(async () => {
           else if (/\.(backup|restore|verify)\.failed$/.test(msg.subject)) jobs.failed++;
         },
       });
+      const stopSlis = await followSlis({ bus, metrics, catalog: mongo.catalog, jobParams: async (jobId) => (await mongo.jobs.get(jobId))?.params });
       const alertFeed = consumeEventsForAlerts(bus, topology.consumers.monitoring, (data) => alerting.onEvent(data), logger);
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
@@ -74,6 +76,7 @@ start(async () => {
         stop: async () => {
           beats.unsubscribe();
           outcomes.unsubscribe();
+          stopSlis();
           await alertFeed.stop();
           await alerting.stop();
           await mongo.close();

@@ -12,6 +12,7 @@ import type { BaseConfig } from './config.js';
 import { instanceName } from './config.js';
 import { HealthController, READINESS } from './health.js';
 import type { Readiness } from './health.js';
+import { ServiceMetrics } from './metrics.js';
 
 export interface ServiceContext {
   readonly name: string;
@@ -19,6 +20,8 @@ export interface ServiceContext {
   readonly logger: Logger;
   readonly bus: Bus;
   readonly topology: Topology;
+  /** This process's Prometheus registry, served at /metrics (docs/monitoring.md). */
+  readonly metrics: ServiceMetrics;
 }
 
 export interface ServiceDefinition<C extends BaseConfig> {
@@ -58,7 +61,9 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
   const streams: StreamDefinition[] = Object.values(t.streams);
   await ensureTopology(nc, streams, def.consumers?.(t) ?? []);
   const bus = new Bus({ nc, topology: t, service: def.name, instance, logger });
-  const wired = await def.setup({ name: def.name, instance, logger, bus, topology: t });
+  const metrics = new ServiceMetrics(def.name, instance);
+  const stopMetrics = metrics.followJobs(bus, def.consumers?.(t) ?? []);
+  const wired = await def.setup({ name: def.name, instance, logger, bus, topology: t, metrics });
 
   const readiness: Readiness = () => {
     const checks = { nats: !nc.isClosed() && nc.info !== undefined, ...(wired.checks?.() ?? {}) };
@@ -78,6 +83,12 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     abortOnError: false,
   });
   await wired.configureApp?.(app);
+  // On Fastify itself, not a Nest controller: a scrape passes no guard (the gateway denies by default),
+  // like the process probes it is for the network the services run on.
+  app.getHttpAdapter().getInstance().get('/metrics', async (_req, reply) => {
+    const { contentType, body } = await metrics.render();
+    return reply.header('content-type', contentType).send(body);
+  });
   await app.listen(def.config.TRESOR_HTTP_PORT, def.config.TRESOR_HTTP_HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : def.config.TRESOR_HTTP_PORT;
@@ -103,6 +114,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     stopping = true;
     logger.info({ signal }, `${def.name} stopping`);
     clearInterval(heartbeat);
+    stopMetrics();
     await closeQuietly(app);
     // Stop intake and let in-flight work finish (an unfinished job is redelivered elsewhere), then release.
     await bus.close();

@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './health.js';
 export * from './jobs.js';
 export * from './audit.js';
+export * from './metrics.js';
