@@ -90,6 +90,9 @@ export class TestCluster {
       TRESOR_AUTH_BREAKGLASS_USER: BREAK_GLASS.user,
       TRESOR_AUTH_BREAKGLASS_HASH: this.auth.hash,
       TRESOR_AUTH_ACCESS_TTL_S: '3600',
+      // Sources are sensitive by default in production (dual control); tests of other features restore
+      // directly, and test/cluster/approvals.e2e.spec.ts turns dual control on.
+      TRESOR_DUAL_CONTROL: JSON.stringify({ sensitiveByDefault: false }),
       ...extra,
     };
   }

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import type { Identity } from '@tresor/auth';
 import { IDEMPOTENCY_KEY_HEADER } from '@tresor/contracts';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
+import type { AuthenticatedRequest } from '../auth/access.decorator.js';
+import { requestContext } from '../approvals/approvals.controller.js';
 import { parse } from '../core/parse.js';
 import { RestoresService } from './restores.service.js';
 import { createRestoreRequestSchema } from './restores.schema.js';
@@ -14,9 +16,10 @@ export class RestoresController {
   @Post()
   @HttpCode(202)
   @RequirePermission('restores:create')
-  async create(@CurrentIdentity() who: Identity, @Body() body: unknown, @Headers(IDEMPOTENCY_KEY_HEADER) key?: string, @Headers('traceparent') traceparent?: string) {
+  create(@CurrentIdentity() who: Identity, @Body() body: unknown, @Req() request: AuthenticatedRequest, @Headers(IDEMPOTENCY_KEY_HEADER) key?: string, @Headers('traceparent') traceparent?: string) {
     const req = parse(createRestoreRequestSchema, body, 'POST /v1/restores');
-    return { job: await this.restores.create(who, req, { idempotencyKey: key ?? null, traceparent }) };
+    // 202 with { job }, or { approval } when the source is sensitive (dual control).
+    return this.restores.create(who, req, { idempotencyKey: key ?? null, traceparent, context: requestContext(request) });
   }
 
   @Get(':id')

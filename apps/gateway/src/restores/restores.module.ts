@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ApprovalsModule } from '../approvals/approvals.module.js';
 import { RestoresController } from './restores.controller.js';
 import { RestoresService } from './restores.service.js';
 
-/** Restores. */
-@Module({ controllers: [RestoresController], providers: [RestoresService] })
+/** Restores (with dual control for sensitive sources). */
+@Module({ imports: [ApprovalsModule], controllers: [RestoresController], providers: [RestoresService] })
 export class RestoresModule {}

@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Catalog, MongoJobStore } from '@tresor/catalog';
-import { EVENTS, JOBS } from '@tresor/contracts';
+import type { ApprovalRequestDto, JobRecord } from '@tresor/contracts';
 import type { z } from 'zod';
 import { NotFoundError, UsageError } from '@tresor/errors';
 import type { Identity } from '@tresor/auth';
 import type { Bus } from '@tresor/messaging';
 import { selectBackup } from '@tresor/repository';
-import { submitJob } from '@tresor/service';
 import { BUS, CATALOG, JOB_STORE } from '../core/tokens.js';
+import { ApprovalsService } from '../approvals/approvals.service.js';
+import type { RequestContext } from '../approvals/approvals.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { SubmitOptions } from '../backups/backups.service.js';
 import type { createRestoreRequestSchema } from './restores.schema.js';
+import { queueRestore } from './queue-restore.js';
 
 /** Restores: resolve the backup in the catalog, then queue a restore job for recovery. */
 @Injectable()
@@ -20,10 +22,14 @@ export class RestoresService {
     @Inject(JOB_STORE) private readonly jobs: MongoJobStore,
     @Inject(CATALOG) private readonly catalog: Catalog,
     @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
   ) {}
 
-  /** Queues a restore of a backup (by id, `latest` or a point in time; idempotent with a key). */
-  async create(who: Identity, req: z.infer<typeof createRestoreRequestSchema>, opts: SubmitOptions) {
+  /**
+   * Queues a restore of a backup (by id, `latest` or a point in time; idempotent with a key), or,
+   * for a sensitive source, creates an approval request that queues it once custodians approve.
+   */
+  async create(who: Identity, req: z.infer<typeof createRestoreRequestSchema>, opts: SubmitOptions & { context: RequestContext }): Promise<{ job: JobRecord } | { approval: ApprovalRequestDto }> {
     const at = req.at === undefined ? undefined : new Date(req.at);
     if (at && Number.isNaN(at.getTime())) throw new UsageError(`at '${req.at}' is not an ISO-8601 time`);
     if (at && req.backup !== 'latest') throw new UsageError('give either a backup id or at, not both');
@@ -32,10 +38,15 @@ export class RestoresService {
     const backup = await selectBackup(this.catalog, { id: req.backup, at, sourceLocation: req.source });
     await this.tenants.assertBackup(who, backup);
     const params = { backupId: backup.id, target: req.target, include: req.include, exclude: req.exclude, dryRun: req.dryRun, overwrite: req.overwrite };
-    return submitJob(this.jobs, { kind: 'restore', params, idempotencyKey: opts.idempotencyKey }, opts.traceparent, async (job, tp) => {
-      await this.bus.publishJob(JOBS.restore, { v: 1, jobId: job.id, ...params }, tp);
-      await this.bus.publishEvent(EVENTS.restoreRequested, { jobId: job.id, backupId: backup.id, target: req.target, dryRun: req.dryRun }, { subject: job.id, traceparent: tp, id: `${job.id}.requested` });
-    });
+    // Dual control: a sensitive source's restore waits for custodians instead of queuing its job.
+    const location = (await this.catalog.getSource(backup.sourceId))?.location;
+    if (location === undefined) throw new NotFoundError(`the source of backup ${backup.id} is not in the catalog`);
+    const policy = await this.approvals.policy(location);
+    if (policy.sensitive) {
+      const approval = await this.approvals.request(who, { tenant: policy.tenant, source: location, restore: params, policy }, { ...opts.context, idempotencyKey: opts.idempotencyKey, traceparent: opts.traceparent });
+      return { approval };
+    }
+    return { job: await queueRestore(this.bus, this.jobs, params, opts.idempotencyKey, opts.traceparent) };
   }
 
   /** A restore job. */
