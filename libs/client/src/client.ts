@@ -20,9 +20,11 @@ import {
 import { z as zod } from 'zod';
 import type { ApiTokenInfoDto, CreateApiTokenRequest, MeResponse, OidcSettingsResponse, SessionResponse } from '@tresor/contracts';
 import { auditEntriesResponseSchema, auditVerifyReportSchema } from '@tresor/contracts';
+import { approvalResponseSchema, approveResponseSchema, createRestoreResponseSchema, listApprovalsResponseSchema } from '@tresor/contracts';
+import type { ApprovalRequestDto, ApprovalState, CreateRestoreResponse } from '@tresor/contracts';
 import type { AuditEntriesResponse, AuditVerifyReport } from '@tresor/contracts';
 import type { CreateBackupRequest, CreateRestoreRequest, CreateScheduleRequest, GetBackupResponse, JobRecord, ListedBackup, ScheduleRecord } from '@tresor/contracts';
-import { errorFromCode, IoError, TresorError } from '@tresor/errors';
+import { ConflictError, errorFromCode, IoError, TresorError } from '@tresor/errors';
 
 export interface TresorClientOptions {
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8420`. */
@@ -68,9 +70,28 @@ export class TresorClient {
   };
 
   readonly restores = {
-    create: (request: CreateRestoreRequest, options: { idempotencyKey?: string } = {}): Promise<JobRecord> =>
-      this.post('/v1/restores', request, jobResponseSchema, options.idempotencyKey).then((r) => r.job),
+    /** Requests a restore: its job, or for a sensitive source the approval request (dual control) that will queue it. */
+    request: (request: CreateRestoreRequest, options: { idempotencyKey?: string } = {}): Promise<CreateRestoreResponse> =>
+      this.post('/v1/restores', request, createRestoreResponseSchema, options.idempotencyKey),
+    /** Requests a restore that needs no approval; a sensitive source's restore throws (use `request`). */
+    create: async (request: CreateRestoreRequest, options: { idempotencyKey?: string } = {}): Promise<JobRecord> => {
+      const r = await this.restores.request(request, options);
+      if ('job' in r) return r.job;
+      throw new ConflictError(`the restore waits for dual control: approval request ${r.approval.id} needs ${r.approval.requiredApprovals} custodian approvals (tresor approvals approve ${r.approval.id})`);
+    },
     get: (id: string): Promise<JobRecord> => this.get(`/v1/restores/${encodeURIComponent(id)}`, jobResponseSchema).then((r) => r.job),
+  };
+
+  /** Dual control: restore requests of sensitive sources and the custodians' decisions. */
+  readonly approvals = {
+    list: (query: { state?: ApprovalState[] } = {}): Promise<ApprovalRequestDto[]> =>
+      this.get(`/v1/approvals${query.state?.length ? `?${query.state.map((s) => `state=${s}`).join('&')}` : ''}`, listApprovalsResponseSchema).then((r) => r.approvals),
+    get: (id: string): Promise<ApprovalRequestDto> => this.get(`/v1/approvals/${encodeURIComponent(id)}`, approvalResponseSchema).then((r) => r.approval),
+    /** Approves with the caller's password (re-authentication); the job when this was the last approval needed. */
+    approve: (id: string, password: string): Promise<{ approval: ApprovalRequestDto; job: JobRecord | null }> =>
+      this.call('POST', `/v1/approvals/${encodeURIComponent(id)}/approve`, { password }, approveResponseSchema),
+    reject: (id: string, reason: string): Promise<ApprovalRequestDto> =>
+      this.call('POST', `/v1/approvals/${encodeURIComponent(id)}/reject`, { reason }, approvalResponseSchema).then((r) => r.approval),
   };
 
   readonly jobs = {

@@ -10,6 +10,7 @@ import { ProgressLine } from '../progress.js';
 import { interactiveRestore } from '../interactive/interactive-restore.js';
 import { collect } from './options.js';
 import { remoteClient, remoteRestore } from '../remote/remote.js';
+import { printApprovalRequested } from './approvals.command.js';
 
 interface RestoreCommandOptions {
   target?: string;
@@ -49,6 +50,7 @@ export function registerRestore(program: Command): void {
       const client = remoteClient(options);
       if (client) {
         const result = await remoteRestore(client, id, { target, at, source: options.source, include: options.include, exclude: options.exclude, dryRun: options.dryRun, overwrite: options.overwrite });
+        if ('approval' in result) return printApprovalRequested(result.approval, options.json ?? false);
         return printRestoreResult(result, options.json ?? false);
       }
       const details = { backup: id, ...(at ? { at: at.toISOString() } : {}), dryRun: options.dryRun ?? false, overwrite: options.overwrite ?? false };

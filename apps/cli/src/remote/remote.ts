@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { TresorClient } from '@tresor/client';
 import type { BackupLevel } from '@tresor/catalog';
+import type { ApprovalRequestDto } from '@tresor/contracts';
 import { IntegrityError, UsageError } from '@tresor/errors';
 import type { BackupResult, RestoreResult, VerifyReport } from '@tresor/repository';
 import type { GlobalOptions } from '../context.js';
@@ -56,8 +57,8 @@ export async function remoteRestore(
   client: TresorClient,
   id: string,
   options: { target: string; at?: Date; source?: string; include: string[]; exclude: string[]; dryRun?: boolean; overwrite?: boolean },
-): Promise<RestoreResult> {
-  const job = await client.restores.create({
+): Promise<RestoreResult | { approval: ApprovalRequestDto }> {
+  const answer = await client.restores.request({
     backup: id,
     ...(options.at ? { at: options.at.toISOString() } : {}),
     ...(options.source ? { source: options.source } : {}),
@@ -67,7 +68,9 @@ export async function remoteRestore(
     dryRun: options.dryRun ?? false,
     overwrite: options.overwrite ?? false,
   });
-  const done = await client.jobs.wait(job.id);
+  // A sensitive source: nothing runs until custodians approve (tresor approvals).
+  if ('approval' in answer) return answer;
+  const done = await client.jobs.wait(answer.job.id);
   return done.result as unknown as RestoreResult;
 }
 
