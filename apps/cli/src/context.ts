@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '@tresor/errors';
+import { UsageError, registerSecret } from '@tresor/errors';
 import type { KeySupplier, OpenOptions } from '@tresor/repository';
 import { Repository } from '@tresor/repository';
 import { askSecret } from './prompt.js';
@@ -46,7 +46,9 @@ export function keySupplier(options: GlobalOptions): KeySupplier {
       const file = options.identity ?? process.env.TRESOR_IDENTITY;
       if (!file) throw new UsageError('this repository needs its private key to restore: pass --identity FILE (or set TRESOR_IDENTITY)');
       try {
-        return await readFile(file, 'utf8');
+        const pem = await readFile(file, 'utf8');
+        registerSecret(pem);
+        return pem;
       } catch (err) {
         throw new UsageError(`cannot read identity file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
@@ -54,8 +56,14 @@ export function keySupplier(options: GlobalOptions): KeySupplier {
   };
 }
 
-/** Reads the passphrase from --passphrase-env, TRESOR_PASSPHRASE or the terminal. */
+/** Reads the passphrase from --passphrase-env, TRESOR_PASSPHRASE or the terminal (and registers it for redaction). */
 export async function readPassphrase(options: GlobalOptions, prompt: string): Promise<string> {
+  const passphrase = await passphraseFrom(options, prompt);
+  registerSecret(passphrase);
+  return passphrase;
+}
+
+async function passphraseFrom(options: GlobalOptions, prompt: string): Promise<string> {
   if (options.passphraseEnv) {
     const value = process.env[options.passphraseEnv];
     if (!value) throw new UsageError(`--passphrase-env ${options.passphraseEnv}: that environment variable is not set or empty`);

@@ -1,1 +1,2 @@
 export * from './tresor-error.js';
+export * from './redact.js';

@@ -1,7 +1,10 @@
+import { redactText } from './redact.js';
+
 /**
  * Base class of every error Tresor raises on purpose. `code` is stable and machine-readable;
  * `exitCode` is what the CLI exits with (see docs/cli.md). The message is one line that names
- * the object at fault and, where there is one, the fix; it never contains secret material.
+ * the object at fault and, where there is one, the fix; it never contains secret material
+ * (registered secrets and URL passwords are replaced here, whoever built the message).
  */
 export class TresorError extends Error {
   constructor(
@@ -10,7 +13,7 @@ export class TresorError extends Error {
     readonly exitCode: number = ExitCode.Failure,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(redactText(message), options);
     this.name = new.target.name;
   }
 }

@@ -6,7 +6,7 @@ import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transp
 import type { z } from 'zod';
 import type { CloudEvent, CommandDefinition, ConsumerDefinition, EventDefinition, JobDefinition, Topology } from '@tresor/contracts';
 import { HEADERS, MAX_MESSAGE_BYTES, cloudEventSchema, errorBodySchema, eventDataSchemaUri, eventType } from '@tresor/contracts';
-import { IoError, TresorError } from '@tresor/errors';
+import { IoError, TresorError, redactText } from '@tresor/errors';
 import { decodeMessage, encodeJson } from './decode.js';
 import { MalformedMessageError, fromErrorBody, toErrorBody } from './errors.js';
 import type { Logger } from './logger.js';
@@ -207,7 +207,9 @@ export class Bus {
     const h = natsHeaders();
     if (options.traceparent) h.set(HEADERS.traceparent, options.traceparent);
     if (options.subject) h.set(HEADERS.jobId, options.subject);
-    await this.js.publish(this.topology.subjects.event(def.name), encodeJson(event), { msgID: event.id, headers: h });
+    // Events are kept for days and read by anyone allowed on tresor.events.>: a registered secret never goes out in one.
+    const body = Buffer.from(redactText(JSON.stringify(event)));
+    await this.js.publish(this.topology.subjects.event(def.name), body, { msgID: event.id, headers: h });
     return event;
   }
 

@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { redactText } from '@tresor/errors';
 import { connectNats, Bus, createLogger, ensureTopology } from '@tresor/messaging';
 import type { Logger } from '@tresor/messaging';
 import { COMMANDS, heartbeatSchema, topology } from '@tresor/contracts';
@@ -133,7 +134,7 @@ async function closeQuietly(app: INestApplication): Promise<void> {
 /** Runs `main`, printing a one-line error and exiting 1 if start-up fails. */
 export function start(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: err instanceof Error ? err.message : String(err) })}\n`);
+    process.stderr.write(`${redactText(JSON.stringify({ level: 'fatal', msg: err instanceof Error ? err.message : String(err) }))}\n`);
     process.exit(1);
   });
 }

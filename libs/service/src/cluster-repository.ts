@@ -4,7 +4,7 @@ import type { Catalog } from '@tresor/catalog';
 import type { KeySupplier, Repository } from '@tresor/repository';
 import { localPaths, parseRepositoryDescriptor, readLocalConfig, REPOSITORY_OBJECT, RepositoryKeys } from '@tresor/repository';
 import type { ObjectStore } from '@tresor/storage';
-import { IntegrityError, UsageError } from '@tresor/errors';
+import { IntegrityError, UsageError, registerSecret } from '@tresor/errors';
 
 /**
  * The repository as the libs' pipelines see it, assembled for cluster mode: storage behind the
@@ -39,7 +39,11 @@ export async function openClusterRepository(dir: string, store: ObjectStore, cat
 export function serviceKeySupplier(env: NodeJS.ProcessEnv = process.env): KeySupplier {
   return {
     passphrase: async () => {
-      if (env.TRESOR_PASSPHRASE_FILE) return (await readFile(env.TRESOR_PASSPHRASE_FILE, 'utf8')).replace(/\r?\n$/, '');
+      if (env.TRESOR_PASSPHRASE_FILE) {
+        const passphrase = (await readFile(env.TRESOR_PASSPHRASE_FILE, 'utf8')).replace(/\r?\n$/, '');
+        registerSecret(passphrase);
+        return passphrase;
+      }
       if (env.TRESOR_PASSPHRASE) return env.TRESOR_PASSPHRASE;
       throw new UsageError('this service needs the repository passphrase: set TRESOR_PASSPHRASE_FILE (or TRESOR_PASSPHRASE)');
     },

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { UsageError } from '@tresor/errors';
+import { UsageError, registerSecretsOf } from '@tresor/errors';
 
 /** Settings every service reads from its environment. */
 export const baseConfigSchema = z.object({
@@ -21,13 +21,16 @@ export const baseConfigSchema = z.object({
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
-/** Validates the environment at start; a bad value stops the service with one line naming it. */
+/** Validates the environment at start (a bad value stops the service with one line naming it) and registers its secrets for redaction. */
 export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new UsageError(`configuration: ${issue.path.join('.')}: ${issue.message}`);
   }
+  // From here on, the passwords and tokens of the configuration are replaced in every log line, event and error.
+  registerSecretsOf(env);
+  registerSecretsOf(parsed.data as Record<string, unknown>);
   return parsed.data;
 }
 

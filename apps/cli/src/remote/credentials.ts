@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { registerSecret } from '@tresor/errors';
 
 /** A cached session for one gateway URL. */
 export interface CachedSession {
@@ -23,7 +24,13 @@ function readAll(): Record<string, CachedSession> {
   const file = credentialsFile();
   if (!existsSync(file)) return {};
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, CachedSession>;
+    const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, CachedSession>;
+    // Cached session tokens are bearer credentials: keep them out of every message this process prints.
+    for (const s of Object.values(all)) {
+      registerSecret(s.accessToken);
+      registerSecret(s.refreshToken);
+    }
+    return all;
   } catch {
     // A damaged cache only means logging in again.
     return {};
