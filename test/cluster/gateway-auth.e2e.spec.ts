@@ -101,6 +101,10 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     }
     expect(wrong).toEqual([]);
     expect(tried).toBe(routes.length * 5);
+    // Dual control's routes are among those tried: only custodians pass the guard on approve and reject.
+    const approvals = routes.filter((r) => r.path.startsWith('/v1/approvals'));
+    expect(approvals.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /v1/approvals', 'GET /v1/approvals/:id', 'POST /v1/approvals/:id/approve', 'POST /v1/approvals/:id/reject']);
+    for (const r of approvals.filter((x) => x.method === 'POST')) expect((Object.keys(USERS) as Role[]).filter((role) => r.access?.kind === 'permission' && rolesAllow([role], r.access.permission))).toEqual(['custodian']);
   });
 
   it('refuses the locked LDAP user with the same answer as a wrong password', async () => {
