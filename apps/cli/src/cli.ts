@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode, TresorError } from '@tresor/errors';
+import { ExitCode, TresorError, redactText } from '@tresor/errors';
 import { registerAudit } from './commands/audit.command.js';
 import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
@@ -63,19 +63,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** One line on stderr for errors Tresor raised on purpose; a stack only with --debug. */
+/** One line on stderr for errors Tresor raised on purpose; a stack only with --debug; both through the redaction layer. */
 function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     // Commander already printed its message (or help/version, which exit 0).
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   }
   if (err instanceof TresorError) {
-    process.stderr.write(`tresor: ${err.message}\n`);
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(redactText(`tresor: ${err.message}\n`));
+    if (debug && err.stack) process.stderr.write(redactText(`${err.stack}\n`));
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`tresor: internal error: ${message} (rerun with --debug for details)\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.stderr.write(redactText(`tresor: internal error: ${message} (rerun with --debug for details)\n`));
+  if (debug && err instanceof Error && err.stack) process.stderr.write(redactText(`${err.stack}\n`));
   return ExitCode.Failure;
 }
