@@ -127,10 +127,12 @@ async function main(): Promise<void> {
   const report = {
     date: new Date().toISOString(),
     machine: { cores: execFileSync('nproc', { encoding: 'utf8' }).trim(), node: process.version },
-    versions: {
-      restic: execFileSync('restic', ['version'], { encoding: 'utf8' }).trim(),
-      borg: execFileSync('borg', ['--version'], { encoding: 'utf8' }).trim(),
-    },
+    // Only the tools that ran: a Tresor-only run needs neither restic nor borg installed.
+    versions: Object.fromEntries(
+      tools
+        .filter((t) => t.name !== 'tresor')
+        .map((t) => [t.name, execFileSync(t.name, [t.name === 'restic' ? 'version' : '--version'], { encoding: 'utf8' }).trim()]),
+    ),
     tree: { files: all.length, bytes: treeBytes },
     reps,
     limits,

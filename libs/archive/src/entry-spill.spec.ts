@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dirEntry, leftovers, makeTmpDir, removeTmpDirs } from './archive.fixtures.js';
-import { EntrySpill } from './entry-spill.js';
+import { canonicalJson } from '@tresor/crypto';
+import type { Entry } from './entry.js';
+import { EntrySpill, entryJson } from './entry-spill.js';
 
 afterAll(removeTmpDirs);
 
@@ -30,5 +32,27 @@ describe('EntrySpill', () => {
     await spill.dispose();
     await spill.dispose();
     expect(await leftovers(tmp)).toEqual([]);
+  });
+
+  it('writes each line exactly as canonicalJson would', () => {
+    const file: Entry = {
+      ...dirEntry('k/\u00e9\u{1F511} "q"\\.pem'),
+      type: 'file',
+      size: 3,
+      ino: 2 ** 60,
+      mtimeNs: '-5',
+      sha256: 'a'.repeat(64),
+      data: { backupId: 'b1', offset: 0, length: 10, codec: 'zstd' },
+    };
+    const variants: Entry[] = [
+      file,
+      dirEntry('d'),
+      { ...dirEntry('l'), type: 'symlink', linkTarget: '../\u0000x\n' },
+      { ...dirEntry('u'), sha256: undefined, data: undefined, linkTarget: undefined },
+      { ...file, data: { codec: 'gzip', offset: 7, backupId: 'x', length: 0 } },
+      { ...file, extra: { b: 1, a: 2 } } as unknown as Entry,
+      { ...file, path: { b: 1, a: 2 } } as unknown as Entry,
+    ];
+    for (const entry of variants) expect(entryJson(entry)).toBe(canonicalJson(entry));
   });
 });

@@ -56,7 +56,7 @@ export class EntrySpill {
 
   /** Appends one line; resolves once the file takes more (never rejects: failures surface in seal). */
   append(entry: Entry): Promise<void> {
-    const line = Buffer.from(`${canonicalJson(entry)}\n`, 'utf8');
+    const line = Buffer.from(`${entryJson(entry)}\n`, 'utf8');
     this.hash.update(line);
     this.count++;
     this.length += line.length;
@@ -113,3 +113,37 @@ export class EntrySpill {
     return this.disposing;
   }
 }
+
+/**
+ * canonicalJson of an entry (keys in sorted order, undefined ones left out), written out for the
+ * fields an entry has: the generic encoder's sorting and checks cost more than the rest of storing
+ * a key file. Entries reach the spill validated; anything else goes to canonicalJson.
+ */
+export function entryJson(entry: Entry): string {
+  const { data, gid, ino, linkTarget, mode, mtimeNs, path, sha256, size, type, uid } = entry;
+  const plain =
+    Object.keys(entry).every((key) => ENTRY_KEYS.has(key)) &&
+    [gid, ino, mode, size, uid].every(Number.isFinite) &&
+    [mtimeNs, path, type].every((v) => typeof v === 'string') &&
+    (sha256 === undefined || typeof sha256 === 'string') &&
+    (linkTarget === undefined || typeof linkTarget === 'string') &&
+    (data === undefined ||
+      (Object.keys(data).every((key) => DATA_KEYS.has(key)) &&
+        typeof data.backupId === 'string' &&
+        typeof data.codec === 'string' &&
+        Number.isFinite(data.length) &&
+        Number.isFinite(data.offset)));
+  if (!plain) return canonicalJson(entry);
+  let out = '{';
+  if (data !== undefined) {
+    out += `"data":{"backupId":${JSON.stringify(data.backupId)},"codec":${JSON.stringify(data.codec)},"length":${JSON.stringify(data.length)},"offset":${JSON.stringify(data.offset)}},`;
+  }
+  out += `"gid":${JSON.stringify(gid)},"ino":${JSON.stringify(ino)},`;
+  if (linkTarget !== undefined) out += `"linkTarget":${JSON.stringify(linkTarget)},`;
+  out += `"mode":${JSON.stringify(mode)},"mtimeNs":${JSON.stringify(mtimeNs)},"path":${JSON.stringify(path)},`;
+  if (sha256 !== undefined) out += `"sha256":${JSON.stringify(sha256)},`;
+  return `${out}"size":${JSON.stringify(size)},"type":${JSON.stringify(type)},"uid":${JSON.stringify(uid)}}`;
+}
+
+const ENTRY_KEYS = new Set(['data', 'gid', 'ino', 'linkTarget', 'mode', 'mtimeNs', 'path', 'sha256', 'size', 'type', 'uid']);
+const DATA_KEYS = new Set(['backupId', 'codec', 'length', 'offset']);
