@@ -1,10 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError, WrongKeyError } from '@tresor/errors';
+import { ExitCode, TresorError, UsageError, WrongKeyError } from '@tresor/errors';
 import {
   buildSlot,
+  checkKekCryptoperiods,
+  cryptoperiodStatus,
+  cryptoperiodWarnings,
   currentKekVersion,
+  DEFAULT_CRYPTOPERIOD_WARN_DAYS,
   decodeShareFile,
   encodeShareFile,
   KeyService,
@@ -20,8 +24,6 @@ import { parseInteger } from './init.command.js';
 import { addSlotOptions, nonPassphraseSlots, parseKdf } from './key-slot-options.js';
 import type { SlotOptions } from './key-slot-options.js';
 import { collect } from './options.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Runs a key operation on the repository under the repository's audit log (started, then its outcome). */
 async function audited<T>(options: GlobalOptions, action: string, details: Record<string, unknown>, work: (repo: Repository, keys: KeyService) => Promise<T>): Promise<T> {
@@ -72,23 +74,44 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('list')
-    .description('KEK versions, their slots, state and cryptoperiod')
+    .description('KEK versions, their slots, state, age and cryptoperiod')
+    .option('--warn-days <n>', `report a version as due this many days before its cryptoperiod ends (default ${DEFAULT_CRYPTOPERIOD_WARN_DAYS})`)
     .action(async (_opts: object, command: Command) => {
-      const options = optionsOf<object>(command);
+      const options = optionsOf<{ warnDays?: string }>(command);
+      const warnDays = options.warnDays === undefined ? undefined : parseInteger(options.warnDays);
       const versions = await withRepository(options, (repo) => KeyService.of(repo).listVersions());
-      const now = Date.now();
-      const rows = versions.map((v) => {
-        const due = v.cryptoperiodDays ? new Date(Date.parse(v.createdAt) + v.cryptoperiodDays * DAY_MS) : undefined;
-        return { ...v, due: due?.toISOString(), overdue: due !== undefined && v.state === 'active' && due.getTime() < now };
-      });
-      if (options.json) return printJson(rows.map(({ version, state, createdAt, due, overdue, slots }) => ({ version, state, createdAt, rotateBy: due, overdue, slots: slots.map((s) => ({ type: s.type, kekId: s.kekId, recovery: s.type === 'x25519' && s.recovery ? { threshold: s.recovery.threshold, custodians: s.recovery.shares.map((r) => r.custodian) } : undefined })) })));
+      const now = new Date();
+      const rows = versions.map((v) => ({ ...v, period: cryptoperiodStatus(v, now, warnDays) }));
+      if (options.json)
+        return printJson(
+          rows.map(({ version, state, createdAt, period, slots }) => ({
+            version,
+            state,
+            createdAt,
+            ageDays: period.ageDays,
+            cryptoperiodDays: period.cryptoperiodDays,
+            rotateBy: period.rotateBy,
+            daysLeft: period.daysLeft,
+            cryptoperiod: period.status,
+            overdue: period.status === 'overdue',
+            slots: slots.map((s) => ({ type: s.type, kekId: s.kekId, recovery: s.type === 'x25519' && s.recovery ? { threshold: s.recovery.threshold, custodians: s.recovery.shares.map((r) => r.custodian) } : undefined })),
+          })),
+        );
       process.stdout.write(
         formatTable(
-          ['VERSION', 'STATE', 'CREATED', 'ROTATE BY', 'SLOTS'],
-          rows.map((r) => [String(r.version), r.state, r.createdAt, r.due ? `${r.due}${r.overdue ? ' OVERDUE' : ''}` : '-', r.slots.map((s) => (s.type === 'x25519' && s.recovery ? `recovery(${s.recovery.threshold}/${s.recovery.shares.length})` : s.type)).join(', ')]),
+          ['VERSION', 'STATE', 'CREATED', 'AGE', 'CRYPTOPERIOD', 'ROTATE BY', 'SLOTS'],
+          rows.map((r) => [
+            String(r.version),
+            r.state,
+            r.createdAt,
+            `${r.period.ageDays}d`,
+            `${r.period.cryptoperiodDays}d${r.period.defaulted ? ' (default)' : ''}`,
+            `${r.period.rotateBy}${r.period.status === 'overdue' ? ' OVERDUE' : r.period.status === 'due' ? ' DUE' : ''}`,
+            r.slots.map((s) => (s.type === 'x25519' && s.recovery ? `recovery(${s.recovery.threshold}/${s.recovery.shares.length})` : s.type)).join(', '),
+          ]),
         ) + '\n',
       );
-      for (const r of rows) if (r.overdue) process.stderr.write(`tresor: warning: KEK version ${r.version} is past its cryptoperiod (rotate by ${r.due}): run \`tresor keys rotate\`\n`);
+      for (const line of cryptoperiodWarnings(rows.map((r) => r.period))) process.stderr.write(`tresor: warning: ${line}\n`);
     });
 
   addSlotOptions(
@@ -157,14 +180,24 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('check')
-    .description('wrap and unwrap a canary data key with every slot of every active KEK version')
+    .description('wrap and unwrap a canary data key with every slot of every active KEK version; warn about cryptoperiods')
+    .option('--warn-days <n>', `warn this many days before a KEK version's cryptoperiod ends (default ${DEFAULT_CRYPTOPERIOD_WARN_DAYS})`)
     .action(async (_opts: object, command: Command) => {
-      const options = optionsOf<object>(command);
-      const results = await audited(options, 'keys.check', {}, (_repo, service) => service.check());
+      const options = optionsOf<{ warnDays?: string }>(command);
+      const warnDays = options.warnDays === undefined ? undefined : parseInteger(options.warnDays);
+      const { results, periods } = await audited(options, 'keys.check', {}, async (repo, service) => ({
+        results: await service.check(),
+        periods: await checkKekCryptoperiods(repo, { warnDays }),
+      }));
       const failed = results.filter((r) => !r.ok);
-      if (options.json) printJson({ ok: failed.length === 0, results });
+      const active = periods.filter((p) => p.status !== 'inactive');
+      const overdue = active.filter((p) => p.status === 'overdue');
+      if (options.json) printJson({ ok: failed.length === 0 && overdue.length === 0, results, cryptoperiods: active });
       else for (const r of results) process.stdout.write(`${r.ok ? 'ok    ' : 'FAILED'}  v${r.version}  ${r.type}  ${r.kekId}${r.problem ? `: ${r.problem}` : ''}\n`);
+      for (const line of cryptoperiodWarnings(active)) process.stderr.write(`tresor: warning: ${line}\n`);
       if (failed.length > 0) throw new WrongKeyError(`${failed.length} of ${results.length} key slots failed the canary check; first: ${failed[0]!.kekId}: ${failed[0]!.problem}`);
+      // Past the cryptoperiod is a failed health check (exit 1); within the warning window only warns (exit 0).
+      if (overdue.length > 0) throw new TresorError(`${overdue.length} KEK version(s) past their cryptoperiod: ${overdue.map((p) => p.version).join(', ')}`, 'CRYPTOPERIOD_EXCEEDED', ExitCode.Failure);
     });
 
   keys

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createDecipheriv, createHash, createHmac, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -114,6 +114,22 @@ describe('tresor keys and export', () => {
     ]);
   });
 
+  it('keys list shows age against the cryptoperiod; keys check warns within --warn-days (exit 0)', async () => {
+    const repo = join(dir, 'cryptoperiod');
+    ok(await tresor(['init', '--repo', repo, '--public-key', rsaPublic], NO_PASS));
+    ok(await tresor(['--repo', repo, 'keys', 'rotate', '--public-key', rsaPublic, '--cryptoperiod-days', '10'], NO_PASS));
+    const list = await tresor(['--repo', repo, '--json', 'keys', 'list'], NO_PASS);
+    ok(list);
+    expect((JSON.parse(list.stdout) as { version: number; ageDays: number; cryptoperiodDays: number; cryptoperiod: string }[]).map((v) => [v.version, v.ageDays, v.cryptoperiodDays, v.cryptoperiod])).toEqual([
+      [1, 0, 365, 'ok'],
+      [2, 0, 10, 'due'],
+    ]);
+    const check = await tresor(['--repo', repo, 'keys', 'check', '--warn-days', '30'], NO_PASS);
+    expect(check.code).toBe(0);
+    expect(check.stderr).toMatch(/^tresor: warning: KEK version 2 reaches the end of its cryptoperiod of 10 days in 9 day\(s\)/);
+    ok(await tresor(['--repo', repo, 'keys', 'check', '--warn-days', '5'], NO_PASS));
+  });
+
   it('split 5/3: 3 shares recover access when every other KEK is lost; 2 fail; a corrupted share is named', async () => {
     const repo = join(dir, 'split');
     ok(await tresor(['init', '--repo', repo, '--kdf', 'scrypt']));
@@ -193,5 +209,13 @@ describe('tresor keys and export', () => {
     const bundle = JSON.parse(Buffer.concat([d.update(token.subarray(25, -32)), d.final()]).toString()) as { files: { path: string; content: string }[] };
     const bundled = bundle.files.map((f) => [f.path, createHash('sha256').update(Buffer.from(f.content, 'base64')).digest('hex')]);
     expect(bundled.sort()).toEqual(files(expected).sort());
+
+    // Python's cryptography.fernet, the reader the Done-when names, where this host has it (CI's
+    // image does); the from-spec oracle above runs everywhere.
+    if (spawnSync('python3', ['-c', 'import cryptography.fernet']).status === 0) {
+      const script = 'import sys,json;from cryptography.fernet import Fernet;print(json.dumps(sorted(f["path"] for f in json.loads(Fernet(sys.argv[1].encode()).decrypt(open(sys.argv[2],"rb").read().strip()))["files"])))';
+      const paths = JSON.parse(execFileSync('python3', ['-c', script, key, fernet]).toString()) as string[];
+      expect(paths).toEqual(bundle.files.map((f) => f.path).sort());
+    }
   });
 });

@@ -5,6 +5,7 @@ import { ConflictError, IntegrityError, NotFoundError, UsageError, WrongKeyError
 import { randomAccess } from '@tresor/storage';
 import { archiveKey } from '../layout.js';
 import type { Repository } from '../repository.js';
+import { DEFAULT_CRYPTOPERIOD_DAYS } from './cryptoperiod.js';
 import { currentKekVersion, listKekVersions, writeKekState, writeKekVersion } from './kek-versions.js';
 import type { KekVersion, Slot } from './kek-versions.js';
 import { readKeyrings, writeKeyring } from './keyring.js';
@@ -166,7 +167,8 @@ export class KeyService {
       repositoryId: this.repo.descriptor.repositoryId,
       version,
       createdAt: new Date().toISOString(),
-      ...(cryptoperiodDays ? { cryptoperiodDays } : {}),
+      // Recorded even when defaulted, so a later change of the default does not move old deadlines.
+      cryptoperiodDays: cryptoperiodDays ?? DEFAULT_CRYPTOPERIOD_DAYS,
       slots: [...slots],
     };
     // Slots come from buildSlot, which proved each provider with a canary wrap.
