@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { IntegrityError } from '@tresor/errors';
+import { fsckRepository } from '@tresor/repository';
+import { optionsOf, warnDegraded, withRepository } from '../context.js';
+import { formatBytes, printJson } from '../format.js';
+
+interface FsckOptions {
+  readData?: boolean;
+}
+
+/** `tresor fsck`: the catalog against every storage location (standalone). */
+export function registerFsck(program: Command): void {
+  program
+    .command('fsck')
+    .description(
+      'check that the catalog matches every storage location: no orphan objects, no backup without its objects, sizes and hashes as recorded (--read-data hashes every archive)',
+    )
+    .option('--read-data', 'also read every archive in every location and check its SHA-256')
+    .action(async (_opts: FsckOptions, command: Command) => {
+      const options = optionsOf<FsckOptions>(command);
+      const report = await withRepository(options, (repo) => fsckRepository(repo, { readData: options.readData }), {
+        onDegraded: warnDegraded,
+      });
+      if (options.json) printJson(report);
+      else {
+        for (const finding of report.findings) process.stdout.write(`${finding.kind.toUpperCase().padEnd(12)} ${finding.problem}\n`);
+        const read = report.readData ? `, ${formatBytes(report.bytesRead)} of archives hashed` : '';
+        process.stdout.write(
+          `${report.backups} backups, ${report.objects} objects in ${report.locations.length} location(s)${read}: ` +
+            (report.ok ? 'consistent\n' : `${report.findings.length} problem(s)\n`),
+        );
+      }
+      if (!report.ok) {
+        const kinds = [...new Set(report.findings.map((f) => f.kind))].join(', ');
+        throw new IntegrityError(`fsck found ${report.findings.length} problem(s) (${kinds}); first: ${report.findings[0]!.problem}`);
+      }
+    });
+}
