@@ -227,11 +227,13 @@ export class ApprovalsService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async auditFailure(who: Identity, ctx: RequestContext, action: string, target: string, details: Record<string, unknown>): Promise<void> {
-    await appendAudit(this.bus, this.entry(who, ctx, action, target, 'failure', details)).catch(() => undefined);
+  /** Best effort: the refusal is what the caller sees; `denied` when a control said no (own request, password). */
+  private async auditFailure(who: Identity, ctx: RequestContext, action: string, target: string, details: Record<string, unknown> & { error: string }): Promise<void> {
+    const outcome = details.error === 'FORBIDDEN' || details.error === 'RATE_LIMITED' ? 'denied' : 'failure';
+    await appendAudit(this.bus, this.entry(who, ctx, action, target, outcome, details)).catch(() => undefined);
   }
 
-  private entry(who: Identity, ctx: RequestContext, action: string, target: string, outcome: 'success' | 'failure', details: Record<string, unknown>): AuditAppendInput {
+  private entry(who: Identity, ctx: RequestContext, action: string, target: string, outcome: 'success' | 'failure' | 'denied', details: Record<string, unknown>): AuditAppendInput {
     return {
       id: `approval:${randomUUID()}`,
       actor: { user: who.name, roles: [...who.roles], ip: ctx.ip, userAgent: ctx.userAgent },
