@@ -6,16 +6,7 @@ import { EVENTS, topology } from '@tresor/contracts';
 import { Bus, createLogger } from '@tresor/messaging';
 import { appendAudit, verifyAudit } from '@tresor/service';
 import { TestCluster } from './cluster.js';
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../support/wait.js';
 
 describe('audit service (its own process)', () => {
   let cluster: TestCluster;

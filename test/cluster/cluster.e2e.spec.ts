@@ -1,23 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEADERS, MAX_MESSAGE_BYTES } from '@tresor/contracts';
 import { TestCluster } from './cluster.js';
-
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
-    }
-  };
-  await walk(dir);
-  return out;
-}
+import { hashTree } from '../support/tree.js';
 
 describe('cluster end to end (every service its own process)', () => {
   let cluster: TestCluster;
@@ -60,7 +48,7 @@ describe('cluster end to end (every service its own process)', () => {
     expect(restore.stderr).toBe('');
     expect(restore.code).toBe(0);
     expect(restore.stdout).toMatch(/restored 30 files/);
-    expect(await tree(target)).toEqual(await tree(src));
+    expect(await hashTree(target)).toEqual(await hashTree(src));
 
     const missing = await cluster.cli(['--server', server, 'show', 'no-such-backup']);
     expect(missing.code).toBe(3);

@@ -1,35 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TresorClient } from '@tresor/client';
 import type { JobRecord } from '@tresor/contracts';
 import { TestCluster } from './cluster.js';
 import type { RunningService } from './cluster.js';
-
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
-    }
-  };
-  await walk(dir);
-  return out;
-}
-
-/** Polls `probe` until it returns a value, failing after `ms` with `what`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { hashTree } from '../support/tree.js';
+import { until } from '../support/wait.js';
 
 async function files(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
@@ -104,6 +82,6 @@ describe('two backup-engine replicas, one killed mid-upload', () => {
       return j.state === 'completed' || j.state === 'failed' ? j : undefined;
     });
     expect(restored.error).toBeNull();
-    expect(await tree(target)).toEqual(await tree(src));
+    expect(await hashTree(target)).toEqual(await hashTree(src));
   });
 });

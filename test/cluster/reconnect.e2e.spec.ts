@@ -7,17 +7,11 @@ import type { JobRecord } from '@tresor/contracts';
 import { startOwnFerretDb, startOwnNatsServer } from '../support/infra.js';
 import type { OwnFerretDb, OwnNatsServer } from '../support/infra.js';
 import { TestCluster } from './cluster.js';
+import { until as poll } from '../support/wait.js';
 
-/** Polls `probe` until it returns a value, failing after `ms` with `what`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits through a server restart: a probe that throws means "not yet". */
+const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> =>
+  poll(what, ms, probe, { tolerateErrors: true });
 
 describe('services reconnect after NATS or the MongoDB-wire server restarts while idle', () => {
   let nats: OwnNatsServer | undefined;

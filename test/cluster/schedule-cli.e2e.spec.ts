@@ -4,17 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TresorClient } from '@tresor/client';
 import type { ScheduleRecord } from '@tresor/contracts';
 import { TestCluster } from './cluster.js';
-
-/** Polls `probe` until it returns a value, failing after `ms` with `what`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../support/wait.js';
 
 describe('tresor schedule add|list|pause|resume|run-now|remove through the gateway', () => {
   let cluster: TestCluster;

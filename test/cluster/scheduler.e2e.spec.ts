@@ -5,17 +5,7 @@ import { TresorClient } from '@tresor/client';
 import type { JobRecord } from '@tresor/contracts';
 import { UsageError } from '@tresor/errors';
 import { TestCluster } from './cluster.js';
-
-/** Polls `probe` until it returns a value, failing after `ms` with `what`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../support/wait.js';
 
 describe('scheduler (its own process) fires schedules as backup jobs', () => {
   let cluster: TestCluster;

@@ -8,17 +8,7 @@ import { redisScope } from '../support/infra.js';
 import type { RedisScope } from '../support/infra.js';
 import { TestCluster } from './cluster.js';
 import type { RunningService } from './cluster.js';
-
-/** Polls `probe` until it returns a value, failing after `ms` with `what`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../support/wait.js';
 
 describe('per-source lock: two backups of one source never overlap', () => {
   let cluster: TestCluster;

@@ -1,23 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TresorClient } from '@tresor/client';
 import type { JobRecord } from '@tresor/contracts';
 import { TestCluster } from './cluster.js';
-
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
-    }
-  };
-  await walk(dir);
-  return out;
-}
+import { hashTree } from '../support/tree.js';
 
 async function finished(client: TresorClient, id: string): Promise<JobRecord> {
   const deadline = Date.now() + 60_000;
@@ -55,7 +43,7 @@ describe('two storage-gateway replicas', () => {
       const target = join(cluster.dir, `restored-${round}`);
       const restore = await finished(client, (await client.backups.restore({ backup: (backup.result as { backupId: string }).backupId, target })).id);
       expect(restore.error).toBeNull();
-      expect(await tree(target)).toEqual(await tree(src));
+      expect(await hashTree(target)).toEqual(await hashTree(src));
     }
   });
 });
