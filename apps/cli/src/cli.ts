@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, TresorError, redactText } from '@tresor/errors';
+import { registerApprovals } from './commands/approvals.command.js';
 import { registerAudit } from './commands/audit.command.js';
 import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
 import { registerDemo } from './commands/demo.command.js';
+import { registerDrill } from './commands/drill.command.js';
 import { registerExport } from './commands/export.command.js';
 import { registerForget } from './commands/forget.command.js';
 import { registerInit } from './commands/init.command.js';
@@ -46,9 +48,11 @@ export function buildProgram(): Command {
   registerForget(program);
   registerDemo(program);
   registerMonitor(program);
+  registerDrill(program);
   registerSchedule(program);
   registerLogin(program);
   registerTokens(program);
+  registerApprovals(program);
   return program;
 }
 
