@@ -39,7 +39,7 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
   let server: string;
   let admin: TresorClient;
   const tokens: Record<string, string> = {};
-  const sources: Record<'keys' | 'short', { dir: string; backupId: string }> = {} as never;
+  const sources: Record<'keys' | 'short' | 'plain', { dir: string; backupId: string }> = {} as never;
 
   const call = async (method: string, path: string, token: string, body?: unknown) => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -83,13 +83,14 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
           [fx.groups.viewer]: { roles: ['viewer'], ...both },
         }),
         // Sensitive by default, 2 approvals; tenant `short` has an 8-second window for the expiry test.
-        TRESOR_DUAL_CONTROL: JSON.stringify({ approvals: 2, expirySeconds: 3600, tenants: { short: { expirySeconds: 8 } } }),
+        // Source `plain` is marked not sensitive.
+        TRESOR_DUAL_CONTROL: JSON.stringify({ approvals: 2, expirySeconds: 3600, tenants: { short: { expirySeconds: 8 } }, sources: { [join(cluster.dir, 'src-plain')]: { sensitive: false } } }),
       })
     ).http;
     admin = new TresorClient({ url: server, token: cluster.token!, pollMs: 250 });
     for (const u of [fx.users.admin, fx.users.operator, fx.users.auditor, fx.users.viewer, fx.users.requester, carla, colin, cora]) tokens[u.uid] = await login(u.uid, u.password);
 
-    for (const [name, tenant] of [['keys', 'default'], ['short', 'short']] as const) {
+    for (const [name, tenant] of [['keys', 'default'], ['short', 'short'], ['plain', 'default']] as const) {
       const dir = join(cluster.dir, `src-${name}`);
       for (let i = 0; i < 12; i++) {
         await mkdir(join(dir, `team${i % 3}`), { recursive: true });
@@ -143,6 +144,17 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     expect((await approve(carla.uid, r.id)).status).toBe(409);
     expect((await restoreJobs()).length).toBe(1);
   }, 180_000);
+
+  it('marks sources sensitive by default; a source configured not sensitive restores at once', async () => {
+    const listed = (await call('GET', '/v1/sources', tokens[fx.users.operator.uid]!)).body.sources as { location: string; sensitive: boolean }[];
+    expect(Object.fromEntries(listed.map((x) => [x.location, x.sensitive]))).toEqual({ [sources.keys.dir]: true, [sources.short.dir]: true, [sources.plain.dir]: false });
+    const target = join(cluster.dir, 'restored-plain');
+    const r = await call('POST', '/v1/restores', tokens[fx.users.operator.uid]!, { backup: sources.plain.backupId, target });
+    expect(r.status).toBe(202);
+    expect(r.body.approval).toBeUndefined();
+    expect((await admin.jobs.wait(r.body.job!.id)).state).toBe('completed');
+    expect(await tree(target)).toEqual(await tree(sources.plain.dir));
+  }, 120_000);
 
   it('non-custodians get 403 on approve and reject; custodians list and show requests', async () => {
     const r = await request(fx.users.requester.uid, 'keys', join(cluster.dir, 'restored-403'));

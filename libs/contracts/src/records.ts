@@ -29,6 +29,8 @@ export const sourceRecordSchema = z.object({
   createdAt: isoTimeSchema,
   /** Set by the gateway (sources have no tenant in the catalog itself). */
   tenant: z.string().optional(),
+  /** Set by the gateway: a restore of a sensitive source needs custodians' approvals (dual control). */
+  sensitive: z.boolean().optional(),
 });
 export type SourceRecordDto = z.infer<typeof sourceRecordSchema>;
 

@@ -66,6 +66,11 @@ export class ApprovalsService implements OnModuleInit, OnModuleDestroy {
     await this.sweeping;
   }
 
+  /** Whether restores of this source need approvals. */
+  sensitive(tenant: string, location: string): boolean {
+    return policyFor(this.config, tenant, location).sensitive;
+  }
+
   /** The policy for a restore of the source at this location. */
   async policy(location: string): Promise<DualControlPolicy & { tenant: string }> {
     const tenant = await this.tenants.ofLocation(location);

@@ -7,6 +7,7 @@ import type { Bus } from '@tresor/messaging';
 import { selectBackup } from '@tresor/repository';
 import { submitBackupJob, submitJob } from '@tresor/service';
 import { BUS, CATALOG, JOB_STORE } from '../core/tokens.js';
+import { ApprovalsService } from '../approvals/approvals.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 
 export interface SubmitOptions {
@@ -22,13 +23,14 @@ export class BackupsService {
     @Inject(JOB_STORE) private readonly jobs: MongoJobStore,
     @Inject(CATALOG) private readonly catalog: Catalog,
     @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
   ) {}
 
-  /** The sources of the caller's tenants, each with its tenant. */
+  /** The sources of the caller's tenants, each with its tenant and whether dual control guards its restores. */
   async listSources(who: Identity) {
     const sources = await this.catalog.listSources();
     const tenantOf = await this.tenants.ofLocations(sources.map((s) => s.location));
-    return sources.map((s) => ({ ...s, tenant: tenantOf.get(s.location)! })).filter((s) => this.tenants.seesAll(who) || who.tenants.includes(s.tenant));
+    return sources.map((s) => ({ ...s, tenant: tenantOf.get(s.location)!, sensitive: this.approvals.sensitive(tenantOf.get(s.location)!, s.location) })).filter((s) => this.tenants.seesAll(who) || who.tenants.includes(s.tenant));
   }
 
   /** Backups (of one source location if given), each with its source location. */
