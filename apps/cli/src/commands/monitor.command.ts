@@ -5,6 +5,7 @@ import type { Alert, AlertLevel, AlertQuery, AlertState } from '@tresor/alerting
 import { UnsupportedError, UsageError } from '@tresor/errors';
 import { optionsOf, repoDir } from '../context.js';
 import { formatTable, printJson } from '../format.js';
+import { registerMonitorChecks } from './monitor-checks.js';
 
 interface AlertsOptions {
   level?: string;
@@ -16,9 +17,10 @@ interface AlertsOptions {
 const LEVELS: readonly AlertLevel[] = ['INFO', 'WARNING', 'CRITICAL'];
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
-/** `tresor monitor`: monitoring commands; `alerts` lists the alert history. */
+/** `tresor monitor`: health checks, the monitoring daemon and the alert history. */
 export function registerMonitor(program: Command): void {
-  const monitor = program.command('monitor').description('monitoring: alert history');
+  const monitor = program.command('monitor').description('monitoring: health checks, the monitoring daemon, alert history');
+  registerMonitorChecks(monitor);
   monitor
     .command('alerts')
     .description('list alerts, newest raised first (standalone: <repo>/alerts.db)')

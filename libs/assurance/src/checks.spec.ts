@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { BackupRecord } from '@tresor/catalog';
+import { checkCryptoperiods, checkLastVerify, worstStatus } from './checks.js';
+import { pickBackup } from './drill.js';
+import type { DrillRecord } from './results.js';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-11-26T10:00:00Z');
+
+describe('checkCryptoperiods', () => {
+  it('is ok inside the period, WARNING within the warning window, CRITICAL past it, and skips inactive versions', () => {
+    const at = (daysAgo: number) => new Date(NOW - daysAgo * DAY).toISOString();
+    const results = checkCryptoperiods(
+      [
+        { version: 1, state: 'active', createdAt: at(10), cryptoperiodDays: 365 },
+        { version: 2, state: 'active', createdAt: at(350) },
+        { version: 3, state: 'active', createdAt: at(100), cryptoperiodDays: 90 },
+        { version: 4, state: 'disabled', createdAt: at(1000) },
+      ],
+      30,
+      NOW,
+    );
+    expect(results.map((r) => [r.target, r.status])).toEqual([
+      ['v1', 'ok'],
+      ['v2', 'warning'],
+      ['v3', 'critical'],
+    ]);
+    expect(results[1]!.details).toMatchObject({ cryptoperiodDays: 365, daysLeft: 15 });
+    expect(worstStatus(results)).toBe('critical');
+  });
+});
+
+describe('checkLastVerify', () => {
+  it('judges each source by its newest drill', () => {
+    const drill = (source: string, finishedAt: string, ok: boolean): DrillRecord => ({ id: `${source}-${finishedAt}`, source, backupId: 'b', pick: 'latest', startedAt: finishedAt, finishedAt, rtoSeconds: 1, ok, files: 1, bytes: 1, entriesVerified: ok ? 1 : 0, ...(ok ? {} : { problem: 'bad frame' }) });
+    const results = checkLastVerify([drill('/a', '2026-11-01', false), drill('/a', '2026-11-02', true), drill('/b', '2026-11-02', true), drill('/b', '2026-11-03', false)]);
+    expect(results.map((r) => [r.target, r.status])).toEqual([
+      ['/a', 'ok'],
+      ['/b', 'critical'],
+    ]);
+    expect(results[1]!.summary).toMatch(/bad frame/);
+  });
+});
+
+describe('pickBackup', () => {
+  const backup = (id: string, daysAgo: number) => ({ id, createdAt: new Date(NOW - daysAgo * DAY).toISOString() }) as BackupRecord;
+  const backups = [backup('old', 30), backup('mid', 5), backup('new', 1), backup('recent', 3)];
+  it('takes the latest by default', () => {
+    expect(pickBackup(backups, {}, NOW)).toMatchObject({ backup: { id: 'new' }, pick: 'latest' });
+  });
+  it('takes a random backup within the window, and the latest when none is in it', () => {
+    expect(pickBackup(backups, { randomWithinDays: 7, random: () => 0 }, NOW)).toMatchObject({ backup: { id: 'new' }, pick: 'random' });
+    expect(pickBackup(backups, { randomWithinDays: 7, random: () => 0.99 }, NOW)).toMatchObject({ backup: { id: 'mid' }, pick: 'random' });
+    expect(pickBackup([backup('old', 30)], { randomWithinDays: 7 }, NOW)).toMatchObject({ backup: { id: 'old' }, pick: 'latest' });
+    expect(pickBackup([], {}, NOW)).toBeUndefined();
+  });
+});

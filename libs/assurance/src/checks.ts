@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
+import type { AlertManager, AlertLevel } from '@tresor/alerting';
+import type { Catalog } from '@tresor/catalog';
+import type { ObjectStore, StorageLocation } from '@tresor/storage';
+import { openLocation } from '@tresor/storage';
+import type { MonitorConfig } from './config.js';
+import { rpoSeconds } from './config.js';
+import type { DrillRecord } from './results.js';
+
+export type CheckStatus = 'ok' | 'warning' | 'critical';
+
+/** The outcome of one check on one target (a location, a source, a KEK version, an endpoint). */
+export interface CheckResult {
+  /** The check, also the alert rule: `storage`, `freshness`, `verify`, `key-provider`, `kek-cryptoperiod`, `certificate`. */
+  readonly check: string;
+  readonly target: string;
+  readonly status: CheckStatus;
+  readonly summary: string;
+  readonly details: Record<string, string | number | boolean>;
+}
+
+const DAY_S = 86_400;
+const PROBE_PREFIX = 'monitor/probe-';
+
+/** Exit status of a check run: 2 when anything is critical, 1 on warnings only, else 0 (`monitor check`). */
+export function worstStatus(results: readonly CheckResult[]): CheckStatus {
+  if (results.some((r) => r.status === 'critical')) return 'critical';
+  return results.some((r) => r.status === 'warning') ? 'warning' : 'ok';
+}
+
+/**
+ * Storage: each location is opened and a small probe object written, read back and deleted (reachable,
+ * writable, latency); a local location also reports the used share of its filesystem against the
+ * warning/critical thresholds. Object stores have no free-space figure; that part is skipped there.
+ */
+export async function checkStorage(locations: readonly StorageLocation[], config: MonitorConfig, now: () => number = Date.now): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const location of locations) {
+    const details: Record<string, string | number | boolean> = { type: location.type };
+    let store: ObjectStore | undefined;
+    try {
+      const t0 = now();
+      store = await openLocation(location);
+      const key = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
+      const body = randomBytes(64);
+      await store.put(key, body);
+      const chunks: Buffer[] = [];
+      for await (const c of await store.get(key)) chunks.push(c as Buffer);
+      await store.delete(key);
+      if (!Buffer.concat(chunks).equals(body)) throw new Error('probe object read back differs from what was written');
+      const latencyMs = now() - t0;
+      details.latencyMs = latencyMs;
+      let status: CheckStatus = latencyMs > config.storage.latencyWarningMs ? 'warning' : 'ok';
+      let summary = `storage location ${location.name} is reachable and writable (${latencyMs} ms)`;
+      const path = (location.settings as { path?: unknown }).path;
+      if (location.type === 'local' && typeof path === 'string') {
+        const fs = await statfs(path);
+        const usedPercent = Math.round((1 - fs.bavail / fs.blocks) * 1000) / 10;
+        details.usedPercent = usedPercent;
+        details.freeBytes = fs.bavail * fs.bsize;
+        if (usedPercent >= config.storage.criticalPercent) status = 'critical';
+        else if (usedPercent >= config.storage.warningPercent && status === 'ok') status = 'warning';
+        summary += `, ${usedPercent} % used`;
+        if (status !== 'ok') summary = `storage location ${location.name}: ${usedPercent} % used (warning at ${config.storage.warningPercent} %, critical at ${config.storage.criticalPercent} %), ${latencyMs} ms`;
+      }
+      results.push({ check: 'storage', target: location.name, status, summary, details });
+    } catch (err) {
+      results.push({ check: 'storage', target: location.name, status: 'critical', summary: `storage location ${location.name} is not reachable or not writable: ${(err as Error).message}`, details });
+    } finally {
+      await store?.close?.().catch(() => undefined);
+    }
+  }
+  return results;
+}
+
+/** Backup freshness: each source's last backup against its RPO (default 26 h; CRITICAL past twice that). */
+export async function checkFreshness(catalog: Catalog, config: MonitorConfig, now: number = Date.now()): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const source of await catalog.listSources()) {
+    const backups = await catalog.listBackups({ sourceId: source.id });
+    const last = backups.reduce<string | undefined>((m, b) => (m === undefined || b.completedAt > m ? b.completedAt : m), undefined);
+    const rpo = rpoSeconds(config, source.location);
+    if (!last) {
+      results.push({ check: 'freshness', target: source.location, status: 'warning', summary: `source ${source.location} has no successful backup`, details: { rpoSeconds: rpo } });
+      continue;
+    }
+    const ageS = Math.max(0, Math.round((now - Date.parse(last)) / 1000));
+    const status: CheckStatus = ageS > 2 * rpo ? 'critical' : ageS > rpo ? 'warning' : 'ok';
+    const hours = (ageS / 3600).toFixed(1);
+    results.push({
+      check: 'freshness',
+      target: source.location,
+      status,
+      summary: status === 'ok' ? `source ${source.location}: last backup ${hours} h ago` : `source ${source.location}: no successful backup for ${hours} h (RPO ${rpo / 3600} h)`,
+      details: { lastBackupAt: last, ageSeconds: ageS, rpoSeconds: rpo },
+    });
+  }
+  return results;
+}
+
+/** The last verification of each source: its newest restore drill (a full restore with every entry hash checked). */
+export function checkLastVerify(drills: readonly DrillRecord[]): CheckResult[] {
+  const latest = new Map<string, DrillRecord>();
+  for (const d of drills) if ((latest.get(d.source)?.finishedAt ?? '') < d.finishedAt) latest.set(d.source, d);
+  return [...latest.values()].map((d) => ({
+    check: 'verify',
+    target: d.source,
+    status: d.ok ? 'ok' : 'critical',
+    summary: d.ok ? `source ${d.source}: last drill of ${d.backupId} verified ${d.entriesVerified} entries` : `source ${d.source}: last drill of ${d.backupId} failed: ${d.problem ?? 'unknown problem'}`,
+    details: { drillId: d.id, backupId: d.backupId, finishedAt: d.finishedAt },
+  }));
+}
+
+/** Key provider availability: the canary wrap/unwrap of every slot (`tresor keys check`). */
+export function checkKeyProviders(results: readonly { version: number; kekId: string; ok: boolean; problem?: string }[]): CheckResult[] {
+  return results.map((r) => ({
+    check: 'key-provider',
+    target: `v${r.version}/${r.kekId}`,
+    status: r.ok ? 'ok' : 'critical',
+    summary: r.ok ? `key slot ${r.kekId} of KEK v${r.version} wraps and unwraps` : `key slot ${r.kekId} of KEK v${r.version} failed its canary: ${r.problem ?? 'unknown'}`,
+    details: { version: r.version },
+  }));
+}
+
+/** What the cryptoperiod checks read of a KEK version (`listKekVersions`). */
+export interface KekAge {
+  readonly version: number;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly cryptoperiodDays?: number | undefined;
+}
+
+/** A KEK version that names no cryptoperiod gets one year (docs/keys.md, NIST SP 800-57 Part 1). */
+export const DEFAULT_KEK_CRYPTOPERIOD_DAYS = 365;
+
+/** KEK age against its cryptoperiod: WARNING within `warnDays` of its end, CRITICAL past it; inactive versions are skipped. */
+export function checkCryptoperiods(versions: readonly KekAge[], warnDays: number, now: number = Date.now()): CheckResult[] {
+  return versions
+    .filter((v) => v.state === 'active')
+    .map((v) => {
+      const days = v.cryptoperiodDays ?? DEFAULT_KEK_CRYPTOPERIOD_DAYS;
+      const due = Date.parse(v.createdAt) + days * DAY_S * 1000;
+      const daysLeft = Math.floor((due - now) / 1000 / DAY_S);
+      const rotateBy = new Date(due).toISOString();
+      const status: CheckStatus = due <= now ? 'critical' : daysLeft < warnDays ? 'warning' : 'ok';
+      return {
+        check: 'kek-cryptoperiod',
+        target: `v${v.version}`,
+        status,
+        summary: status === 'critical' ? `KEK v${v.version} is past its cryptoperiod of ${days} days (rotate by ${rotateBy})` : `KEK v${v.version}: ${daysLeft} day(s) left of its cryptoperiod of ${days} days`,
+        details: { createdAt: v.createdAt, cryptoperiodDays: days, rotateBy, daysLeft },
+      };
+    });
+}
+
+/** Certificate expiry of the configured TLS endpoints (the chain is not judged here: expiry only). */
+export async function checkCertificates(config: MonitorConfig, now: number = Date.now()): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const ep of config.tls.endpoints) {
+    const target = `${ep.host}:${ep.port}`;
+    try {
+      const validTo = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({ host: ep.host, port: ep.port, servername: ep.servername ?? ep.host, rejectUnauthorized: false, timeout: 10_000 }, () => {
+          const cert = socket.getPeerCertificate();
+          socket.end();
+          if (!cert?.valid_to) reject(new Error('no certificate presented'));
+          else resolve(cert.valid_to);
+        });
+        socket.once('error', reject);
+        socket.once('timeout', () => socket.destroy(new Error('timed out')));
+      });
+      const daysLeft = Math.floor((Date.parse(validTo) - now) / 1000 / DAY_S);
+      const status: CheckStatus = daysLeft < config.tls.criticalDays ? 'critical' : daysLeft < config.tls.warningDays ? 'warning' : 'ok';
+      results.push({ check: 'certificate', target, status, summary: daysLeft < 0 ? `certificate of ${target} expired ${-daysLeft} day(s) ago` : `certificate of ${target} expires in ${daysLeft} day(s)`, details: { validTo: new Date(Date.parse(validTo)).toISOString(), daysLeft } });
+    } catch (err) {
+      results.push({ check: 'certificate', target, status: 'critical', summary: `cannot read the certificate of ${target}: ${(err as Error).message}`, details: {} });
+    }
+  }
+  return results;
+}
+
+/** Raises an alert for each failed check (WARNING or CRITICAL) and resolves it when the check passes. */
+export async function alertOnChecks(manager: AlertManager, results: readonly CheckResult[]): Promise<void> {
+  for (const r of results) {
+    const identity = { rule: `check-${r.check}`, ...(r.check === 'freshness' || r.check === 'verify' ? { source: r.target } : { key: r.target }) };
+    if (r.status === 'ok') await manager.resolve(identity);
+    else await manager.raise({ ...identity, level: (r.status === 'critical' ? 'CRITICAL' : 'WARNING') as AlertLevel, summary: r.summary, details: r.details });
+  }
+}

@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './results.js';
+export * from './checks.js';
+export * from './drill.js';
+export * from './standalone.js';

@@ -1,0 +1,60 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+
+/** One restore drill: what was restored, how long it took (the RTO), and whether every entry verified. */
+export const drillRecordSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  backupId: z.string(),
+  /** `latest`, or `random` within `withinDays`. */
+  pick: z.enum(['latest', 'random']),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  /** Restore plus verification of the scratch copy, in seconds. */
+  rtoSeconds: z.number().nonnegative(),
+  ok: z.boolean(),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  entriesVerified: z.number().int().nonnegative(),
+  problem: z.string().optional(),
+});
+export type DrillRecord = z.infer<typeof drillRecordSchema>;
+
+/** Where drill results are kept: the compliance report and the verify check read them back. */
+export interface DrillStore {
+  add(record: DrillRecord): Promise<void>;
+  list(): Promise<DrillRecord[]>;
+}
+
+/**
+ * Drill results of a standalone repository, one JSON line each (`<repo>/drills.jsonl`): append-only,
+ * readable with any tool, and small (one line per drill).
+ */
+export class JsonlDrillStore implements DrillStore {
+  constructor(readonly file: string) {}
+
+  async add(record: DrillRecord): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    await appendFile(this.file, `${JSON.stringify(drillRecordSchema.parse(record))}\n`, { mode: 0o600 });
+  }
+
+  async list(): Promise<DrillRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    // A torn last line (a crash mid-append) is skipped, not fatal.
+    return text.split('\n').flatMap((line) => {
+      try {
+        const parsed = drillRecordSchema.safeParse(JSON.parse(line));
+        return parsed.success ? [parsed.data] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+}
