@@ -1,6 +1,6 @@
 import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
-import { ConflictError, IntegrityError } from '@tresor/errors';
+import { ConflictError, IntegrityError, IoError, TresorError } from '@tresor/errors';
 import { compileEntryQuery } from '@tresor/catalog';
 import { ArchiveSet } from '../archives.js';
 import { loadManifest } from '../manifests.js';
@@ -103,6 +103,10 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
     await staging.commit();
   } catch (err) {
     await staging.discard();
+    // A filesystem failure at the target (disk full, permission, quota) is an I/O error (exit 8), not a bug.
+    if (!(err instanceof TresorError) && typeof (err as NodeJS.ErrnoException).code === 'string') {
+      throw new IoError(`restore into ${options.target} failed, the target is left as it was: ${(err as Error).message}`, { cause: err });
+    }
     throw err;
   }
   return { backupId: backup.id, target: options.target, dryRun: false, ...counts, durationMs: Date.now() - started, paths, warnings: archives.warnings };

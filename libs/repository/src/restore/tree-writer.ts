@@ -49,7 +49,12 @@ export class TreeWriter {
         for await (const chunk of source) {
           hash.update(chunk);
           size += chunk.length;
-          await handle.write(chunk);
+          // A write may take only part of a chunk (a filling disk): write the rest, so a full disk
+          // is an ENOSPC error here rather than a silently short file.
+          for (let offset = 0; offset < chunk.length; ) {
+            const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+            offset += bytesWritten;
+          }
         }
       });
       if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
