@@ -217,6 +217,30 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     expect(await state(r.id)).toMatchObject({ state: 'executed', jobId: jobs[0]!.id });
   }, 180_000);
 
+  it('refuses requests and approvals the audit log cannot record (502), and nothing changes', async () => {
+    const r = await request(fx.users.requester.uid, 'keys', join(cluster.dir, 'restored-audit'));
+    expect((await approve(colin.uid, r.id)).status).toBe(200);
+    const audit = cluster.services.find((x) => x.name === 'audit')!;
+    await new Promise<void>((res) => {
+      audit.child.once('exit', () => res());
+      audit.child.kill('SIGTERM');
+    });
+    cluster.services.splice(cluster.services.indexOf(audit), 1);
+    const count = async () => ((await call('GET', '/v1/approvals', tokens[colin.uid]!)).body.approvals as unknown[]).length;
+    const before = await count();
+    const jobsBefore = (await restoreJobs()).length;
+    expect((await call('POST', '/v1/restores', tokens[fx.users.requester.uid]!, { backup: sources.keys.backupId, target: join(cluster.dir, 'restored-x') })).status).toBe(502);
+    expect((await approve(cora.uid, r.id)).status).toBe(502);
+    expect(await count()).toBe(before);
+    expect(await state(r.id)).toMatchObject({ state: 'pending', approvals: [expect.objectContaining({ name: colin.uid })] });
+    expect((await restoreJobs()).length).toBe(jobsBefore);
+    // With the audit service back, the same approval goes through.
+    await cluster.start('audit');
+    const ok = await approve(cora.uid, r.id);
+    expect(ok.status).toBe(200);
+    expect((await admin.jobs.wait(ok.body.job!.id)).state).toBe('completed');
+  }, 180_000);
+
   it('audits every request, approval, rejection, expiry and execution in the chain, and emits their events', async () => {
     const store = await MongoAuditStore.open(cluster.mongo.db);
     const entries = await until('the approval entries', 30_000, async () => {

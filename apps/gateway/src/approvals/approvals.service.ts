@@ -164,12 +164,16 @@ export class ApprovalsService implements OnModuleInit, OnModuleDestroy {
 
   /** Expires pending requests past their window and re-queues approved ones whose job was not recorded. */
   sweep(): Promise<void> {
-    // One sweep at a time per process; other replicas race safely on the conditional updates.
+    // One sweep at a time per process; other replicas race safely on the unique-id outcome.
     this.sweeping ??= (async () => {
       try {
-        for (const r of await this.store.expireDue()) {
+        await this.store.expireDue();
+        // Expiry is a fact of time, stored first; its audit entry and event follow, retried by
+        // every sweep until both are out (the entry id and the event id make repeats harmless).
+        for (const r of await this.store.unannouncedExpiries()) {
           await appendAudit(this.bus, { id: `approval:${r._id}:expired`, actor: SYSTEM_ACTOR, action: 'approvals.expire', target: r._id, outcome: 'success', requestId: null, traceId: traceIdOf(r.traceparent ?? undefined) ?? null, details: { tenant: r.tenant, source: r.source, approvals: r.approvals.length, required: r.requiredApprovals } });
           await this.bus.publishEvent(EVENTS.approvalExpired, { requestId: r._id, count: r.approvals.length, required: r.requiredApprovals }, { subject: r._id, id: `${r._id}.expired` });
+          await this.store.markAnnounced(r._id);
         }
         for (const r of await this.store.approvedNotExecuted()) await this.execute(r, SYSTEM_ACTOR, { ip: null, userAgent: null, requestId: null, traceparent: r.traceparent ?? undefined });
       } catch (err) {

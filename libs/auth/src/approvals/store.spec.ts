@@ -71,6 +71,9 @@ describe('MongoApprovalStore (MongoDB wire: FerretDB in tests)', () => {
     expect(expired.map((e) => e._id)).toContain(r._id);
     expect((await store.expireDue()).map((e) => e._id)).not.toContain(r._id);
     expect((await store.get(r._id))?.state).toBe('expired');
+    expect((await store.unannouncedExpiries()).map((e) => e._id)).toContain(r._id);
+    await store.markAnnounced(r._id);
+    expect((await store.unannouncedExpiries()).map((e) => e._id)).not.toContain(r._id);
   });
 
   it('a rejection ends the request; the same idempotency key gives the same request', async () => {

@@ -33,6 +33,8 @@ interface RequestDoc {
   expiresAt: Date;
   jobId: string | null;
   traceparent: string | null;
+  /** An expiry has been audited and announced (the sweep that stored it may have died before). */
+  announced?: boolean;
 }
 
 /** One custodian's approval; `_id` = request id + subject, so one person counts once. */
@@ -215,6 +217,16 @@ export class MongoApprovalStore {
       }
     }
     return expired;
+  }
+
+  /** Expired requests whose expiry is not yet audited and announced (the audit log may have been down). */
+  async unannouncedExpiries(): Promise<ApprovalRequest[]> {
+    return this.complete(await this.requests.find({ state: 'expired', announced: { $ne: true } }).limit(500).toArray());
+  }
+
+  /** Records that a request's expiry is audited and announced. */
+  async markAnnounced(id: string): Promise<void> {
+    await this.requests.updateOne({ _id: id }, { $set: { announced: true } });
   }
 
   /** Approved requests without a recorded job for `graceMs` (their gateway stopped in between): re-queued with the same key. */
