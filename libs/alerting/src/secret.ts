@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '@tresor/errors';
+import { UsageError, registerSecret } from '@tresor/errors';
 import { z } from 'zod';
 
 // The same reference form as libs/storage/src/remote/secret.ts, so operators write secrets one way
@@ -12,8 +12,14 @@ export const secretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
-/** Reads a secret; the error names the variable or file that is missing, never a value. */
+/** Reads a secret (registered for redaction: no log line, event or error of this process will show it); errors name the variable or file, never a value. */
 export async function resolveSecret(ref: SecretRef, what: string): Promise<string> {
+  const value = await readSecret(ref, what);
+  registerSecret(value);
+  return value;
+}
+
+async function readSecret(ref: SecretRef, what: string): Promise<string> {
   if ('env' in ref) {
     const value = process.env[ref.env];
     if (value === undefined || value === '') throw new UsageError(`${what}: environment variable ${ref.env} is not set or empty`);

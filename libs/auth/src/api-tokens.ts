@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { NotFoundError, UsageError } from '@tresor/errors';
+import { NotFoundError, UsageError, registerSecret } from '@tresor/errors';
 import type { Identity } from './identity.js';
 import type { Role } from './roles.js';
 
@@ -60,7 +60,11 @@ export class MongoApiTokenStore {
       expiresAt: new Date(createdAt.getTime() + spec.ttlSeconds * 1000),
     };
     await this.tokens.insertOne(doc);
-    return { token: `${API_TOKEN_PREFIX}${id}_${secret}`, info: toInfo(doc) };
+    const token = `${API_TOKEN_PREFIX}${id}_${secret}`;
+    // Shown once to its creator, never again: not in a log line, event or error of this process either.
+    registerSecret(token);
+    registerSecret(secret);
+    return { token, info: toInfo(doc) };
   }
 
   /** Every token, newest first (expired ones included until deleted). */

@@ -1,4 +1,4 @@
-import { UnauthenticatedError } from '@tresor/errors';
+import { UnauthenticatedError, registerSecret } from '@tresor/errors';
 import type { AuthConfig } from './config.js';
 import type { BreakGlassAuthenticator } from './break-glass.js';
 import type { Identity } from './identity.js';
@@ -40,6 +40,8 @@ export class PasswordLogin {
 
   /** The identity for a username and password from a client address; throws Unauthenticated or RateLimited. */
   async login(username: string, password: string, ip: string): Promise<Identity> {
+    // A directory or driver error may quote what it was given: the password is replaced in anything this process writes.
+    registerSecret(password);
     await this.deps.throttle.check(username, ip);
     const identity = await this.authenticate(username, password);
     if (!identity) {

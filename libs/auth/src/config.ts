@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UsageError } from '@tresor/errors';
+import { UsageError, registerSecret } from '@tresor/errors';
 import { ROLES } from './roles.js';
 
 const roleSchema = z.enum(ROLES);
@@ -138,6 +138,8 @@ export function parseAuthConfig(raw: unknown): AuthConfig {
   }
   const c = r.data;
   if (c.ldap?.groups === 'search' && !c.ldap.groupBase) throw new UsageError('auth configuration: ldap.groupBase: required when ldap.groups is search');
+  // Read from files as often as from the environment: register them so no log line or error can carry them.
+  for (const secret of [c.ldap?.bindPassword, c.oidc?.clientSecret, c.signingKeyPem]) registerSecret(secret);
   return c;
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '@tresor/errors';
+import { UsageError, registerSecret } from '@tresor/errors';
 import { z } from 'zod';
 
 /**
@@ -14,8 +14,14 @@ export const secretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
-/** Reads a secret; the error names the variable or file that is missing, never a value. */
+/** Reads a secret (registered for redaction: no log line, event or error of this process will show it); errors name the variable or file, never a value. */
 export async function resolveSecret(ref: SecretRef, what: string): Promise<string> {
+  const value = await readSecret(ref, what);
+  registerSecret(value);
+  return value;
+}
+
+async function readSecret(ref: SecretRef, what: string): Promise<string> {
   if ('env' in ref) {
     const value = process.env[ref.env];
     if (value === undefined || value === '') {
@@ -37,7 +43,9 @@ export async function resolveSecret(ref: SecretRef, what: string): Promise<strin
 export async function resolveSecretBytes(ref: SecretRef, what: string): Promise<Buffer> {
   if ('env' in ref) return Buffer.from(await resolveSecret(ref, what));
   try {
-    return await readFile(ref.file);
+    const bytes = await readFile(ref.file);
+    registerSecret(bytes.toString('utf8'));
+    return bytes;
   } catch (err) {
     throw new UsageError(
       `${what}: cannot read secret file ${ref.file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
