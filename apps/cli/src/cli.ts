@@ -17,6 +17,7 @@ import { registerRestore } from './commands/restore.command.js';
 import { registerSchedule } from './commands/schedule.command.js';
 import { registerShow } from './commands/show.command.js';
 import { registerStorage } from './commands/storage.command.js';
+import { registerTenant } from './commands/tenant.command.js';
 import { registerTokens } from './commands/tokens.command.js';
 import { registerVerify } from './commands/verify.command.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerCatalog(program);
   registerStorage(program);
   registerKeys(program);
+  registerTenant(program);
   registerExport(program);
   registerAudit(program);
   registerForget(program);

@@ -46,4 +46,12 @@ describe('AwsKmsKek (local-kms)', () => {
     onTestFinished(() => ghost.close());
     await expect(ghost.wrap(generateDataKey())).rejects.toThrow(NotFoundError);
   });
+
+  it('destroy (crypto-shredding) disables the key at once and schedules its deletion; a second destroy reports it gone', async () => {
+    const { kek } = await key();
+    const wrapped = await kek.wrap(generateDataKey());
+    expect(await kek.destroy()).toBe(true);
+    await expect(kek.unwrap(wrapped)).rejects.toThrow(WrongKeyError);
+    expect(await kek.destroy()).toBe(false);
+  });
 });

@@ -88,6 +88,23 @@ export class AwsKmsKek implements KeyWrapper, KeyUnwrapper {
     return dek;
   }
 
+  /**
+   * Crypto-shredding: disables the key at once (no Decrypt from now on) and schedules its deletion
+   * after KMS's minimum waiting period of 7 days. False when it was already pending deletion or gone.
+   */
+  async destroy(pendingWindowInDays = 7): Promise<boolean> {
+    try {
+      const { client, sdk } = await this.kms();
+      await client.send(new sdk.DisableKeyCommand({ KeyId: this.ref.keyId }));
+      await client.send(new sdk.ScheduleKeyDeletionCommand({ KeyId: this.ref.keyId, PendingWindowInDays: pendingWindowInDays }));
+      return true;
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? '';
+      if (name === 'NotFoundException' || name === 'KMSInvalidStateException') return false;
+      throw mapKmsError(err, this.ref.keyId);
+    }
+  }
+
   close(): void {
     this.client?.destroy();
   }

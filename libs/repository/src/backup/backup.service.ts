@@ -84,8 +84,9 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   const previousEntries = new ParentCursor(useParent ? repo.catalog.entries(useParent.id) : undefined);
 
   const dek = generateDataKey();
-  // One wrap per slot of the current KEK version (like LUKS key slots): any one opens the backup.
-  const { keys: wrapped } = await KeyService.of(repo).wrapDataKey(dek);
+  // One wrap per slot of the current KEK version (like LUKS key slots): any one opens the backup;
+  // a tenant's source is wrapped for the tenant's slots only (crypto-shredding, ADR 23).
+  const { keys: wrapped } = await KeyService.of(repo).wrapDataKey(dek, source);
   const body = new PassThrough();
   const putting = repo.store.put(archiveKey(backupId), body);
   putting.catch((err: unknown) => body.destroy(err as Error));

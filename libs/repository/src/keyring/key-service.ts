@@ -1,5 +1,5 @@
 import { ArchiveReader } from '@tresor/archive';
-import { generateDataKey, Pkcs11Kek } from '@tresor/crypto';
+import { AwsKmsKek, generateDataKey, Pkcs11Kek } from '@tresor/crypto';
 import type { KeyUnwrapper, WrappedKey } from '@tresor/crypto';
 import { ConflictError, IntegrityError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
 import { randomAccess } from '@tresor/storage';
@@ -8,13 +8,17 @@ import type { Repository } from '../repository.js';
 import { DEFAULT_CRYPTOPERIOD_DAYS } from './cryptoperiod.js';
 import { currentKekVersion, listKekVersions, writeKekState, writeKekVersion } from './kek-versions.js';
 import type { KekVersion, Slot } from './kek-versions.js';
-import { readKeyrings, writeKeyring } from './keyring.js';
+import { keyringKey, readKeyrings, writeKeyring } from './keyring.js';
 import { ProviderCache } from './providers.js';
+import { getTenant, listTenants, tenantOfSource, verifyShredApprovals, writeTenantShredded } from './tenants.js';
+import type { Tenant } from './tenants.js';
 
 const services = new WeakMap<Repository, KeyService>();
 
 export interface WrappedDataKey {
+  /** The KEK version wrapped for; 0 for a tenant's backup (wrapped for the tenant's slots). */
   readonly kekVersion: number;
+  readonly tenant?: string;
   readonly keys: WrappedKey[];
 }
 
@@ -22,6 +26,23 @@ export interface RewrapReport {
   readonly rewrapped: string[];
   readonly skipped: string[];
   readonly toVersion: number;
+}
+
+/** What `tenant shred` did and the proof that nothing opens the tenant's backups any more. */
+export interface ShredReport {
+  readonly tenant: string;
+  readonly approvedBy: string[];
+  readonly destroyedKeys: string[];
+  /** Keys that were already gone from their provider. */
+  readonly alreadyGone: string[];
+  readonly backups: string[];
+  readonly keyringsDeleted: number;
+  /** Keyrings storage refused to delete (object lock): harmless, their KEKs are gone. */
+  readonly keyringsKept: number;
+  /** Per backup: every wrap was tried after the destruction and failed with this error. */
+  readonly proof: { backupId: string; wraps: number; error: string }[];
+  /** Per tenant slot: opening its key after the destruction failed with this error. */
+  readonly keyProof: { kekId: string; error: string }[];
 }
 
 export interface KeyCheckResult {
@@ -43,6 +64,7 @@ export class KeyService {
   private readonly providers: ProviderCache;
   private readonly extra: KeyUnwrapper[] = [];
   private versions?: Promise<KekVersion[]>;
+  private tenants?: Promise<Tenant[]>;
 
   private constructor(private readonly repo: Repository) {
     this.providers = new ProviderCache(repo.keys.supplier, repo.store.location);
@@ -72,8 +94,32 @@ export class KeyService {
     return (this.versions ??= listKekVersions(this.repo));
   }
 
-  /** Wraps a fresh data key for every slot of the current KEK version. */
-  async wrapDataKey(dek: Buffer): Promise<WrappedDataKey> {
+  /** The repository's tenants (cached for this service). */
+  async listTenants(): Promise<Tenant[]> {
+    return (this.tenants ??= listTenants(this.repo));
+  }
+
+  /** The tenant whose source a backup was taken of, if any. */
+  async tenantOfBackup(backupId: string): Promise<Tenant | undefined> {
+    const tenants = await this.listTenants();
+    if (tenants.length === 0) return undefined;
+    const backup = await this.repo.catalog.getBackup(backupId);
+    const source = backup ? await this.repo.catalog.getSource(backup.sourceId) : undefined;
+    return source ? tenantOfSource(tenants, source.kind, source.location) : undefined;
+  }
+
+  /**
+   * Wraps a fresh data key for every slot of the current KEK version or, when `source` belongs to a
+   * tenant, for the tenant's slots only (so that shredding them leaves no other way in).
+   */
+  async wrapDataKey(dek: Buffer, source?: { kind: string; location: string }): Promise<WrappedDataKey> {
+    const tenant = source ? tenantOfSource(await this.listTenants(), source.kind, source.location) : undefined;
+    if (tenant) {
+      if (tenant.shredded) throw new ConflictError(`source ${source!.location} belongs to tenant ${tenant.name}, crypto-shredded at ${tenant.shredded.at}: no new backups`);
+      const keys: WrappedKey[] = [];
+      for (const slot of tenant.slots) keys.push(await (await this.providers.wrapper(slot)).wrap(dek));
+      return { kekVersion: 0, tenant: tenant.name, keys };
+    }
     const current = await currentKekVersion(this.repo);
     const keys: WrappedKey[] = [];
     for (const slot of current.slots) keys.push(await (await this.providers.wrapper(slot)).wrap(dek));
@@ -86,6 +132,9 @@ export class KeyService {
    * asked for. WrongKeyError when none opens; the UsageError of a missing secret when nothing could be tried.
    */
   async unlockBackup(backupId: string, headerKeys: readonly WrappedKey[]): Promise<Buffer> {
+    const tenant = await this.tenantOfBackup(backupId);
+    if (tenant?.shredded)
+      throw new WrongKeyError(`backup ${backupId} belongs to tenant ${tenant.name}, crypto-shredded at ${tenant.shredded.at}: its keys were destroyed and it can no longer be decrypted`);
     const rings = await readKeyrings(this.repo, backupId);
     const seen = new Set<string>();
     const candidates: WrappedKey[] = [];
@@ -99,7 +148,7 @@ export class KeyService {
     for (const unwrapper of this.extra) {
       for (const wrapped of candidates) if (unwrapper.canUnwrap(wrapped)) return unwrapper.unwrap(wrapped);
     }
-    const slots = (await this.listVersions()).flatMap((v) => v.slots);
+    const slots = [...(await this.listVersions()).flatMap((v) => v.slots), ...(await this.listTenants()).flatMap((t) => t.slots)];
     // Passphrase wraps last: a provider that needs no prompt may open the backup first.
     const ordered = [...candidates.filter((k) => k.type !== 'passphrase'), ...candidates.filter((k) => k.type === 'passphrase')];
     const missing: Error[] = [];
@@ -145,16 +194,7 @@ export class KeyService {
   async currentWraps(backupId: string): Promise<WrappedKey[]> {
     const rings = await readKeyrings(this.repo, backupId);
     if (rings[0]) return rings[0].keys;
-    let captured: WrappedKey[] = [];
-    const stop = new Error('header read');
-    const source = await randomAccess(this.repo.store, archiveKey(backupId));
-    await ArchiveReader.open(source, async (keys) => {
-      captured = keys;
-      throw stop;
-    }).catch((err: unknown) => {
-      if (err !== stop) throw err;
-    });
-    return captured;
+    return this.headerWraps(backupId);
   }
 
   /** Creates KEK version n+1 with `slots`; new backups are wrapped for it. */
@@ -189,6 +229,12 @@ export class KeyService {
     const rewrapped: string[] = [];
     const skipped: string[] = [];
     for (const backup of await this.repo.catalog.listBackups()) {
+      // A tenant's backups stay wrapped for the tenant's slots only: a wrap for a repository KEK
+      // (or the recovery key) would survive a shred.
+      if (await this.tenantOfBackup(backup.id)) {
+        skipped.push(backup.id);
+        continue;
+      }
       const wraps = await this.currentWraps(backup.id);
       const uses = versionsOf(wraps, versions);
       const done = current.slots.every((s) => wraps.some((w) => w.kekId === s.kekId)) && wraps.every((w) => currentIds.has(w.kekId));
@@ -217,6 +263,7 @@ export class KeyService {
     if (!target) throw new NotFoundError(`there is no KEK version ${version}`);
     const needing: string[] = [];
     for (const backup of await this.repo.catalog.listBackups()) {
+      if (await this.tenantOfBackup(backup.id)) continue; // opened by the tenant's slots, not by KEK versions
       const wraps = await this.currentWraps(backup.id);
       if (!wraps.some((w) => liveIds.has(w.kekId))) needing.push(backup.id);
     }
@@ -264,6 +311,115 @@ export class KeyService {
     await writeKekState(this.repo, version, 'destroyed');
     this.versions = undefined;
     return { destroyedKeys, notDestroyable };
+  }
+
+  /**
+   * Crypto-shreds a tenant: checks two custodians' approvals, refuses when any wrap of the tenant's
+   * backups belongs to a key outside the tenant (it would survive), destroys the tenant's keys in
+   * their providers, deletes its keyrings where storage allows, then proves the erasure by trying
+   * every wrap of every backup and each key again with fresh providers. Records the shred only when
+   * nothing opened.
+   */
+  async shredTenant(name: string, approvals: readonly { name: string; bytes: Buffer }[]): Promise<ShredReport> {
+    const tenant = await getTenant(this.repo, name);
+    if (tenant.shredded) throw new ConflictError(`tenant ${name} was already shredded at ${tenant.shredded.at}`);
+    const approvedBy = verifyShredApprovals(tenant, approvals);
+    const sourceIds = new Set<string>();
+    for (const s of await this.repo.catalog.listSources()) if (tenant.sources.some((t) => t.kind === s.kind && t.location === s.location)) sourceIds.add(s.id);
+    const backups = (await this.repo.catalog.listBackups()).filter((b) => sourceIds.has(b.sourceId)).map((b) => b.id);
+    const tenantKeks = new Set(tenant.slots.map((s) => s.kekId));
+    const wrapsOf = new Map<string, { keys: WrappedKey[]; rings: number[] }>();
+    const foreign: string[] = [];
+    for (const id of backups) {
+      const rings = await readKeyrings(this.repo, id);
+      const keys = [...rings.flatMap((r) => r.keys), ...(await this.headerWraps(id))];
+      wrapsOf.set(id, { keys, rings: rings.map((r) => r.sequence) });
+      if (keys.some((k) => !tenantKeks.has(k.kekId))) foreign.push(id);
+    }
+    if (foreign.length > 0)
+      throw new ConflictError(
+        `${foreign.length} backup(s) of tenant ${name} are also wrapped for keys outside the tenant (taken before it had its own keys?): ${foreign.slice(0, 10).join(', ')}; shredding would not erase them — delete them (\`tresor forget\`) or destroy those keys first`,
+      );
+
+    await this.providers.close();
+    const destroyedKeys: string[] = [];
+    const alreadyGone: string[] = [];
+    for (const slot of tenant.slots) {
+      if (slot.type === 'pkcs11-aes-gcm') {
+        if (!this.repo.keys.supplier.pkcs11Pin) throw new UsageError(`PKCS#11 token '${slot.tokenLabel}' needs its PIN: set TRESOR_PKCS11_PIN`);
+        const pin = await this.repo.keys.supplier.pkcs11Pin(slot.tokenLabel);
+        const gone = await Pkcs11Kek.destroy({ module: process.env.TRESOR_PKCS11_MODULE ?? slot.module, tokenLabel: slot.tokenLabel, keyLabel: slot.keyLabel, pin });
+        (gone ? destroyedKeys : alreadyGone).push(slot.kekId);
+      } else if (slot.type === 'aws-kms') {
+        const kek = new AwsKmsKek({ keyId: slot.keyId, region: slot.region, ...((process.env.TRESOR_AWS_KMS_ENDPOINT ?? slot.endpoint) ? { endpoint: process.env.TRESOR_AWS_KMS_ENDPOINT ?? slot.endpoint } : {}) });
+        try {
+          (await kek.destroy() ? destroyedKeys : alreadyGone).push(slot.kekId);
+        } finally {
+          kek.close();
+        }
+      } else throw new IntegrityError(`tenant ${name} has a ${slot.type} slot, which Tresor cannot destroy`);
+    }
+
+    let keyringsDeleted = 0;
+    let keyringsKept = 0;
+    for (const [id, { rings }] of wrapsOf) {
+      for (const seq of rings) {
+        // Object lock may refuse: the keyring is useless without its KEK, so that is not a failure.
+        if (await this.repo.store.delete(keyringKey(id, seq)).then(() => true, () => false)) keyringsDeleted++;
+        else keyringsKept++;
+      }
+    }
+
+    // The proof: fresh providers (no cached session or key) must fail on every wrap and every key.
+    const fresh = new ProviderCache(this.repo.keys.supplier, this.repo.store.location);
+    const proof: ShredReport['proof'] = [];
+    const keyProof: ShredReport['keyProof'] = [];
+    try {
+      for (const [backupId, { keys }] of wrapsOf) {
+        let error = '';
+        for (const wrapped of keys) {
+          const opened = await fresh
+            .unwrapper(wrapped, tenant.slots)
+            .then((u) => u.unwrap(wrapped))
+            .then(
+              (dek) => {
+                dek.fill(0);
+                return true;
+              },
+              (err: unknown) => {
+                error ||= (err as Error).message;
+                return false;
+              },
+            );
+          if (opened) throw new IntegrityError(`shred of tenant ${name} failed: backup ${backupId} still opens with ${wrapped.kekId}`);
+        }
+        proof.push({ backupId, wraps: keys.length, error });
+      }
+      for (const slot of tenant.slots) {
+        const err = await fresh.wrapper(slot).then((w) => w.wrap(generateDataKey())).then(() => undefined, (e: unknown) => e as Error);
+        if (!err) throw new IntegrityError(`shred of tenant ${name} failed: key ${slot.kekId} still works`);
+        keyProof.push({ kekId: slot.kekId, error: err.message });
+      }
+    } finally {
+      await fresh.close();
+    }
+    await writeTenantShredded(this.repo, { name, at: new Date().toISOString(), approvedBy, destroyedKeys: [...destroyedKeys, ...alreadyGone], backups });
+    this.tenants = undefined;
+    return { tenant: name, approvedBy, destroyedKeys, alreadyGone, backups, keyringsDeleted, keyringsKept, proof, keyProof };
+  }
+
+  /** The wraps in a backup's archive header (no key needed). */
+  private async headerWraps(backupId: string): Promise<WrappedKey[]> {
+    let captured: WrappedKey[] = [];
+    const stop = new Error('header read');
+    const source = await randomAccess(this.repo.store, archiveKey(backupId));
+    await ArchiveReader.open(source, async (keys) => {
+      captured = keys;
+      throw stop;
+    }).catch((err: unknown) => {
+      if (err !== stop) throw err;
+    });
+    return captured;
   }
 
   /** Wraps and unwraps a fresh canary data key with every slot of every active version. */
