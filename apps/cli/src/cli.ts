@@ -4,6 +4,7 @@ import { registerApprovals } from './commands/approvals.command.js';
 import { registerAudit } from './commands/audit.command.js';
 import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
+import { registerCompliance } from './commands/compliance.command.js';
 import { registerDemo } from './commands/demo.command.js';
 import { registerDrill } from './commands/drill.command.js';
 import { registerExport } from './commands/export.command.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerMonitor(program);
   registerDrill(program);
+  registerCompliance(program);
   registerSchedule(program);
   registerLogin(program);
   registerTokens(program);

@@ -47,6 +47,19 @@ export const monitorConfigSchema = z
       })
       .strict()
       .default({}),
+    compliance: z
+      .object({
+        /** Longest allowed time between two backups of a source (schedule interval and actual gap). */
+        maxIntervalHours: z.number().positive().default(26),
+        /** Shortest history the retention policy must keep. */
+        minRetentionDays: z.number().positive().default(30),
+        /** A successful restore drill of each source must be this recent. */
+        drillWithinDays: z.number().positive().default(30),
+        /** Schedule file (`tresor schedule run`); default <repo>/schedules.json. */
+        scheduleFile: z.string().optional(),
+      })
+      .strict()
+      .default({ maxIntervalHours: 26, minRetentionDays: 30, drillWithinDays: 30 }),
     alerts: alertingConfigSchema.optional(),
   })
   .strict();

@@ -3,3 +3,4 @@ export * from './results.js';
 export * from './checks.js';
 export * from './drill.js';
 export * from './standalone.js';
+export * from './compliance.js';

@@ -32,8 +32,7 @@ export async function runRepositoryChecks(repo: Repository, config: MonitorConfi
   } catch (err) {
     results.push({ check: 'key-provider', target: 'keys', status: 'warning', summary: `key providers not checked: ${(err as Error).message}`, details: {} });
   }
-  const versions = repo.descriptor.kek.type === 'versioned' ? await listKekVersions(repo) : [];
-  results.push(...checkCryptoperiods(versions, config.keys.warnDays, now));
+  results.push(...checkCryptoperiods(await listKekVersions(repo), config.keys.warnDays, now));
   results.push(...(await checkCertificates(config, now)));
   return results;
 }
