@@ -7,6 +7,7 @@ import type { Heartbeat } from '@tresor/contracts';
 import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
 import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
 import { consumeEventsForAlerts } from './alerts/event-feed.js';
+import { startClusterChecks } from './checks.js';
 import { followSlis } from './slis.js';
 
 /** A service not heard from for this long is reported not ready. */
@@ -17,6 +18,8 @@ const configSchema = baseConfigSchema.extend({
   TRESOR_ALERTS_CONFIG: z.string().min(1).optional(),
   /** How often due alert notifications are sent. */
   TRESOR_ALERTS_TICK_MS: z.coerce.number().int().min(100).default(1000),
+  /** monitor.json with check thresholds, RPOs and TLS endpoints (docs/monitoring.md); unset: defaults. */
+  TRESOR_MONITOR_CONFIG: z.string().min(1).optional(),
 });
 
 start(async () => {
@@ -63,6 +66,7 @@ start(async () => {
         },
       });
       const stopSlis = await followSlis({ bus, metrics, catalog: mongo.catalog, jobParams: async (jobId) => (await mongo.jobs.get(jobId))?.params });
+      const stopChecks = await startClusterChecks({ file: config.TRESOR_MONITOR_CONFIG, catalog: mongo.catalog, manager: alerting.manager, metrics, logger });
       const alertFeed = consumeEventsForAlerts(bus, topology.consumers.monitoring, (data) => alerting.onEvent(data), logger);
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
@@ -77,6 +81,7 @@ start(async () => {
           beats.unsubscribe();
           outcomes.unsubscribe();
           stopSlis();
+          stopChecks();
           await alertFeed.stop();
           await alerting.stop();
           await mongo.close();
