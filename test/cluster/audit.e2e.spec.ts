@@ -39,6 +39,43 @@ describe('audit service (its own process)', () => {
       [1, 'backups:create', '/etc/keys'],
       [2, 'backup.requested', 'job-9'],
     ]);
-    expect(await verifyAudit(bus)).toMatchObject({ ok: true, entries: 2, checkpoints: 1, lastCheckpointSeq: 2 });
+    // The checkpoint after entry 2 is written after that entry is stored: wait for it under load.
+    const report = await until('the checkpoint after entry 2', 20_000, async () => {
+      const r = await verifyAudit(bus);
+      return r.checkpoints >= 1 ? r : undefined;
+    });
+    expect(report).toMatchObject({ ok: true, entries: 2, checkpoints: 1, lastCheckpointSeq: 2 });
   });
+
+  it('tresor audit verify --server names an entry edited or deleted directly in MongoDB', async () => {
+    const gateway = await cluster.start('gateway');
+    const actor = { user: 'ada.auditor', roles: ['auditor'], ip: '127.0.0.1', userAgent: 'e2e' };
+    for (const id of ['req-a', 'req-b', 'req-c']) await appendAudit(bus, { id, actor, action: 'restores:create', target: id, outcome: 'success' });
+    const verify = () => cluster.cli(['audit', 'verify', '--server', gateway.http]);
+    const clean = await verify();
+    expect(clean.code, clean.stderr).toBe(0);
+
+    const entries = cluster.mongo.db.collection<{ _id: number; target: string }>('audit_entries');
+    const victim = (await entries.find({}).sort({ _id: 1 }).toArray()).find((e) => e.target === 'req-b')!;
+    const restore = async (doc: object): Promise<void> => {
+      await entries.replaceOne({ _id: victim._id }, doc as never, { upsert: true });
+    };
+    const original = (await entries.findOne({ _id: victim._id }))!;
+
+    // Edited: a changed target no longer hashes to the recorded hash.
+    await entries.updateOne({ _id: victim._id }, { $set: { target: 'somewhere-else' } });
+    const edited = await verify();
+    expect(edited.code).toBe(5);
+    expect(edited.stderr).toContain(`entry ${victim._id} was edited`);
+    await restore(original);
+    expect((await verify()).code).toBe(0);
+
+    // Deleted: the chain has a gap where the entry was.
+    await entries.deleteOne({ _id: victim._id });
+    const deleted = await verify();
+    expect(deleted.code).toBe(5);
+    expect(deleted.stderr).toMatch(new RegExp(`entr(y|ies) [^\\n]*${victim._id}`));
+    await restore(original);
+    expect((await verify()).code).toBe(0);
+  }, 180_000);
 });
