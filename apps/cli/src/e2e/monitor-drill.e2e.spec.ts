@@ -171,6 +171,33 @@ describe('tresor monitor check / drill run / monitor start', () => {
     expect(check.checks.find((c) => c.check === 'verify')).toMatchObject({ target: src, status: 'ok' });
   }, 180_000);
 
+  it('drill run --random-within picks a random backup of the window; monitor status summarises the checks', async () => {
+    const r = await tresor(['--repo', repo, 'drill', 'run', '--random-within', '7d', '--json'], env());
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ source: src, ok: true })]);
+    const recorded = (await readFile(join(repo, 'drills.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { pick: string });
+    expect(recorded.at(-1)!.pick).toBe('random');
+    expect((await tresor(['--repo', repo, 'drill', 'run', '--random-within', 'soon'], env())).code).toBe(2);
+
+    const status = await tresor(['--repo', repo, 'monitor', 'status', '--json'], env());
+    expect(status.code).toBe(0);
+    const out = JSON.parse(status.stdout) as { status: string; checks: { check: string; status: string; targets: number }[] };
+    expect(out.status).toBe('ok');
+    expect(out.checks.map((c) => c.check).sort()).toEqual(['freshness', 'kek-cryptoperiod', 'key-provider', 'storage', 'verify']);
+    const text = await tresor(['--repo', repo, 'monitor', 'status'], env());
+    expect(text.stdout).toMatch(/^status: OK\nCHECK\s+STATUS\s+TARGETS\s+FAILING\n/);
+  }, 180_000);
+
+  it('refuses a monitor.json with unknown keys or bad values, naming the file and path', async () => {
+    const bad = join(dir, 'bad-monitor.json');
+    await writeFile(bad, JSON.stringify({ storage: { warningPercent: 120 } }));
+    const r = await tresor(['--repo', repo, 'monitor', 'check', '--config', bad], env());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-monitor\.json: storage\.warningPercent: /);
+    await writeFile(bad, JSON.stringify({ freshnes: {} }));
+    expect((await tresor(['--repo', repo, 'monitor', 'check', '--config', bad], env())).stderr).toMatch(/bad-monitor\.json: .*freshnes/);
+  }, 120_000);
+
   it('a drill over a corrupted archive fails and raises a CRITICAL alert delivered to the webhook', async () => {
     const list = JSON.parse((await tresor(['--repo', repo, 'list', '--json'])).stdout) as { id: string }[];
     const archive = join(repo, 'objects', 'archives', `${list[0]!.id}.tra`);
