@@ -86,7 +86,10 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
       async (entry) => {
         const data = entry.data!;
         const source = await archives.open(data.backupId);
-        await tree.writeFile(entry, source.openContent(data, entry.size));
+        // Key files are read and decompressed in one go; larger or unusual content is streamed.
+        const content = await source.readSmallContent(data, entry.size);
+        if (content) await tree.writeFileBytes(entry, content);
+        else await tree.writeFile(entry, source.openContent(data, entry.size));
         files++;
         bytes += entry.size;
         options.onProgress?.({ files, bytes, path: entry.path });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
@@ -66,6 +66,34 @@ export class TreeWriter {
     } catch (err) {
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Writes a small file's content already in memory (one read, one decompression): the same checks
+   * as writeFile, made before anything is written, and the same temporary name and rename, without
+   * the set-up of a stream pipeline per key file.
+   */
+  async writeFileBytes(entry: Entry, content: Buffer): Promise<void> {
+    if (content.length !== entry.size || createHash('sha256').update(content).digest('hex') !== entry.sha256) {
+      throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
+    }
+    await this.ensureParents(entry.path);
+    const dest = join(this.root, entry.path);
+    const temp = `${dest}.tresor-tmp-${randomBytes(4).toString('hex')}`;
+    try {
+      // writeFile writes the whole buffer (a short write on a filling disk is continued, so a full
+      // disk is an ENOSPC error); durability comes from the sync before the staged tree is committed.
+      await writeFile(temp, content, { flag: 'wx', mode: 0o600 });
+      // A directory in the way makes the rename fail (EISDIR): one lstat per file fewer than asking first.
+      await rename(temp, dest).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EISDIR') throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
+        throw err;
+      });
+    } catch (err) {
+      // EEXIST: the temporary name is someone else's file; it stays.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(temp, { force: true });
       throw err;
     }
   }
