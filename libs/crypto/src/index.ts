@@ -13,4 +13,6 @@ export * from './wrapped-key.js';
 export * from './x25519-kek.js';
 export * from './pkcs11-kek.js';
 export * from './aws-kms-kek.js';
+export * from './azure-key-vault-kek.js';
+export * from './gcp-kms-kek.js';
 export * from './fernet.js';

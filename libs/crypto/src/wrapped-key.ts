@@ -91,6 +91,25 @@ export const awsKmsWrapSchema = z.strictObject({
   ciphertext: base64,
 });
 
+/** A data key sealed by an RSA key in Azure Key Vault / Managed HSM (wrapKey, RSA-OAEP-256). */
+export const azureKeyVaultWrapSchema = z.strictObject({
+  type: z.literal('azure-key-vault'),
+  kekId: z.string().min(1).max(256),
+  /** Versioned key URL that sealed it (unwrap must use that version). */
+  keyUrl: z.string().min(1).max(2048),
+  algorithm: z.literal('RSA-OAEP-256'),
+  ciphertext: base64,
+});
+
+/** A data key encrypted by a Google Cloud KMS symmetric key, with the kekId as authenticated data. */
+export const gcpKmsWrapSchema = z.strictObject({
+  type: z.literal('gcp-kms'),
+  kekId: z.string().min(1).max(256),
+  /** CryptoKeyVersion name Cloud KMS reported when encrypting. */
+  keyVersion: z.string().min(1).max(2048),
+  ciphertext: base64,
+});
+
 /** Any wrapped data key; JSON-serialisable as it is. */
 export const wrappedKeySchema = z.discriminatedUnion('type', [
   passphraseWrapSchema,
@@ -98,6 +117,8 @@ export const wrappedKeySchema = z.discriminatedUnion('type', [
   x25519WrapSchema,
   pkcs11WrapSchema,
   awsKmsWrapSchema,
+  azureKeyVaultWrapSchema,
+  gcpKmsWrapSchema,
 ]);
 export type WrappedKey = z.infer<typeof wrappedKeySchema>;
 export type PassphraseWrap = z.infer<typeof passphraseWrapSchema>;
@@ -105,3 +126,5 @@ export type RsaWrap = z.infer<typeof rsaWrapSchema>;
 export type X25519Wrap = z.infer<typeof x25519WrapSchema>;
 export type Pkcs11Wrap = z.infer<typeof pkcs11WrapSchema>;
 export type AwsKmsWrap = z.infer<typeof awsKmsWrapSchema>;
+export type AzureKeyVaultWrap = z.infer<typeof azureKeyVaultWrapSchema>;
+export type GcpKmsWrap = z.infer<typeof gcpKmsWrapSchema>;

@@ -15,6 +15,8 @@ export interface SlotOptions {
   awsKmsKey?: string;
   awsRegion?: string;
   awsKmsEndpoint?: string;
+  azureKeyVaultKey?: string;
+  gcpKmsKey?: string;
   kdf: string;
 }
 
@@ -28,6 +30,8 @@ export function addSlotOptions(command: Command): Command {
     .option('--aws-kms-key <arn>', 'AWS KMS key (ARN) of a KMS slot; credentials from the AWS SDK default chain')
     .option('--aws-region <region>', 'region of the KMS key (default: from the ARN)')
     .option('--aws-kms-endpoint <url>', 'custom KMS endpoint (VPC/FIPS endpoint or an emulator)')
+    .option('--azure-key-vault-key <url>', 'Azure Key Vault RSA key (https://VAULT.vault.azure.net/keys/NAME) of a slot; credentials from DefaultAzureCredential')
+    .option('--gcp-kms-key <name>', 'Google Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) of a slot; Application Default Credentials')
     .option('--kdf <alg>', 'passphrase key derivation: argon2id, scrypt or pbkdf2-sha256', 'argon2id');
 }
 
@@ -71,5 +75,7 @@ export async function nonPassphraseSlots(options: SlotOptions): Promise<SlotSpec
     if (!region) throw new UsageError('--aws-kms-key is not an ARN: give --aws-region too');
     specs.push({ type: 'aws-kms', keyId: options.awsKmsKey, region, ...(options.awsKmsEndpoint ? { endpoint: options.awsKmsEndpoint } : {}) });
   }
+  if (options.azureKeyVaultKey) specs.push({ type: 'azure-key-vault', keyUrl: options.azureKeyVaultKey });
+  if (options.gcpKmsKey) specs.push({ type: 'gcp-kms', keyName: options.gcpKmsKey });
   return specs;
 }

@@ -40,6 +40,8 @@ export const slotSchema = z.discriminatedUnion('type', [
     region: z.string(),
     endpoint: z.string().optional(),
   }),
+  z.strictObject({ type: z.literal('azure-key-vault'), kekId: z.string(), keyUrl: z.string() }),
+  z.strictObject({ type: z.literal('gcp-kms'), kekId: z.string(), keyName: z.string() }),
 ]);
 export type Slot = z.infer<typeof slotSchema>;
 

@@ -1,6 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import {
   AwsKmsKek,
+  AzureKeyVaultKek,
+  GcpKmsKek,
   PassphraseKek,
   Pkcs11Kek,
   RsaPrivateKek,
@@ -26,6 +28,7 @@ export class ProviderCache {
   private readonly passphraseKeks = new Map<string, Promise<PassphraseKek>>();
   private readonly pkcs11 = new Map<string, Promise<Pkcs11Kek>>();
   private readonly kms = new Map<string, AwsKmsKek>();
+  private readonly cloud = new Map<string, AzureKeyVaultKek | GcpKmsKek>();
   private identity?: Promise<KeyUnwrapper>;
   private readonly passphrases: string[] = [];
 
@@ -52,6 +55,10 @@ export class ProviderCache {
         return this.pkcs11Kek(slot.module, slot.tokenLabel, slot.keyLabel);
       case 'aws-kms':
         return this.kmsKek(slot.keyId, slot.region, slot.endpoint);
+      case 'azure-key-vault':
+        return this.azureKek(slot.keyUrl);
+      case 'gcp-kms':
+        return this.gcpKek(slot.keyName);
     }
   }
 
@@ -79,6 +86,11 @@ export class ProviderCache {
         const endpoint = process.env.TRESOR_AWS_KMS_ENDPOINT ?? (slot?.type === 'aws-kms' ? slot.endpoint : undefined);
         return this.kmsKek(wrapped.keyId, region, endpoint);
       }
+      case 'azure-key-vault':
+        // The configured (unversioned) key: the wrap's versioned URL must lie under it.
+        return this.azureKek(wrapped.kekId.slice('azure-kv:'.length));
+      case 'gcp-kms':
+        return this.gcpKek(wrapped.kekId.slice('gcp-kms:'.length));
     }
   }
 
@@ -86,8 +98,10 @@ export class ProviderCache {
   async close(): Promise<void> {
     for (const kek of this.pkcs11.values()) (await kek.catch(() => undefined))?.close();
     for (const kek of this.kms.values()) kek.close();
+    for (const kek of this.cloud.values()) if (kek instanceof GcpKmsKek) await kek.close();
     this.pkcs11.clear();
     this.kms.clear();
+    this.cloud.clear();
   }
 
   private passphraseKek(check: WrappedKey): Promise<PassphraseKek> {
@@ -138,6 +152,18 @@ export class ProviderCache {
       this.pkcs11.set(id, kek);
     }
     return kek;
+  }
+
+  private azureKek(keyUrl: string): AzureKeyVaultKek {
+    let kek = this.cloud.get(`azure\n${keyUrl}`);
+    if (!kek) this.cloud.set(`azure\n${keyUrl}`, (kek = new AzureKeyVaultKek({ keyUrl })));
+    return kek as AzureKeyVaultKek;
+  }
+
+  private gcpKek(keyName: string): GcpKmsKek {
+    let kek = this.cloud.get(`gcp\n${keyName}`);
+    if (!kek) this.cloud.set(`gcp\n${keyName}`, (kek = new GcpKmsKek({ keyName })));
+    return kek as GcpKmsKek;
   }
 
   private kmsKek(keyId: string, region: string, endpoint?: string): AwsKmsKek {

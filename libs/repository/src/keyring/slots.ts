@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { AwsKmsKek, generateDataKey, PassphraseKek, Pkcs11Kek, RsaPublicKek, X25519PublicKek } from '@tresor/crypto';
+import { AwsKmsKek, AzureKeyVaultKek, GcpKmsKek, generateDataKey, PassphraseKek, Pkcs11Kek, RsaPublicKek, X25519PublicKek } from '@tresor/crypto';
 import type { KdfAlgorithm } from '@tresor/crypto';
 import { NotFoundError, UsageError } from '@tresor/errors';
 import type { Slot } from './kek-versions.js';
@@ -17,7 +17,9 @@ export type SlotSpec =
       /** Generate the AES key on the token when it does not exist (default true). */
       readonly generate?: boolean;
     }
-  | { readonly type: 'aws-kms'; readonly keyId: string; readonly region: string; readonly endpoint?: string };
+  | { readonly type: 'aws-kms'; readonly keyId: string; readonly region: string; readonly endpoint?: string }
+  | { readonly type: 'azure-key-vault'; readonly keyUrl: string }
+  | { readonly type: 'gcp-kms'; readonly keyName: string };
 
 /** Builds a slot descriptor, proving the provider works (a canary wrap) before it is recorded. */
 export async function buildSlot(spec: SlotSpec): Promise<Slot> {
@@ -60,6 +62,20 @@ export async function buildSlot(spec: SlotSpec): Promise<Slot> {
         kek.close();
       }
       return { type: 'aws-kms', kekId: kek.kekId, keyId: spec.keyId, region: spec.region, ...(spec.endpoint ? { endpoint: spec.endpoint } : {}) };
+    }
+    case 'azure-key-vault': {
+      const kek = new AzureKeyVaultKek({ keyUrl: spec.keyUrl });
+      await kek.unwrap(await kek.wrap(generateDataKey()));
+      return { type: 'azure-key-vault', kekId: kek.kekId, keyUrl: spec.keyUrl };
+    }
+    case 'gcp-kms': {
+      const kek = new GcpKmsKek({ keyName: spec.keyName });
+      try {
+        await kek.unwrap(await kek.wrap(generateDataKey()));
+      } finally {
+        await kek.close();
+      }
+      return { type: 'gcp-kms', kekId: kek.kekId, keyName: spec.keyName };
     }
   }
 }
