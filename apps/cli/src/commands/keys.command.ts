@@ -193,7 +193,7 @@ export function registerKeys(program: Command): void {
       const active = periods.filter((p) => p.status !== 'inactive');
       const overdue = active.filter((p) => p.status === 'overdue');
       if (options.json) printJson({ ok: failed.length === 0 && overdue.length === 0, results, cryptoperiods: active });
-      else for (const r of results) process.stdout.write(`${r.ok ? 'ok    ' : 'FAILED'}  v${r.version}  ${r.type}  ${r.kekId}${r.problem ? `: ${r.problem}` : ''}\n`);
+      else for (const r of results) process.stdout.write(`${r.ok ? 'ok    ' : 'FAILED'}  ${r.tenant ? `tenant ${r.tenant}` : `v${r.version}`}  ${r.type}  ${r.kekId}${r.problem ? `: ${r.problem}` : ''}\n`);
       for (const line of cryptoperiodWarnings(active)) process.stderr.write(`tresor: warning: ${line}\n`);
       if (failed.length > 0) throw new WrongKeyError(`${failed.length} of ${results.length} key slots failed the canary check; first: ${failed[0]!.kekId}: ${failed[0]!.problem}`);
       // Past the cryptoperiod is a failed health check (exit 1); within the warning window only warns (exit 0).

@@ -46,7 +46,10 @@ export interface ShredReport {
 }
 
 export interface KeyCheckResult {
+  /** KEK version of the slot; 0 for a tenant's slot. */
   readonly version: number;
+  /** Set for a tenant's slot. */
+  readonly tenant?: string;
   readonly kekId: string;
   readonly type: Slot['type'];
   readonly ok: boolean;
@@ -422,12 +425,16 @@ export class KeyService {
     return captured;
   }
 
-  /** Wraps and unwraps a fresh canary data key with every slot of every active version. */
+  /** Wraps and unwraps a fresh canary data key with every slot of every active version and of every tenant not shredded. */
   async check(): Promise<KeyCheckResult[]> {
     const results: KeyCheckResult[] = [];
-    for (const version of (await this.listVersions()).filter((v) => v.state === 'active')) {
+    const groups = [
+      ...(await this.listVersions()).filter((v) => v.state === 'active').map((v) => ({ version: v.version, tenant: undefined, slots: v.slots })),
+      ...(await this.listTenants()).filter((t) => !t.shredded).map((t) => ({ version: 0, tenant: t.name, slots: t.slots })),
+    ];
+    for (const version of groups) {
       for (const slot of version.slots) {
-        const base = { version: version.version, kekId: slot.kekId, type: slot.type };
+        const base = { version: version.version, ...(version.tenant ? { tenant: version.tenant } : {}), kekId: slot.kekId, type: slot.type };
         try {
           const canary = generateDataKey();
           const wrapped = await (await this.providers.wrapper(slot)).wrap(canary);

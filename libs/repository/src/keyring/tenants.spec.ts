@@ -68,6 +68,13 @@ describe('tenants and crypto-shredding', () => {
     expect((await keys.currentWraps(backups.shared!)).map((w) => w.type)).toEqual(['passphrase']);
     expect((await keys.rewrap()).skipped).toEqual(expect.arrayContaining([backups.acme, backups.globex]));
 
+    // `keys check` proves the tenants' keys too (monitoring sees a lost HSM key before a restore does).
+    const tenantChecks = async () => (await keys.check()).filter((r) => r.tenant).map((r) => [r.tenant, r.ok]);
+    expect(await tenantChecks()).toEqual([
+      ['acme', true],
+      ['globex', true],
+    ]);
+
     const tenant = (await listTenants(repo)).find((t) => t.name === 'acme')!;
     const approve = (c: ReturnType<typeof custodian>, over: { tenant?: string; hours?: number } = {}) => ({
       name: `${c.name}.approval.json`,
@@ -89,6 +96,7 @@ describe('tenants and crypto-shredding', () => {
     expect(report.proof).toEqual([{ backupId: backups.acme, wraps: 1, error: expect.stringMatching(/has no AES key labelled/) as unknown }]);
     expect(report.keyProof).toHaveLength(1);
     await expect(keys.shredTenant('acme', [approve(carla), approve(colin)])).rejects.toThrow(/already shredded/);
+    expect(await tenantChecks()).toEqual([['globex', true]]);
 
     // A fresh repository object (another host, a replica) cannot restore the tenant either.
     const again = await Repository.open(repoDir, { passphrase: async () => PASSPHRASE, identityPem: async () => '', pkcs11Pin: async () => acmeKey.pin });
