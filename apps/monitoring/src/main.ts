@@ -8,6 +8,7 @@ import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service
 import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
 import { consumeEventsForAlerts } from './alerts/event-feed.js';
 import { startClusterChecks } from './checks.js';
+import { startClusterDrills } from './drills.js';
 import { followSlis } from './slis.js';
 
 /** A service not heard from for this long is reported not ready. */
@@ -20,6 +21,8 @@ const configSchema = baseConfigSchema.extend({
   TRESOR_ALERTS_TICK_MS: z.coerce.number().int().min(100).default(1000),
   /** monitor.json with check thresholds, RPOs and TLS endpoints (docs/monitoring.md); unset: defaults. */
   TRESOR_MONITOR_CONFIG: z.string().min(1).optional(),
+  /** The repository directory (tresor.json, signing key): needed only for scheduled restore drills. */
+  TRESOR_REPO: z.string().min(1).optional(),
 });
 
 start(async () => {
@@ -67,6 +70,7 @@ start(async () => {
       });
       const stopSlis = await followSlis({ bus, metrics, catalog: mongo.catalog, jobParams: async (jobId) => (await mongo.jobs.get(jobId))?.params });
       const stopChecks = await startClusterChecks({ file: config.TRESOR_MONITOR_CONFIG, catalog: mongo.catalog, manager: alerting.manager, metrics, logger });
+      const stopDrills = await startClusterDrills({ file: config.TRESOR_MONITOR_CONFIG, repoDir: config.TRESOR_REPO, bus, db: mongo.client.db(config.TRESOR_MONGODB_DB), catalog: mongo.catalog, manager: alerting.manager, metrics, logger });
       const alertFeed = consumeEventsForAlerts(bus, topology.consumers.monitoring, (data) => alerting.onEvent(data), logger);
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
@@ -82,6 +86,7 @@ start(async () => {
           outcomes.unsubscribe();
           stopSlis();
           stopChecks();
+          stopDrills();
           await alertFeed.stop();
           await alerting.stop();
           await mongo.close();
