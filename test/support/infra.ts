@@ -274,8 +274,9 @@ async function waitForPort(
 /**
  * Starts a private nats-server with JetStream on a free loopback port, for fault tests that kill
  * and restart the bus. The binary is TRESOR_TEST_NATS_SERVER_BIN (written by test/infra/up).
+ * `configFile` (with `env` for the variables it references) adds e.g. an authorization block.
  */
-export async function startOwnNatsServer(): Promise<OwnNatsServer> {
+export async function startOwnNatsServer(opts: { configFile?: string; env?: Record<string, string> } = {}): Promise<OwnNatsServer> {
   const bin = need('nats-aux', 'TRESOR_TEST_NATS_SERVER_BIN');
   if (!existsSync(bin))
     throw new InfraUnavailableError('nats-aux', `nats-server binary ${bin} does not exist`);
@@ -283,7 +284,8 @@ export async function startOwnNatsServer(): Promise<OwnNatsServer> {
   const storeDir = mkdtempSync(join(tmpdir(), 'tresor-nats-'));
   let child: ChildProcess;
   const start = async (): Promise<void> => {
-    child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+    const config = opts.configFile ? ['-c', opts.configFile] : [];
+    child = spawn(bin, [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore', env: { ...process.env, ...opts.env } });
     await waitForPort(port, 10_000, child, `nats-server (${bin})`);
   };
   await start();

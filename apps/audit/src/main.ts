@@ -6,7 +6,7 @@ import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { AuditLog, MongoAuditStore, trustedKeys } from '@tresor/audit-log';
 import { keyFingerprint } from '@tresor/crypto';
-import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start } from '@tresor/service';
 import { AuditService } from './audit.service.js';
 import { loadOrCreateSigningKey } from './signing-key.js';
 
@@ -32,7 +32,7 @@ start(async () => {
   const retired = await Promise.all(config.TRESOR_AUDIT_TRUSTED_KEY_FILES.split(',').filter(Boolean).map((f) => readFile(f.trim(), 'utf8')));
   const keys = trustedKeys([...(signer ? [signer.publicKeyPem] : []), ...retired]);
 
-  const client = new MongoClient(config.TRESOR_MONGODB_URL, { serverSelectionTimeoutMS: 10_000, appName: 'tresor-audit' });
+  const client = new MongoClient(config.TRESOR_MONGODB_URL, { serverSelectionTimeoutMS: 10_000, appName: 'tresor-audit', ...mongoTlsOptions(config) });
   await client.connect();
   const store = await MongoAuditStore.open(client.db(config.TRESOR_MONGODB_DB));
   await runService({

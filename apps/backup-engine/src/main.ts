@@ -5,7 +5,7 @@ import { connectMongoCatalog } from '@tresor/catalog';
 import { JOBS } from '@tresor/contracts';
 import { RemoteObjectStore } from '@tresor/messaging';
 import { RedisLease } from '@tresor/scheduling';
-import { baseConfigSchema, loadConfig, openClusterRepository, runService, serviceKeySupplier, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, redisTlsOptions, openClusterRepository, runService, serviceKeySupplier, start } from '@tresor/service';
 import { handleBackupJob } from './backup.handler.js';
 
 const configSchema = baseConfigSchema.extend({
@@ -23,6 +23,7 @@ const configSchema = baseConfigSchema.extend({
 start(async () => {
   const config = loadConfig(configSchema);
   const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, {
+    clientOptions: mongoTlsOptions(config),
     writeConcern: { w: config.TRESOR_MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.TRESOR_MONGODB_WRITE_CONCERN) },
     readConcern: config.TRESOR_MONGODB_READ_CONCERN,
   });
@@ -33,7 +34,7 @@ start(async () => {
     consumers: (t) => [t.consumers.backupEngine],
     async setup({ bus, topology, instance, logger }) {
       const store = await RemoteObjectStore.connect(bus);
-      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { keyPrefix: config.TRESOR_REDIS_PREFIX, maxRetriesPerRequest: 1 }) : undefined;
+      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { ...redisTlsOptions(config), keyPrefix: config.TRESOR_REDIS_PREFIX, maxRetriesPerRequest: 1 }) : undefined;
       redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis'));
       if (!redis) logger.warn('TRESOR_REDIS_URL is not set: backups of one source are not kept from overlapping');
       const sourceLease = redis ? new RedisLease(redis) : undefined;

@@ -18,7 +18,7 @@ import {
   sessionKeys,
 } from '@tresor/auth';
 import { connectMongoCatalog } from '@tresor/catalog';
-import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, redisTlsOptions, runService, start } from '@tresor/service';
 import { AuthModule } from './auth/auth.module.js';
 import { CoreModule } from './core/core.module.js';
 import { ErrorFilter } from './core/http-errors.js';
@@ -34,9 +34,9 @@ start(async () => {
     }),
   );
   const auth = authConfigFromEnv();
-  const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, { readConcern: config.TRESOR_MONGODB_READ_CONCERN });
+  const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, { clientOptions: mongoTlsOptions(config), readConcern: config.TRESOR_MONGODB_READ_CONCERN });
   const db = mongo.client.db(config.TRESOR_MONGODB_DB);
-  const redis = new Redis(config.TRESOR_REDIS_URL, { keyPrefix: config.TRESOR_REDIS_PREFIX, maxRetriesPerRequest: 2 });
+  const redis = new Redis(config.TRESOR_REDIS_URL, { ...redisTlsOptions(config), keyPrefix: config.TRESOR_REDIS_PREFIX, maxRetriesPerRequest: 2 });
   const sessions = new SessionService(sessionKeys(auth.signingKeyPem), new RedisRevocationList(redis, 'auth:'), auth);
   const passwords = new PasswordLogin({
     ...(auth.ldap ? { ldap: new LdapAuthenticator(auth.ldap) } : {}),

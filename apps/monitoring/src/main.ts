@@ -4,7 +4,7 @@ import { MongoAlertHistory } from '@tresor/alerting';
 import { connectMongoCatalog } from '@tresor/catalog';
 import { COMMANDS, heartbeatSchema } from '@tresor/contracts';
 import type { Heartbeat } from '@tresor/contracts';
-import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start } from '@tresor/service';
 import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
 import { consumeEventsForAlerts } from './alerts/event-feed.js';
 import { startClusterChecks } from './checks.js';
@@ -29,6 +29,7 @@ start(async () => {
   const config = loadConfig(configSchema);
   const alertsConfig = await loadAlertingConfig(config.TRESOR_ALERTS_CONFIG);
   const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, {
+    clientOptions: mongoTlsOptions(config),
     writeConcern: { w: config.TRESOR_MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.TRESOR_MONGODB_WRITE_CONCERN) },
     readConcern: config.TRESOR_MONGODB_READ_CONCERN,
   });

@@ -10,7 +10,7 @@ import { RemoteObjectStore } from '@tresor/messaging';
 import type { Repository } from '@tresor/repository';
 import { runRestore, verifyBackup } from '@tresor/repository';
 import { NotFoundError } from '@tresor/errors';
-import { baseConfigSchema, loadConfig, openClusterRepository, runService, serviceKeySupplier, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, openClusterRepository, runService, serviceKeySupplier, start } from '@tresor/service';
 
 const configSchema = baseConfigSchema.extend({ TRESOR_REPO: z.string().min(1) });
 
@@ -18,7 +18,7 @@ type Kind = 'restore' | 'verify';
 
 start(async () => {
   const config = loadConfig(configSchema);
-  const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, { readConcern: config.TRESOR_MONGODB_READ_CONCERN });
+  const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, { clientOptions: mongoTlsOptions(config), readConcern: config.TRESOR_MONGODB_READ_CONCERN });
   const supplier = serviceKeySupplier();
   await runService({
     name: 'recovery',

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { connectMongoCatalog } from '@tresor/catalog';
 import { LeaderElection, RedisLease } from '@tresor/scheduling';
-import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, redisTlsOptions, runService, start } from '@tresor/service';
 import { fireDue } from './fire.js';
 
 const configSchema = baseConfigSchema.extend({
@@ -24,6 +24,7 @@ const configSchema = baseConfigSchema.extend({
 start(async () => {
   const config = loadConfig(configSchema);
   const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, {
+    clientOptions: mongoTlsOptions(config),
     writeConcern: { w: config.TRESOR_MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.TRESOR_MONGODB_WRITE_CONCERN) },
     readConcern: config.TRESOR_MONGODB_READ_CONCERN,
   });
@@ -32,7 +33,7 @@ start(async () => {
     config,
     async setup({ bus, logger, instance }) {
       // Lease commands fail fast while Redis is away, so a leader's own clock decides, not a queue.
-      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { keyPrefix: config.TRESOR_REDIS_PREFIX, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
+      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { ...redisTlsOptions(config), keyPrefix: config.TRESOR_REDIS_PREFIX, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
       redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis'));
       const election = redis
         ? new LeaderElection(new RedisLease(redis), {

@@ -10,3 +10,4 @@ export * from './api.js';
 export * from './approvals.js';
 export * from './auth.js';
 export * from './events-doc.js';
+export * from './nats-permissions.js';

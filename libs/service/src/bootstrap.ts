@@ -10,7 +10,7 @@ import type { Logger } from '@tresor/messaging';
 import { COMMANDS, heartbeatSchema, topology } from '@tresor/contracts';
 import type { ConsumerDefinition, StreamDefinition, Topology } from '@tresor/contracts';
 import type { BaseConfig } from './config.js';
-import { instanceName } from './config.js';
+import { instanceName, natsConnectionOptions } from './config.js';
 import { HealthController, READINESS } from './health.js';
 import type { Readiness } from './health.js';
 import { ServiceMetrics } from './metrics.js';
@@ -58,7 +58,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     jobAckWaitMs: def.config.TRESOR_JOB_ACK_WAIT_MS,
     jobMaxDeliver: def.config.TRESOR_JOB_MAX_DELIVER,
   });
-  const nc = await connectNats({ servers: def.config.TRESOR_NATS_URL, name: instance, logger });
+  const nc = await connectNats({ servers: def.config.TRESOR_NATS_URL, name: instance, logger, ...natsConnectionOptions(def.config) });
   const streams: StreamDefinition[] = Object.values(t.streams);
   await ensureTopology(nc, streams, def.consumers?.(t) ?? []);
   const bus = new Bus({ nc, topology: t, service: def.name, instance, logger });

@@ -2,6 +2,8 @@ import type { ReadConcernLevel, W } from 'mongodb';
 
 /** Settings of the MongoDB catalog; defaults suit a replica set (majority). */
 export interface MongoCatalogConfig {
+  /** TLS settings for the driver (also possible in the URL): `tls`, `tlsCAFile`, `tlsCertificateKeyFile`. */
+  readonly clientOptions?: { tls?: boolean; tlsCAFile?: string; tlsCertificateKeyFile?: string };
   /** Collection name prefix, e.g. `tresor_` (default none). */
   readonly collectionPrefix?: string;
   /** Write concern for every write (default `majority`, journaled). */

@@ -19,7 +19,7 @@ export interface MongoCatalogConnection {
 export async function connectMongoCatalog(url: string, dbName: string, config: MongoCatalogConfig = {}): Promise<MongoCatalogConnection> {
   // The driver loads on first connect: the standalone CLI never needs it.
   const { MongoClient } = await import('mongodb');
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, retryWrites: false, appName: 'tresor' });
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, retryWrites: false, appName: 'tresor', ...config.clientOptions });
   await client.connect();
   const db = client.db(dbName);
   // Several services start at once against a fresh database; FerretDB may drop a connection while
