@@ -130,7 +130,8 @@ export class ServiceMetrics {
         } catch {
           return;
         }
-        if (ev.source !== bus.source || !ev.type || !ev.data) return;
+        // Anything may arrive on a subject (`null`, an array): a throw here would close the NATS connection's reader.
+        if (typeof ev !== 'object' || ev === null || ev.source !== bus.source || !ev.type || !ev.data) return;
         const m = /^io\.tresor\.(backup|restore|verify)\.(started|completed|failed)\.v\d+$/.exec(ev.type);
         if (!m) return;
         this.onJobEvent(m[1] as JobKind, m[2] as 'started' | 'completed' | 'failed', ev.data, Date.parse(ev.time ?? '') || Date.now(), started);
