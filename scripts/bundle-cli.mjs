@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// `nx build cli` step: bundles the CLI into dist/cli-bin/ for bin/tresor.mjs, which runs it instead of
+// the TypeScript sources through tsx (0.9 -> 0.3 s CPU and 120 -> 80 MiB per command, measured) as
+// long as every input is exactly as it was when built (inputs.json: mtime and size of each source
+// file, package.json and package-lock.json). Code splitting keeps the storage and KMS SDKs, which
+// the sources import on demand, out of start-up (one bundle would hoist their imports to the top).
+// Each build goes to its own directory; dist/cli-bin/current.json (renamed into place last) names
+// it with its inputs, so a command starting meanwhile runs the old build or the new one, never half.
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outDir = join(root, 'dist', 'cli-bin');
+const OPTIONAL = [
+  'kerberos', '@mongodb-js/zstd', 'snappy', 'socks', 'aws4', 'mongodb-client-encryption', 'gcp-metadata',
+  '@aws-sdk/credential-providers',
+];
+
+const started = Date.now();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const id = `${started.toString(36)}-${process.pid}`;
+const dir = join(outDir, id);
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: [join(root, 'apps', 'cli', 'src', 'main.ts')],
+  outdir: dir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  tsconfig: join(root, 'tsconfig.services.json'),
+  external: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {}), ...OPTIONAL],
+  // CommonJS code bundled into ESM still calls require() for Node built-ins.
+  banner: { js: "import { createRequire as __tresorCreateRequire } from 'node:module'; const require = __tresorCreateRequire(import.meta.url);" },
+  sourcemap: true,
+  logLevel: 'warning',
+  metafile: true,
+});
+
+const inputs = {};
+for (const input of [...Object.keys(result.metafile.inputs), 'package.json', 'package-lock.json', 'tsconfig.services.json', 'tsconfig.base.json']) {
+  const path = relative(root, resolve(root, input));
+  let stat;
+  try {
+    stat = statSync(join(root, path));
+  } catch {
+    continue;
+  }
+  // Changed while it was being bundled: the bundle may hold either version, so it is not installed.
+  if (stat.mtimeMs >= started) {
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`bundle-cli: ${path} changed during the build; dist/cli-bin not updated (bin/tresor.mjs uses tsx)\n`);
+    process.exit(0);
+  }
+  inputs[path] = [stat.mtimeMs, stat.size];
+}
+const current = join(outDir, 'current.json');
+const temp = `${current}.tmp-${process.pid}`;
+writeFileSync(temp, `${JSON.stringify({ main: join(id, 'main.mjs'), builtAt: new Date(started).toISOString(), inputs })}\n`);
+renameSync(temp, current);
+
+// Earlier builds stay a while: a command started from one (tresor monitor start runs for days) may
+// still import one of its chunks on demand. The five newest are kept.
+const builds = readdirSync(outDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+builds.sort((a, b) => parseInt(b, 36) - parseInt(a, 36));
+for (const name of builds.slice(5)) rmSync(join(outDir, name), { recursive: true, force: true });
+process.stdout.write(`${relative(root, join(dir, 'main.mjs'))} (${Object.keys(inputs).length} inputs checked by bin/tresor.mjs)\n`);
