@@ -133,7 +133,8 @@ describe('a storage location that is slow or unreachable', () => {
     expect(findings).toEqual([]);
   });
 
-  it.runIf(LONG)('black-holed under quorum: the backup still completes within 10 minutes', { timeout: 15 * 60_000 }, async () => {
+  // Fails today (docs/reliability.md, open 3): nothing times out a location that never answers.
+  it.runIf(LONG)('black-holed under quorum: the backup still completes within 5 minutes', { timeout: 8 * 60_000 }, async () => {
     proxy.mode = 'pass';
     const { repo, source } = await makeRepo('blackhole', 'quorum', ['primary', 'second']);
     proxy.mode = 'blackhole';
@@ -149,13 +150,13 @@ describe('a storage location that is slow or unreachable', () => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         done('hung');
-      }, 10 * 60_000);
+      }, 5 * 60_000);
       child.on('close', (c) => {
         clearTimeout(timer);
         done(c ?? 1);
       });
     });
-    console.log(`black-holed offsite: backup ${code === 'hung' ? 'hung (killed after 10 min)' : `exited ${code}`} after ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(`black-holed offsite: backup ${code === 'hung' ? 'hung (killed after 5 min)' : `exited ${code}`} after ${Math.round((Date.now() - started) / 1000)} s`);
     expect(code).toBe(0);
   });
 });
