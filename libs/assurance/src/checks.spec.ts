@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BackupRecord } from '@tresor/catalog';
-import { checkCryptoperiods, checkLastVerify, worstStatus } from './checks.js';
+import type { BackupRecord, Catalog } from '@tresor/catalog';
+import { checkCryptoperiods, checkFreshness, checkLastVerify, worstStatus } from './checks.js';
+import { parseMonitorConfig } from './config.js';
 import { pickBackup } from './drill.js';
 import type { DrillRecord } from './results.js';
 
@@ -53,5 +54,37 @@ describe('pickBackup', () => {
     expect(pickBackup(backups, { randomWithinDays: 7, random: () => 0.99 }, NOW)).toMatchObject({ backup: { id: 'mid' }, pick: 'random' });
     expect(pickBackup([backup('old', 30)], { randomWithinDays: 7 }, NOW)).toMatchObject({ backup: { id: 'old' }, pick: 'latest' });
     expect(pickBackup([], {}, NOW)).toBeUndefined();
+  });
+});
+
+describe('checkFreshness', () => {
+  const iso = (hoursAgo: number) => new Date(NOW - hoursAgo * 3_600_000).toISOString();
+  // Only what the check reads of the catalog port.
+  const catalog = {
+    listSources: async () => [
+      { id: 's1', kind: 'filesystem', location: '/fresh', createdAt: iso(1000) },
+      { id: 's2', kind: 'filesystem', location: '/stale', createdAt: iso(1000) },
+      { id: 's3', kind: 'filesystem', location: '/dead', createdAt: iso(1000) },
+      { id: 's4', kind: 'filesystem', location: '/new', createdAt: iso(1) },
+      { id: 's5', kind: 'filesystem', location: '/never', createdAt: iso(30) },
+      { id: 's6', kind: 'filesystem', location: '/tight', createdAt: iso(1000) },
+    ],
+    listBackups: async ({ sourceId }: { sourceId: string }) =>
+      ({ s1: [iso(50), iso(2)], s2: [iso(30)], s3: [iso(60)], s6: [iso(7)] })[sourceId as 's1']?.map((completedAt, i) => ({ id: `${sourceId}-${i}`, completedAt })) ?? [],
+  } as unknown as Catalog;
+
+  it('judges the newest success against the RPO (default 26 h, per source override), CRITICAL past twice it', async () => {
+    const config = parseMonitorConfig({ sources: { '/tight': { rpoHours: 6 } } });
+    const results = await checkFreshness(catalog, config, NOW);
+    expect(results.map((r) => [r.target, r.status])).toEqual([
+      ['/fresh', 'ok'],
+      ['/stale', 'warning'],
+      ['/dead', 'critical'],
+      ['/new', 'ok'],
+      ['/never', 'warning'],
+      ['/tight', 'warning'],
+    ]);
+    expect(results[1]!.details).toMatchObject({ ageSeconds: 30 * 3600, rpoSeconds: 26 * 3600 });
+    expect(results[4]!.summary).toMatch(/has no successful backup \(first seen 30\.0 h ago/);
   });
 });

@@ -83,7 +83,10 @@ export async function checkFreshness(catalog: Catalog, config: MonitorConfig, no
     const last = backups.reduce<string | undefined>((m, b) => (m === undefined || b.completedAt > m ? b.completedAt : m), undefined);
     const rpo = rpoSeconds(config, source.location);
     if (!last) {
-      results.push({ check: 'freshness', target: source.location, status: 'warning', summary: `source ${source.location} has no successful backup`, details: { rpoSeconds: rpo } });
+      // Counted from when the source was first seen: a source whose first backup just failed is not stale yet (that failure alerts on its own).
+      const sinceS = Math.max(0, Math.round((now - Date.parse(source.createdAt)) / 1000));
+      const status: CheckStatus = sinceS > 2 * rpo ? 'critical' : sinceS > rpo ? 'warning' : 'ok';
+      results.push({ check: 'freshness', target: source.location, status, summary: `source ${source.location} has no successful backup (first seen ${(sinceS / 3600).toFixed(1)} h ago, RPO ${rpo / 3600} h)`, details: { firstSeenAt: source.createdAt, ageSeconds: sinceS, rpoSeconds: rpo } });
       continue;
     }
     const ageS = Math.max(0, Math.round((now - Date.parse(last)) / 1000));
