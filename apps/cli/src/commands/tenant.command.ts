@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '@tresor/errors';
-import { buildSlot, createShredApproval, defineTenant, KeyService, listTenants, SHRED_APPROVAL_HOURS } from '@tresor/repository';
+import { buildSlot, createShredApproval, KeyService, listTenants, SHRED_APPROVAL_HOURS } from '@tresor/repository';
 import type { Slot } from '@tresor/repository';
 import { audited } from '../audit-trail.js';
 import { optionsOf, withRepository } from '../context.js';
@@ -45,7 +45,7 @@ export function registerTenant(program: Command): void {
       withRepository(options, async (repo) => {
         const slots: Slot[] = [];
         for (const spec of specs) slots.push(await buildSlot(spec));
-        return defineTenant(repo, { name, sources: options.source.map((s) => ({ kind: 'filesystem', location: resolve(s) })), slots, custodians });
+        return KeyService.of(repo).defineTenant({ name, sources: options.source.map((s) => ({ kind: 'filesystem', location: resolve(s) })), slots, custodians });
       }),
     );
     if (options.json) printJson({ name: body.name, sources: body.sources, slots: body.slots.map((s) => ({ type: s.type, kekId: s.kekId })), custodians: body.custodians.map((c) => ({ name: c.name, keyId: c.keyId })) });

@@ -20,7 +20,8 @@ function ok(result: { code: number; stderr: string }): void {
   expect(result.code).toBe(0);
 }
 
-describe('tresor keys and export', () => {
+// Each test runs a dozen CLI processes: on a shared 2-core machine that takes minutes, not seconds.
+describe('tresor keys and export', { timeout: 300_000 }, () => {
   let dir: string;
   let source: string;
   let rsaIdentity: string;

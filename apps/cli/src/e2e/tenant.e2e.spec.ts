@@ -10,7 +10,8 @@ function ok(result: { code: number; stderr: string }): void {
   expect(result.code).toBe(0);
 }
 
-describe('tresor tenant shred', () => {
+// Each test runs a dozen CLI processes: on a shared 2-core machine that takes minutes, not seconds.
+describe('tresor tenant shred', { timeout: 300_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir('tresor-tenant-e2e-');

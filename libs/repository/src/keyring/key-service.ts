@@ -10,8 +10,8 @@ import { currentKekVersion, listKekVersions, writeKekState, writeKekVersion } fr
 import type { KekVersion, Slot } from './kek-versions.js';
 import { keyringKey, readKeyrings, writeKeyring } from './keyring.js';
 import { ProviderCache } from './providers.js';
-import { getTenant, listTenants, tenantOfSource, verifyShredApprovals, writeTenantShredded } from './tenants.js';
-import type { Tenant } from './tenants.js';
+import { defineTenant, getTenant, listTenants, tenantOfSource, verifyShredApprovals, writeTenantShredded } from './tenants.js';
+import type { Tenant, TenantBody } from './tenants.js';
 
 const services = new WeakMap<Repository, KeyService>();
 
@@ -102,6 +102,15 @@ export class KeyService {
     return (this.tenants ??= listTenants(this.repo));
   }
 
+  /** Records a tenant (see `defineTenant`); backups made through this service from now on use its slots. */
+  async defineTenant(spec: Parameters<typeof defineTenant>[1]): Promise<TenantBody> {
+    try {
+      return await defineTenant(this.repo, spec);
+    } finally {
+      this.tenants = undefined;
+    }
+  }
+
   /** The tenant whose source a backup was taken of, if any. */
   async tenantOfBackup(backupId: string): Promise<Tenant | undefined> {
     const tenants = await this.listTenants();
@@ -116,6 +125,8 @@ export class KeyService {
    * tenant, for the tenant's slots only (so that shredding them leaves no other way in).
    */
   async wrapDataKey(dek: Buffer, source?: { kind: string; location: string }): Promise<WrappedDataKey> {
+    // Read afresh for every backup: a long-running engine must see a tenant defined since it started.
+    if (source) this.tenants = undefined;
     const tenant = source ? tenantOfSource(await this.listTenants(), source.kind, source.location) : undefined;
     if (tenant) {
       if (tenant.shredded) throw new ConflictError(`source ${source!.location} belongs to tenant ${tenant.name}, crypto-shredded at ${tenant.shredded.at}: no new backups`);
@@ -232,13 +243,13 @@ export class KeyService {
     const rewrapped: string[] = [];
     const skipped: string[] = [];
     for (const backup of await this.repo.catalog.listBackups()) {
+      const wraps = await this.currentWraps(backup.id);
       // A tenant's backups stay wrapped for the tenant's slots only: a wrap for a repository KEK
       // (or the recovery key) would survive a shred.
-      if (await this.tenantOfBackup(backup.id)) {
+      if (await this.isTenantWrapped(backup.id, wraps)) {
         skipped.push(backup.id);
         continue;
       }
-      const wraps = await this.currentWraps(backup.id);
       const uses = versionsOf(wraps, versions);
       const done = current.slots.every((s) => wraps.some((w) => w.kekId === s.kekId)) && wraps.every((w) => currentIds.has(w.kekId));
       if (done || (options.fromVersion !== undefined && !uses.has(options.fromVersion))) {
@@ -266,8 +277,8 @@ export class KeyService {
     if (!target) throw new NotFoundError(`there is no KEK version ${version}`);
     const needing: string[] = [];
     for (const backup of await this.repo.catalog.listBackups()) {
-      if (await this.tenantOfBackup(backup.id)) continue; // opened by the tenant's slots, not by KEK versions
       const wraps = await this.currentWraps(backup.id);
+      if (await this.isTenantWrapped(backup.id, wraps)) continue; // opened by the tenant's slots, not by KEK versions
       if (!wraps.some((w) => liveIds.has(w.kekId))) needing.push(backup.id);
     }
     return needing;
@@ -409,6 +420,16 @@ export class KeyService {
     await writeTenantShredded(this.repo, { name, at: new Date().toISOString(), approvedBy, destroyedKeys: [...destroyedKeys, ...alreadyGone], backups });
     this.tenants = undefined;
     return { tenant: name, approvedBy, destroyedKeys, alreadyGone, backups, keyringsDeleted, keyringsKept, proof, keyProof };
+  }
+
+  /**
+   * True when a backup is opened only by its tenant's slots. A backup of a tenant's source taken
+   * before the tenant existed is wrapped for repository keys: it stays an ordinary backup (rewrapped
+   * on rotation, counted by destroy) so that destroying an old version cannot strand it.
+   */
+  private async isTenantWrapped(backupId: string, wraps: readonly WrappedKey[]): Promise<boolean> {
+    const tenant = await this.tenantOfBackup(backupId);
+    return !!tenant && wraps.length > 0 && wraps.every((w) => tenant.slots.some((s) => s.kekId === w.kekId));
   }
 
   /** The wraps in a backup's archive header (no key needed). */

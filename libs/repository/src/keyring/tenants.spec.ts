@@ -13,7 +13,7 @@ import { runRestore } from '../restore/restore.service.js';
 import { selectBackup } from '../select.js';
 import { KeyService } from './key-service.js';
 import { buildSlot } from './slots.js';
-import { createShredApproval, defineTenant, listTenants } from './tenants.js';
+import { createShredApproval, listTenants } from './tenants.js';
 
 const PASSPHRASE = 'tenant shred test passphrase';
 
@@ -35,11 +35,13 @@ describe('tenants and crypto-shredding', () => {
 
   it('after a shred approved by two custodians, the tenant restores no more (unwrap proven to fail) while other tenants and untenanted sources do', async () => {
     const acmeKey = hsmToken();
+    const initechKey = hsmToken();
+    onTestFinished(() => initechKey.cleanup());
     onTestFinished(() => acmeKey.cleanup());
     const globexKey = hsmToken();
     onTestFinished(() => globexKey.cleanup());
     const sources: Record<string, string> = {};
-    for (const name of ['acme', 'globex', 'shared']) {
+    for (const name of ['acme', 'globex', 'shared', 'initech']) {
       sources[name] = join(dir, 'src', name);
       await mkdir(sources[name], { recursive: true });
       await writeFile(join(sources[name], 'secret.key'), `${name} secret`);
@@ -52,14 +54,18 @@ describe('tenants and crypto-shredding', () => {
     onTestFinished(() => keys.close());
     const [carla, colin, mallory] = [custodian('carla'), custodian('colin'), custodian('mallory')];
 
+    // initech had a backup before it became a tenant: that one is wrapped for the repository passphrase.
+    const preTenant = (await runBackup(repo, new FilesystemSource(sources.initech!), { level: 'full' })).backupId;
+
     // A tenant must use keys Tresor can destroy, and two custodians.
     const passSlot = await buildSlot({ type: 'passphrase', passphrase: PASSPHRASE, kdf: 'pbkdf2-sha256' });
-    await expect(defineTenant(repo, { name: 'acme', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [passSlot], custodians: [carla, colin] })).rejects.toThrow(UsageError);
+    await expect(keys.defineTenant({ name: 'acme', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [passSlot], custodians: [carla, colin] })).rejects.toThrow(UsageError);
     const hsmSlot = (t: typeof acmeKey) => buildSlot({ type: 'pkcs11', module: t.module, tokenLabel: t.tokenLabel, keyLabel: t.keyLabel, pin: t.pin });
-    await expect(defineTenant(repo, { name: 'acme', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [await hsmSlot(acmeKey)], custodians: [carla] })).rejects.toThrow(/two custodians/);
-    await defineTenant(repo, { name: 'acme', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [await hsmSlot(acmeKey)], custodians: [carla, colin] });
-    await defineTenant(repo, { name: 'globex', sources: [{ kind: 'filesystem', location: sources.globex! }], slots: [await hsmSlot(globexKey)], custodians: [carla, colin] });
-    await expect(defineTenant(repo, { name: 'other', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [await hsmSlot(globexKey)], custodians: [carla, colin] })).rejects.toThrow(ConflictError);
+    await expect(keys.defineTenant({ name: 'acme', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [await hsmSlot(acmeKey)], custodians: [carla] })).rejects.toThrow(/two custodians/);
+    await keys.defineTenant({ name: 'acme', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [await hsmSlot(acmeKey)], custodians: [carla, colin] });
+    await keys.defineTenant({ name: 'globex', sources: [{ kind: 'filesystem', location: sources.globex! }], slots: [await hsmSlot(globexKey)], custodians: [carla, colin] });
+    await keys.defineTenant({ name: 'initech', sources: [{ kind: 'filesystem', location: sources.initech! }], slots: [await hsmSlot(initechKey)], custodians: [carla, colin] });
+    await expect(keys.defineTenant({ name: 'other', sources: [{ kind: 'filesystem', location: sources.acme! }], slots: [await hsmSlot(globexKey)], custodians: [carla, colin] })).rejects.toThrow(ConflictError);
 
     const backups: Record<string, string> = {};
     for (const name of ['acme', 'globex', 'shared']) backups[name] = (await runBackup(repo, new FilesystemSource(sources[name]!), { level: 'full' })).backupId;
@@ -67,12 +73,15 @@ describe('tenants and crypto-shredding', () => {
     expect((await keys.currentWraps(backups.acme!)).map((w) => w.type)).toEqual(['pkcs11-aes-gcm']);
     expect((await keys.currentWraps(backups.shared!)).map((w) => w.type)).toEqual(['passphrase']);
     expect((await keys.rewrap()).skipped).toEqual(expect.arrayContaining([backups.acme, backups.globex]));
+    // Destroying the repository's version 1 would strand the pre-tenant backup (not the tenant-wrapped ones).
+    expect((await keys.backupsNeeding(1)).sort()).toEqual([backups.shared, preTenant].sort());
 
     // `keys check` proves the tenants' keys too (monitoring sees a lost HSM key before a restore does).
     const tenantChecks = async () => (await keys.check()).filter((r) => r.tenant).map((r) => [r.tenant, r.ok]);
     expect(await tenantChecks()).toEqual([
       ['acme', true],
       ['globex', true],
+      ['initech', true],
     ]);
 
     const tenant = (await listTenants(repo)).find((t) => t.name === 'acme')!;
@@ -80,6 +89,10 @@ describe('tenants and crypto-shredding', () => {
       name: `${c.name}.approval.json`,
       bytes: createShredApproval({ repositoryId: repo.descriptor.repositoryId, tenant: over.tenant ?? 'acme', custodian: c.name, privateKeyPem: c.privateKeyPem, publicKeyPem: c.publicKeyPem, ...(over.hours !== undefined ? { hours: over.hours } : {}) }),
     });
+    // Shredding cannot erase a backup that a repository key also opens: refused, naming it, before any key is touched.
+    const initechApprovals = [carla, colin].map((c) => ({ name: c.name, bytes: createShredApproval({ repositoryId: repo.descriptor.repositoryId, tenant: 'initech', custodian: c.name, privateKeyPem: c.privateKeyPem, publicKeyPem: c.publicKeyPem }) }));
+    await expect(keys.shredTenant('initech', initechApprovals)).rejects.toThrow(new RegExp(`1 backup\\(s\\) of tenant initech are also wrapped for keys outside the tenant .*: ${preTenant};`));
+    expect((await keys.check()).find((r) => r.tenant === 'initech')?.ok).toBe(true);
     await expect(keys.shredTenant('acme', [])).rejects.toThrow(/two distinct custodians \(carla, colin\); got 0/);
     await expect(keys.shredTenant('acme', [approve(carla), approve(carla)])).rejects.toThrow(/got 1: carla/);
     await expect(keys.shredTenant('acme', [approve(carla), approve(mallory)])).rejects.toThrow(/mallory is not a custodian of tenant acme/);
@@ -96,7 +109,10 @@ describe('tenants and crypto-shredding', () => {
     expect(report.proof).toEqual([{ backupId: backups.acme, wraps: 1, error: expect.stringMatching(/has no AES key labelled/) as unknown }]);
     expect(report.keyProof).toHaveLength(1);
     await expect(keys.shredTenant('acme', [approve(carla), approve(colin)])).rejects.toThrow(/already shredded/);
-    expect(await tenantChecks()).toEqual([['globex', true]]);
+    expect(await tenantChecks()).toEqual([
+      ['globex', true],
+      ['initech', true],
+    ]);
 
     // A fresh repository object (another host, a replica) cannot restore the tenant either.
     const again = await Repository.open(repoDir, { passphrase: async () => PASSPHRASE, identityPem: async () => '', pkcs11Pin: async () => acmeKey.pin });
