@@ -68,6 +68,35 @@ describe('GcpKmsKek (fake of its client port)', () => {
     expect(() => new GcpKmsKek({ keyName: 'kek' })).toThrow(UsageError);
   });
 
+  it('destroy schedules the destruction of every live key version, after which nothing decrypts', async () => {
+    const kms = fakeKms();
+    const states = new Map<string, string>([
+      [`${KEY}/cryptoKeyVersions/1`, 'DESTROYED'],
+      [`${KEY}/cryptoKeyVersions/2`, 'DISABLED'],
+      [`${KEY}/cryptoKeyVersions/3`, 'ENABLED'],
+    ]);
+    const port: GcpKmsPort = {
+      ...kms.port,
+      decrypt: async (request) => {
+        if (states.get(`${KEY}/cryptoKeyVersions/3`) !== 'ENABLED') throw Object.assign(new Error('9 FAILED_PRECONDITION'), { code: 9, details: 'version is DESTROY_SCHEDULED' });
+        return kms.port.decrypt(request);
+      },
+      listCryptoKeyVersions: async ({ parent }) => {
+        expect(parent).toBe(KEY);
+        return [[...states].map(([name, state]) => ({ name, state }))];
+      },
+      destroyCryptoKeyVersion: async ({ name }) => {
+        states.set(name, 'DESTROY_SCHEDULED');
+        return [{ name, state: 'DESTROY_SCHEDULED' }];
+      },
+    };
+    const kek = new GcpKmsKek({ keyName: KEY, client: async () => port });
+    const wrapped = await kek.wrap(generateDataKey());
+    expect(await kek.destroy()).toEqual([`${KEY}/cryptoKeyVersions/2`, `${KEY}/cryptoKeyVersions/3`]);
+    await expect(kek.unwrap(wrapped)).rejects.toThrow(/disabled or destroyed/);
+    expect(await kek.destroy()).toEqual([]);
+  });
+
   it('maps gRPC status codes to typed errors', () => {
     const err = (code: number) => mapGcpKmsError(Object.assign(new Error(`${code}`), { code, details: 'x' }), KEY);
     expect(err(5)).toBeInstanceOf(NotFoundError);

@@ -9,8 +9,15 @@ export interface GcpKmsPort {
   encrypt(request: { name: string; plaintext: Buffer; additionalAuthenticatedData: Buffer }): Promise<[{ name?: string | null; ciphertext?: Uint8Array | string | null }, ...unknown[]]>;
   /** projects.locations.keyRings.cryptoKeys.decrypt (the version is inside the ciphertext). */
   decrypt(request: { name: string; ciphertext: Buffer; additionalAuthenticatedData: Buffer }): Promise<[{ plaintext?: Uint8Array | string | null }, ...unknown[]]>;
+  /** projects.locations.keyRings.cryptoKeys.cryptoKeyVersions.list (for crypto-shredding). */
+  listCryptoKeyVersions?(request: { parent: string }): Promise<[{ name?: string | null; state?: string | number | null }[], ...unknown[]]>;
+  /** cryptoKeyVersions.destroy: the version stops decrypting at once; its material is destroyed after the key's scheduled-destruction period. */
+  destroyCryptoKeyVersion?(request: { name: string }): Promise<[{ name?: string | null; state?: string | number | null }, ...unknown[]]>;
   close?(): Promise<void>;
 }
+
+/** CryptoKeyVersion states that no longer decrypt (by enum name, or number as protobuf gives it). */
+const GONE_STATES = new Set<string | number>(['DESTROYED', 'DESTROY_SCHEDULED', 3, 4]);
 
 /**
  * The real client: `KeyManagementServiceClient` of `@google-cloud/kms`, with Application Default
@@ -92,6 +99,28 @@ export class GcpKmsKek implements KeyWrapper, KeyUnwrapper {
     const dek = Buffer.from((out.plaintext ?? new Uint8Array()) as Uint8Array);
     if (dek.length !== DATA_KEY_SIZE) throw new IntegrityError(`wrapped key ${wrapped.kekId} does not hold a ${DATA_KEY_SIZE}-byte data key`);
     return dek;
+  }
+
+  /**
+   * Crypto-shredding: schedules the destruction of every version of the key that is not already
+   * destroyed (each refuses to decrypt from that moment). Returns the versions destroyed now;
+   * an empty list means nothing was left to destroy.
+   */
+  async destroy(): Promise<string[]> {
+    try {
+      const kms = await this.kms();
+      if (!kms.listCryptoKeyVersions || !kms.destroyCryptoKeyVersion) throw new UsageError('this Cloud KMS client cannot destroy key versions');
+      const [versions] = await kms.listCryptoKeyVersions({ parent: this.ref.keyName });
+      const destroyed: string[] = [];
+      for (const version of versions) {
+        if (!version.name || GONE_STATES.has(version.state ?? '')) continue;
+        await kms.destroyCryptoKeyVersion({ name: version.name });
+        destroyed.push(version.name);
+      }
+      return destroyed;
+    } catch (err) {
+      throw mapGcpKmsError(err, this.ref.keyName);
+    }
   }
 
   async close(): Promise<void> {

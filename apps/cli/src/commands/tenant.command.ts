@@ -32,7 +32,7 @@ export function registerTenant(program: Command): void {
       .requiredOption('--custodian <name=file>', "a custodian and their Ed25519 public key (PEM); two or more, each approves a shred (repeatable)", collect, []),
   ).action(async (name: string, _opts: object, command: Command) => {
     const options = optionsOf<SlotOptions & { source: string[]; custodian: string[] }>(command);
-    if (options.publicKey.length > 0) throw new UsageError("a tenant's keys must be keys Tresor can destroy: --pkcs11-… or --aws-kms-key, not --public-key");
+    if (options.publicKey.length > 0) throw new UsageError("a tenant's keys must be keys Tresor can destroy: --pkcs11-…, --aws-kms-key or --gcp-kms-key, not --public-key");
     const custodians: { name: string; publicKeyPem: string }[] = [];
     for (const c of options.custodian) {
       const at = c.indexOf('=');

@@ -1,5 +1,5 @@
 import { ArchiveReader } from '@tresor/archive';
-import { AwsKmsKek, generateDataKey, Pkcs11Kek } from '@tresor/crypto';
+import { AwsKmsKek, GcpKmsKek, generateDataKey, Pkcs11Kek } from '@tresor/crypto';
 import type { KeyUnwrapper, WrappedKey } from '@tresor/crypto';
 import { ConflictError, IntegrityError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
 import { randomAccess } from '@tresor/storage';
@@ -370,6 +370,13 @@ export class KeyService {
           (await kek.destroy() ? destroyedKeys : alreadyGone).push(slot.kekId);
         } finally {
           kek.close();
+        }
+      } else if (slot.type === 'gcp-kms') {
+        const kek = new GcpKmsKek({ keyName: slot.keyName });
+        try {
+          ((await kek.destroy()).length > 0 ? destroyedKeys : alreadyGone).push(slot.kekId);
+        } finally {
+          await kek.close();
         }
       } else throw new IntegrityError(`tenant ${name} has a ${slot.type} slot, which Tresor cannot destroy`);
     }

@@ -18,7 +18,7 @@ export const tenantKey = (name: string): string => `${TENANT_PREFIX}${name}.json
 export const tenantShreddedKey = (name: string): string => `${TENANT_PREFIX}${name}.shredded.json`;
 
 /** Slot types whose key Tresor itself can destroy: the only ones a tenant may use. */
-export const SHREDDABLE_SLOT_TYPES = ['pkcs11-aes-gcm', 'aws-kms'] as const;
+export const SHREDDABLE_SLOT_TYPES = ['pkcs11-aes-gcm', 'aws-kms', 'gcp-kms'] as const;
 
 const custodianSchema = z.strictObject({ name: z.string().min(1).max(64), keyId: z.string(), publicKeyPem: z.string() });
 export type TenantCustodian = z.infer<typeof custodianSchema>;
@@ -85,8 +85,8 @@ export async function defineTenant(
   if (!NAME.test(spec.name)) throw new UsageError(`tenant name '${spec.name}' must be 1-63 characters of a-z, 0-9, '.', '_', '-'`);
   for (const slot of spec.slots)
     if (!(SHREDDABLE_SLOT_TYPES as readonly string[]).includes(slot.type))
-      throw new UsageError(`a tenant's key slots must be keys Tresor can destroy (PKCS#11 or KMS), not ${slot.type}: otherwise its data could not be crypto-shredded`);
-  if (spec.slots.length === 0) throw new UsageError('a tenant needs at least one key slot (--pkcs11-… or --aws-kms-key)');
+      throw new UsageError(`a tenant's key slots must be keys Tresor can destroy (PKCS#11, AWS KMS or Cloud KMS), not ${slot.type}: otherwise its data could not be crypto-shredded`);
+  if (spec.slots.length === 0) throw new UsageError('a tenant needs at least one key slot (--pkcs11-…, --aws-kms-key or --gcp-kms-key)');
   const custodians: TenantCustodian[] = spec.custodians.map((c) => {
     let keyId: string;
     try {
