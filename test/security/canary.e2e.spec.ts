@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBreakGlassPassword } from '@tresor/auth';
+import { createInterface } from 'node:readline';
 import { ldapFixture, s3Bucket } from '../support/infra.js';
+import { browseAuthorization, startOidcProvider } from '../support/oidc.js';
+import type { TestOidcProvider } from '../support/oidc.js';
 import type { S3Bucket } from '../support/infra.js';
 import { PASSPHRASE as CLUSTER_PASSPHRASE, TestCluster } from '../cluster/cluster.js';
 
@@ -186,9 +189,11 @@ describe('canary secrets never leak (secrets hygiene, issue #6)', () => {
     };
     let apiToken = '';
     let sessionTokens: string[] = [];
+    let op: TestOidcProvider;
 
     beforeAll(async () => {
       cluster = await TestCluster.create();
+      op = await startOidcProvider({ 'canary.sso': ['canary-sso-admins'] });
       nc = await cluster.nats.connect();
       nc.subscribe(`${cluster.nats.subjectPrefix}.events.>`, {
         callback: (_e, m) => {
@@ -218,7 +223,9 @@ describe('canary secrets never leak (secrets hygiene, issue #6)', () => {
         TRESOR_LDAP_BIND_DN: fx.adminDn,
         TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
         TRESOR_LDAP_USER_BASE: fx.peopleDn,
-        TRESOR_AUTH_GROUP_MAP: JSON.stringify({ [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] } }),
+        TRESOR_AUTH_GROUP_MAP: JSON.stringify({ [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] }, 'canary-sso-admins': 'viewer' }),
+        TRESOR_OIDC_ISSUER: op.issuer,
+        TRESOR_OIDC_CLIENT_ID: op.clientId,
         TRESOR_AUTH_BREAKGLASS_USER: 'canary-breakglass',
         TRESOR_AUTH_BREAKGLASS_HASH: await hashBreakGlassPassword(C.breakGlassPassword),
       });
@@ -226,6 +233,7 @@ describe('canary secrets never leak (secrets hygiene, issue #6)', () => {
     }, 300_000);
     afterAll(async () => {
       await cluster?.stop();
+      await op?.close();
     });
 
     const post = async (path: string, body: unknown, token?: string) => {
@@ -274,6 +282,31 @@ describe('canary secrets never leak (secrets hygiene, issue #6)', () => {
       const refused = await cli(['--debug', 'list'], { TRESOR_TOKEN: C.bogusToken });
       expect(refused.code).not.toBe(0);
 
+      // Single sign-on: `tresor login --sso` (code + PKCE); the code travels through the CLI's loopback listener.
+      const ssoHome = join(cluster.dir, 'sso-home');
+      const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/tresor.mjs'), 'login', '--sso'], {
+        env: { PATH: process.env.PATH, HOME: ssoHome, TRESOR_SERVER: server },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const sso: Run = { code: -1, stdout: '', stderr: '' };
+      child.stdout.on('data', (d: Buffer) => (sso.stdout += d));
+      const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+      const link = await new Promise<string>((r) =>
+        createInterface({ input: child.stderr }).on('line', (l) => {
+          sso.stderr += `${l}\n`;
+          if (l.startsWith('http')) r(l);
+        }),
+      );
+      const back = await browseAuthorization(link, 'canary.sso');
+      const ssoCode = back.searchParams.get('code') ?? '';
+      expect(ssoCode.length).toBeGreaterThan(10);
+      expect((await fetch(back)).status).toBe(200);
+      sso.code = await exited;
+      expect(sso.code).toBe(0);
+      outputs.push(sso);
+      const cached = JSON.parse(await readFile(join(ssoHome, '.config', 'tresor', 'credentials.json'), 'utf8')) as Record<string, { accessToken: string; refreshToken: string }>;
+      const ssoSession = Object.values(cached)[0]!;
+
       // Let the last events, audit entries and log lines land.
       await new Promise((r) => setTimeout(r, 2000));
       await nc.flush();
@@ -292,7 +325,8 @@ describe('canary secrets never leak (secrets hygiene, issue #6)', () => {
       }
       expect(events.length).toBeGreaterThan(3);
       expect(collections.map((c) => c.name)).toEqual(expect.arrayContaining([expect.stringMatching(/audit/)]));
-      expect(hay.leaks({ ...C, apiToken, ...Object.fromEntries(sessionTokens.map((t, i) => [`session token ${i}`, t])) })).toEqual([]);
+      const tokens = [...sessionTokens, ssoSession.accessToken, ssoSession.refreshToken];
+      expect(hay.leaks({ ...C, apiToken, ssoCode, ...Object.fromEntries(tokens.map((t, i) => [`session token ${i}`, t])) })).toEqual([]);
     }, 600_000);
   });
 });

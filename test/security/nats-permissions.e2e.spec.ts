@@ -140,7 +140,11 @@ describe('NATS subject permissions per service (deploy/nats)', () => {
       const gateway = await connect({ servers: server.url, user: 'gateway', pass: passwords.gateway });
       try {
         // Allowed: storage-gateway answers storage.locations, the gateway asks.
-        storage.subscribe(s.command('storage.locations'), { callback: (_e, m) => m.respond('ok') });
+        storage.subscribe(s.command('storage.locations'), {
+          callback: (_e, m) => {
+            m.respond('ok');
+          },
+        });
         await storage.flush();
         expect(new TextDecoder().decode((await gateway.request(s.command('storage.locations'), '', { timeout: 10_000 })).data)).toBe('ok');
         // Refused: storage-gateway listening on the audit service's command, the gateway answering storage.

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { IoError, UnauthenticatedError } from '@tresor/errors';
+import { IoError, UnauthenticatedError, registerSecret } from '@tresor/errors';
 import type { AuthConfig } from './config.js';
 import { grantsOf } from './auth.service.js';
 import type { Identity } from './identity.js';
@@ -44,6 +44,9 @@ export class OidcAuthenticator {
 
   /** Redeems an authorization code (with its PKCE verifier) for a verified identity. */
   async redeem(code: string, codeVerifier: string, redirectUri: string): Promise<Identity> {
+    // The code and verifier together are a login: keep both out of anything this process writes.
+    registerSecret(code);
+    registerSecret(codeVerifier);
     if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//.test(redirectUri)) throw new UnauthenticatedError('the SSO redirect must go to a loopback address (RFC 8252)');
     const d = await this.discover();
     const body = new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: redirectUri, client_id: this.config.clientId });
