@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ComplianceReport } from '@tresor/assurance';
 import { ExitCode, TresorError, UnsupportedError, UsageError } from '@tresor/errors';
+import { loadScheduleFile } from '@tresor/scheduling';
 import type { LoadedSchedule } from '@tresor/scheduling';
 import { optionsOf, repoDir, withRepository } from '../context.js';
 import { formatTable } from '../format.js';
@@ -48,7 +49,6 @@ export function registerCompliance(program: Command): void {
 }
 
 async function readSchedules(file: string): Promise<{ schedules: LoadedSchedule[]; problem?: string }> {
-  const { loadScheduleFile } = await import('@tresor/scheduling');
   try {
     return { schedules: await loadScheduleFile(file) };
   } catch (err) {

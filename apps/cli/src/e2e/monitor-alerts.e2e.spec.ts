@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertManager, SqliteAlertHistory } from '@tresor/alerting';
 import type { Alert } from '@tresor/alerting';
 import { alertQuery, parseSince } from '../commands/monitor.command.js';
 import { removeDir, tempDir, tresor } from './support.js';
+
+// Loaded the way the CLI loads it (on demand): a static import here would break the lazy-load boundary.
+const { AlertManager, SqliteAlertHistory } = await import('@tresor/alerting');
 
 const NOW = Date.parse('2026-11-26T09:00:00Z');
 
