@@ -29,8 +29,11 @@ function runScript(script: string, cwd: string): Promise<{ code: number; stdout:
   mkdirSync(cwd, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: cwd };
   for (const k of Object.keys(env)) if (k.startsWith('TRESOR_') && !k.startsWith('TRESOR_TEST_')) delete env[k];
+  delete env.BASH_ENV;
+  delete env.ENV;
   return new Promise((resolve) => {
-    execFile('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+    // --norc/--noprofile and no BASH_ENV: the host's startup files (some break under `set -u`) are not the page's.
+    execFile('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
