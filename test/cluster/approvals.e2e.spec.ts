@@ -1,38 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoAuditStore } from '@tresor/audit-log';
 import { TresorClient } from '@tresor/client';
 import type { ApprovalRequestDto, JobRecord } from '@tresor/contracts';
 import { ldapFixture } from '../support/infra.js';
 import { TestCluster } from './cluster.js';
+import { hashTree } from '../support/tree.js';
+import { until } from '../support/wait.js';
 
 const fx = ldapFixture();
 const [carla, colin, cora] = fx.users.custodians;
-
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out[relative(dir, p)] = createHash('sha256').update(await readFile(p)).digest('hex');
-    }
-  };
-  await walk(dir);
-  return out;
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('dual control: restores of sensitive sources wait for M=2 custodians (LDAP, MongoDB, NATS)', () => {
   let cluster: TestCluster;
@@ -138,7 +117,7 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
 
     const done = await admin.jobs.wait(job.id);
     expect(done.state).toBe('completed');
-    expect(await tree(target)).toEqual(await tree(sources.keys.dir));
+    expect(await hashTree(target)).toEqual(await hashTree(sources.keys.dir));
     expect((await restoreJobs()).map((j) => j.id)).toEqual([job.id]);
     // Executed is final: a third approval changes nothing.
     expect((await approve(carla.uid, r.id)).status).toBe(409);
@@ -153,7 +132,7 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     expect(r.status).toBe(202);
     expect(r.body.approval).toBeUndefined();
     expect((await admin.jobs.wait(r.body.job!.id)).state).toBe('completed');
-    expect(await tree(target)).toEqual(await tree(sources.plain.dir));
+    expect(await hashTree(target)).toEqual(await hashTree(sources.plain.dir));
   }, 120_000);
 
   it('non-custodians get 403 on approve and reject; custodians list and show requests', async () => {
@@ -213,7 +192,7 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     expect(jobs.length).toBe(1);
     expect((await restoreJobs()).length).toBe(before + 1);
     expect((await admin.jobs.wait(jobs[0]!.id)).state).toBe('completed');
-    expect(await tree(target)).toEqual(await tree(sources.keys.dir));
+    expect(await hashTree(target)).toEqual(await hashTree(sources.keys.dir));
     expect(await state(r.id)).toMatchObject({ state: 'executed', jobId: jobs[0]!.id });
   }, 180_000);
 
