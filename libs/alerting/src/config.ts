@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '@tresor/errors';
 import { alertLevelSchema } from './alert.js';
-import { resolveSecret } from './secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import { emailChannelConfigSchema } from './channels/email/config.js';
 import { slackChannelConfigSchema } from './channels/slack/config.js';
 import { syslogChannelConfigSchema } from './channels/syslog/config.js';

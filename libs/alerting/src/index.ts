@@ -2,7 +2,6 @@ export * from './alert.js';
 export * from './config.js';
 export * from './manager.js';
 export * from './render.js';
-export * from './secret.js';
 export type * from './channels/channel.js';
 export * from './channels/factory.js';
 export * from './channels/http-post.js';

@@ -17,7 +17,7 @@ import { blocksOf, forEachLimited } from '../remote/blocks.js';
 import { hashChecked } from '../remote/hash-check.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention } from '../remote/retention.js';
-import { resolveSecret } from '../remote/secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import { ColdObjectError, storageClassRank } from '../tiering/storage-class.js';
 import { azureAccessTiers } from './config.js';
 import type { AzureConfig } from './config.js';

@@ -21,7 +21,7 @@ import { hashChecked } from '../remote/hash-check.js';
 import { ConnectionPool } from '../remote/pool.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention } from '../remote/retention.js';
-import { resolveSecret } from '../remote/secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import type { TreeItem } from '../remote/tree-walk.js';
 import { walkInKeyOrder } from '../remote/tree-walk.js';
 import type { FtpConfig } from './config.js';

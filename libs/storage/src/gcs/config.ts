@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
-import { secretRefSchema } from '../remote/secret.js';
+import { secretRefSchema } from '@tresor/secrets';
 
 const prefixSchema = z
   .string()

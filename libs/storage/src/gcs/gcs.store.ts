@@ -16,7 +16,7 @@ import type {
 import { hashChecked } from '../remote/hash-check.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention } from '../remote/retention.js';
-import { resolveSecret } from '../remote/secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import { storageClassRank } from '../tiering/storage-class.js';
 import { gcsStorageClasses } from './config.js';
 import type { GcsConfig } from './config.js';

@@ -25,7 +25,7 @@ import type {
 import { hashChecked } from '../remote/hash-check.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention, validateRetention } from '../remote/retention.js';
-import { resolveSecret } from '../remote/secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import { storageClassRank } from '../tiering/storage-class.js';
 import { s3OfflineClasses, s3StorageClasses } from './config.js';
 import type { S3Config } from './config.js';

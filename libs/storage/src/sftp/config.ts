@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
-import { secretRefSchema } from '../remote/secret.js';
+import { secretRefSchema } from '@tresor/secrets';
 
 const sftpConfigSchema = z
   .object({

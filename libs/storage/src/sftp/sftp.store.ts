@@ -18,7 +18,7 @@ import { hashChecked } from '../remote/hash-check.js';
 import { ConnectionPool } from '../remote/pool.js';
 import { resolveRange } from '../remote/range.js';
 import { refuseRetention } from '../remote/retention.js';
-import { resolveSecret, resolveSecretBytes } from '../remote/secret.js';
+import { resolveSecret, resolveSecretBytes } from '@tresor/secrets';
 import type { TreeItem } from '../remote/tree-walk.js';
 import { walkInKeyOrder } from '../remote/tree-walk.js';
 import type { SftpConfig } from './config.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretRefSchema } from '../../secret.js';
+import { secretRefSchema } from '@tresor/secrets';
 
 /** An email channel: SMTP with STARTTLS (default), implicit TLS, or plain text on a trusted network. */
 export const emailChannelConfigSchema = z

@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import { IoError, UsageError } from '@tresor/errors';
 import { notificationText, notificationTitle } from '../../render.js';
-import { resolveSecret } from '../../secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import type { AlertChannel, Notification } from '../channel.js';
 import type { EmailChannelConfig } from './config.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretRefSchema } from '../../secret.js';
+import { secretRefSchema } from '@tresor/secrets';
 
 /**
  * A Slack incoming webhook. Its URL is a bearer credential (anyone holding it can post), so the

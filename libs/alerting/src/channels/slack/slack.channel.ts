@@ -1,7 +1,7 @@
 import type { NotificationItem } from '../channel.js';
 import type { AlertChannel, Notification } from '../channel.js';
 import { alertFacts, itemLine, notificationTitle } from '../../render.js';
-import { resolveSecret } from '../../secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import { postWithRetry } from '../http-post.js';
 import type { SlackChannelConfig } from './config.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretRefSchema } from '../../secret.js';
+import { secretRefSchema } from '@tresor/secrets';
 
 /** A generic JSON webhook, signed with HMAC-SHA256 under a shared secret. */
 export const webhookChannelConfigSchema = z

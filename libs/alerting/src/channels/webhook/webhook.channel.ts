@@ -1,5 +1,5 @@
 import type { Clock } from '../../manager.js';
-import { resolveSecret } from '../../secret.js';
+import { resolveSecret } from '@tresor/secrets';
 import type { AlertChannel, Notification } from '../channel.js';
 import { describeUrl, postWithRetry } from '../http-post.js';
 import type { WebhookChannelConfig } from './config.js';
