@@ -1,7 +1,8 @@
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ArchiveReader } from '@tresor/archive';
 import { IntegrityError, NotFoundError, UsageError, WrongKeyError } from '@tresor/errors';
 import { FilesystemSource } from '@tresor/source';
 import type { Source, SourceEntry } from '@tresor/source';
@@ -13,7 +14,7 @@ import { localPaths, REPOSITORY_OBJECT } from './layout.js';
 import { Repository } from './repository.js';
 import { runRestore } from './restore/restore.service.js';
 import { selectBackup } from './select.js';
-import { verifyBackup } from './verify/verify.service.js';
+import { verifyBackup, VerifyRun } from './verify/verify.service.js';
 
 const PASSPHRASE = 'unit test passphrase';
 const supplier = (passphrase = PASSPHRASE): KeySupplier => ({
@@ -64,6 +65,33 @@ describe('Repository', () => {
       const report = await verifyBackup(repo, latest, { deep: true });
       expect(report).toMatchObject({ ok: true, deep: true, entriesChecked: 3 });
     } finally {
+      await repo.close();
+    }
+  });
+
+  it('checks content shared by incrementals once per verify run, and each backup on its own without one', async () => {
+    const repo = await Repository.open(await init('verify-run'), supplier());
+    const reads = vi.spyOn(ArchiveReader.prototype, 'readSmallContent');
+    try {
+      await runBackup(repo, new FilesystemSource(source), { level: 'full' });
+      await runBackup(repo, new FilesystemSource(source), { level: 'incremental' });
+      const backups = await repo.catalog.listBackups();
+      expect(backups).toHaveLength(2);
+
+      const run = new VerifyRun(repo);
+      const counts: number[] = [];
+      for (const backup of backups) {
+        reads.mockClear();
+        expect(await verifyBackup(repo, backup, { deep: true, run })).toMatchObject({ ok: true, entriesChecked: 3 });
+        counts.push(reads.mock.calls.length);
+      }
+      expect(counts).toEqual([2, 0]);
+
+      reads.mockClear();
+      expect(await verifyBackup(repo, backups[1]!, { deep: true })).toMatchObject({ ok: true, entriesChecked: 3 });
+      expect(reads.mock.calls.length).toBe(2);
+    } finally {
+      reads.mockRestore();
       await repo.close();
     }
   });

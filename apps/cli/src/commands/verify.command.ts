@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { IntegrityError, UsageError } from '@tresor/errors';
-import { selectBackup, verifyBackup } from '@tresor/repository';
+import { selectBackup, verifyBackup, VerifyRun } from '@tresor/repository';
 import type { VerifyReport } from '@tresor/repository';
 import { optionsOf, withRepository } from '../context.js';
 import { printJson } from '../format.js';
@@ -28,8 +28,9 @@ export function registerVerify(program: Command): void {
       const reports: VerifyReport[] = await withRepository(options, async (repo) => {
         const backups = options.all ? await repo.catalog.listBackups() : [await selectBackup(repo.catalog, { id })];
         const results: VerifyReport[] = [];
+        const run = new VerifyRun(repo);
         for (const backup of backups) {
-          const report = await verifyBackup(repo, backup, { deep: options.deep });
+          const report = await verifyBackup(repo, backup, { deep: options.deep, run });
           results.push(report);
           for (const warning of report.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
           if (!options.json) {

@@ -16,6 +16,40 @@ const VERIFY_BATCH = 512;
 export interface VerifyOptions {
   /** Also decrypt: every frame, the entry table against its signed root, every entry's SHA-256. */
   readonly deep?: boolean;
+  /** Shared by the backups of one run (`verify --all`): each archive is opened, and each stored content checked, once. */
+  readonly run?: VerifyRun;
+}
+
+/**
+ * What the checks of one verify run share. Incremental backups refer to their ancestors' content,
+ * so checking each backup on its own decompresses and hashes unchanged content once per backup;
+ * a run checks each stored content reference (archive, range, codec, size, SHA-256) once.
+ */
+export class VerifyRun {
+  readonly archives: ArchiveSet;
+  /** Per archive: offset of checked content -> the rest of its reference. */
+  private readonly checked = new Map<string, Map<number, string>>();
+
+  constructor(repo: Repository) {
+    this.archives = new ArchiveSet(repo);
+  }
+
+  /** Whether this entry's content reference was already checked, with the same size and SHA-256, in this run. */
+  has(entry: Entry): boolean {
+    return this.checked.get(entry.data!.backupId)?.get(entry.data!.offset) === referenceOf(entry);
+  }
+
+  /** Records a content reference that checked out. */
+  add(entry: Entry): void {
+    let offsets = this.checked.get(entry.data!.backupId);
+    if (!offsets) this.checked.set(entry.data!.backupId, (offsets = new Map()));
+    if (!offsets.has(entry.data!.offset)) offsets.set(entry.data!.offset, referenceOf(entry));
+  }
+}
+
+function referenceOf(entry: Entry): string {
+  const { length, codec } = entry.data!;
+  return `${length}/${codec}/${entry.size}/${entry.sha256}`;
 }
 
 export interface VerifyReport {
@@ -35,6 +69,9 @@ export interface VerifyReport {
  */
 export async function verifyBackup(repo: Repository, backup: BackupRecord, options: VerifyOptions = {}): Promise<VerifyReport> {
   const deep = options.deep ?? false;
+  const run = options.run ?? new VerifyRun(repo);
+  const archives = run.archives;
+  const warningsBefore = archives.warnings.length;
   let entriesChecked = 0;
   let warnings: readonly string[] = [];
   try {
@@ -43,7 +80,6 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       throw new IntegrityError(`backup ${backup.id}: manifest differs from the one recorded in the catalog`);
     }
     const key = archiveKey(backup.id);
-    const archives = new ArchiveSet(repo);
     const copy = await locateVerifiedCopy(repo.store, key, manifest.archive, (stored) =>
       stored.size !== manifest.archive.size
         ? `backup ${backup.id}: archive ${key} is ${stored.size} bytes, manifest says ${manifest.archive.size}`
@@ -52,14 +88,17 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       throw err instanceof TresorError ? err : new IntegrityError(`backup ${backup.id}: archive unreadable: ${String(err)}`);
     });
     await archives.locate(backup.id, copy);
-    warnings = archives.warnings;
+    // The run's set reports a copy once; this backup's report names its own and those it newly met.
+    warnings = [...new Set([...copy.warnings, ...archives.warnings.slice(warningsBefore)])];
     if (deep) {
       const reader = await archives.open(backup.id);
       await reader.verifyPayload();
       const checkContent = async (entry: Entry) => {
+        if (run.has(entry)) return;
         const source = await archives.open(entry.data!.backupId);
         try {
           await verifyContent(source, entry);
+          run.add(entry);
         } catch (err) {
           if (err instanceof IntegrityError) throw new IntegrityError(`backup ${backup.id}: ${err.message}`, { cause: err });
           throw err;
@@ -76,7 +115,7 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       }
       await forEachConcurrent(batch, VERIFY_CONCURRENCY, checkContent);
     }
-    return { backupId: backup.id, ok: true, deep, entriesChecked, warnings: archives.warnings };
+    return { backupId: backup.id, ok: true, deep, entriesChecked, warnings };
   } catch (err) {
     if (!(err instanceof IntegrityError) && !(err instanceof TresorError && err.code === 'NOT_FOUND')) throw err;
     return { backupId: backup.id, ok: false, deep, problem: err.message, entriesChecked, warnings };
