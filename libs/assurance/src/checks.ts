@@ -5,6 +5,8 @@ import type { AlertManager, AlertLevel } from '@tresor/alerting';
 import type { Catalog } from '@tresor/catalog';
 import type { ObjectStore, StorageLocation } from '@tresor/storage';
 import { openLocation } from '@tresor/storage';
+import { cryptoperiodStatus } from '@tresor/repository';
+import type { KekAge } from '@tresor/repository';
 import type { MonitorConfig } from './config.js';
 import { rpoSeconds } from './config.js';
 import type { DrillRecord } from './results.js';
@@ -127,33 +129,20 @@ export function checkKeyProviders(results: readonly { version: number; kekId: st
   }));
 }
 
-/** What the cryptoperiod checks read of a KEK version (`listKekVersions`). */
-export interface KekAge {
-  readonly version: number;
-  readonly state: string;
-  readonly createdAt: string;
-  readonly cryptoperiodDays?: number | undefined;
-}
-
-/** A KEK version that names no cryptoperiod gets one year (docs/keys.md, NIST SP 800-57 Part 1). */
-export const DEFAULT_KEK_CRYPTOPERIOD_DAYS = 365;
-
-/** KEK age against its cryptoperiod: WARNING within `warnDays` of its end, CRITICAL past it; inactive versions are skipped. */
+/** KEK age against its cryptoperiod (`cryptoperiodStatus`): WARNING within `warnDays` of its end, CRITICAL past it; inactive versions are skipped. */
 export function checkCryptoperiods(versions: readonly KekAge[], warnDays: number, now: number = Date.now()): CheckResult[] {
   return versions
-    .filter((v) => v.state === 'active')
-    .map((v) => {
-      const days = v.cryptoperiodDays ?? DEFAULT_KEK_CRYPTOPERIOD_DAYS;
-      const due = Date.parse(v.createdAt) + days * DAY_S * 1000;
-      const daysLeft = Math.floor((due - now) / 1000 / DAY_S);
-      const rotateBy = new Date(due).toISOString();
-      const status: CheckStatus = due <= now ? 'critical' : daysLeft < warnDays ? 'warning' : 'ok';
+    .map((v) => cryptoperiodStatus(v, new Date(now), warnDays))
+    .filter((c) => c.status !== 'inactive')
+    .map((c) => {
+      const status: CheckStatus = c.status === 'overdue' ? 'critical' : c.status === 'due' ? 'warning' : 'ok';
+      const days = c.cryptoperiodDays;
       return {
         check: 'kek-cryptoperiod',
-        target: `v${v.version}`,
+        target: `v${c.version}`,
         status,
-        summary: status === 'critical' ? `KEK v${v.version} is past its cryptoperiod of ${days} days (rotate by ${rotateBy})` : `KEK v${v.version}: ${daysLeft} day(s) left of its cryptoperiod of ${days} days`,
-        details: { createdAt: v.createdAt, cryptoperiodDays: days, rotateBy, daysLeft },
+        summary: status === 'critical' ? `KEK v${c.version} is past its cryptoperiod of ${days} days (rotate by ${c.rotateBy})` : `KEK v${c.version}: ${c.daysLeft} day(s) left of its cryptoperiod of ${days} days`,
+        details: { createdAt: c.createdAt, cryptoperiodDays: days, rotateBy: c.rotateBy, daysLeft: c.daysLeft },
       };
     });
 }

@@ -31,8 +31,11 @@ export interface CryptoperiodStatus {
   readonly status: 'ok' | 'due' | 'overdue' | 'inactive';
 }
 
+/** What a cryptoperiod is judged on: a KEK version's number, state, creation time and period. */
+export type KekAge = Pick<KekVersion, 'version' | 'state' | 'createdAt' | 'cryptoperiodDays'>;
+
 /** The cryptoperiod status of one KEK version at `now`. */
-export function cryptoperiodStatus(version: KekVersion, now: Date = new Date(), warnDays = DEFAULT_CRYPTOPERIOD_WARN_DAYS): CryptoperiodStatus {
+export function cryptoperiodStatus(version: KekAge, now: Date = new Date(), warnDays = DEFAULT_CRYPTOPERIOD_WARN_DAYS): CryptoperiodStatus {
   const created = Date.parse(version.createdAt);
   const cryptoperiodDays = version.cryptoperiodDays ?? DEFAULT_CRYPTOPERIOD_DAYS;
   const due = created + cryptoperiodDays * DAY_MS;
