@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { alertingConfigSchema } from '@tresor/alerting';
-import { UsageError } from '@tresor/errors';
+import { UsageError, describeConfigIssue } from '@tresor/errors';
 
 const HOUR = 3600;
 
 /** A per-source override: its RPO, whether it needs immutability or dual control (compliance). */
-const sourcePolicySchema = z
+export const sourcePolicySchema = z
   .object({
     rpoHours: z.number().positive().optional(),
     immutable: z.boolean().optional(),
@@ -74,8 +74,7 @@ export function rpoSeconds(config: MonitorConfig, source: string): number {
 export function parseMonitorConfig(input: unknown, where = 'monitor.json'): MonitorConfig {
   const parsed = monitorConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`${where}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new UsageError(describeConfigIssue(where, parsed.error.issues[0]!));
   }
   return parsed.data;
 }

@@ -1,2 +1,3 @@
 export * from './tresor-error.js';
 export * from './redact.js';
+export * from './config-issue.js';

@@ -57,16 +57,24 @@ export async function loadScheduleFile(file: string, anchor = new Date(0)): Prom
     const issue = parsed.error.issues[0]!;
     throw new UsageError(`schedule file ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
+  return toLoadedSchedules(parsed.data.schedules, `schedule file ${file}`, anchor);
+}
+
+/**
+ * Checks validated schedule entries (unique ids; cron expressions, time zones and plans that
+ * parse) and makes them ready to plan; errors start with `where` and name the entry.
+ */
+export function toLoadedSchedules(schedules: readonly LocalSchedule[], where: string, anchor = new Date(0)): LoadedSchedule[] {
   const seen = new Set<string>();
-  return parsed.data.schedules.map((s, i) => {
-    if (seen.has(s.id)) throw new UsageError(`schedule file ${file}: schedules.${i}.id: '${s.id}' is used twice`);
+  return schedules.map((s, i) => {
+    if (seen.has(s.id)) throw new UsageError(`${where}: schedules.${i}.id: '${s.id}' is used twice`);
     seen.add(s.id);
     try {
       // Interval schedules of a file are anchored at the epoch, so restarts keep their grid.
       const timetable = s.cron !== undefined ? new CronTimetable(s.cron, s.timezone) : new IntervalTimetable(anchor, s.everyMs!);
       return { ...s, timetable, levels: new LevelPlan(s.plan, s.level, s.timezone) };
     } catch (err) {
-      throw new UsageError(`schedule file ${file}: schedules.${i} (${s.id}): ${(err as Error).message}`);
+      throw new UsageError(`${where}: schedules.${i} (${s.id}): ${(err as Error).message}`);
     }
   });
 }
