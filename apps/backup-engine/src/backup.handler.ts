@@ -13,6 +13,9 @@ import type { HeldLease, Lease } from '@tresor/scheduling';
 import type { CodecName } from './types.js';
 import { fencedStore } from './fenced.js';
 import { throttledStore } from './throttle.js';
+import { BackupStages } from './stages.js';
+import { trace } from '@opentelemetry/api';
+import { tracedStore } from '@tresor/storage';
 
 const PROGRESS_EVERY_FILES = 1000;
 
@@ -64,11 +67,12 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
   }
   await bus.publishEvent(EVENTS.backupStarted, { jobId: job.jobId, attempt: claimed.attempts, worker: deps.worker }, t);
   const store = deps.store.withTrace(ctx.traceparent);
+  const stages = new BackupStages();
   let files = 0;
   let bytesIn = 0;
   try {
-    const repo = await deps.openRepository(store);
-    const fenced = fencedStore(throttledStore(store, deps.uploadDelayMs ?? 0), {
+    const repo = await stages.open(() => deps.openRepository(store));
+    const fenced = fencedStore(tracedStore(throttledStore(store, deps.uploadDelayMs ?? 0), 'storage-gateway'), {
       archive: async () => {
         const next = await jobs.transition(claimed!, 'uploading');
         if (!next) throw new ConflictError(`job ${job.jobId} was taken over by another worker`);
@@ -82,7 +86,7 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
         claimed = next;
         await bus.publishEvent(EVENTS.backupProgress, { jobId: job.jobId, phase: 'uploaded', files, bytesIn }, t);
       },
-    });
+    }, stages);
     const result = await runBackup({ ...repo, store: fenced, catalog: deps.catalog } as unknown as Repository, new FilesystemSource(job.source.location), {
       level: job.level,
       tags: job.tags,
@@ -97,14 +101,17 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
         }
       },
     });
-    const done = await jobs.transition(claimed!, 'completed', {
+    trace.getActiveSpan()?.setAttributes({ 'tresor.backup.files': result.files, 'tresor.backup.bytes_in': result.bytesIn, 'tresor.backup.archive_bytes': result.archiveSize, 'tresor.backup.level': result.level });
+    const done = await stages.inCommit(() => jobs.transition(claimed!, 'completed', {
       result: { backupId: result.backupId, level: result.level, files: result.files, dirs: result.dirs, symlinks: result.symlinks, bytesIn: result.bytesIn, bytesStored: result.bytesStored, archiveSize: result.archiveSize, reusedFiles: result.reusedFiles, parentId: result.parentId, requestedLevel: result.requestedLevel, durationMs: result.durationMs, warnings: [...result.warnings], createdAt: result.createdAt },
-    });
+    }));
     if (!done) throw new ConflictError(`job ${job.jobId} changed while completing`);
+    stages.finish();
     await bus.publishEvent(EVENTS.backupCompleted, { jobId: job.jobId, backupId: result.backupId, level: result.level, files: result.files, bytesIn: result.bytesIn, bytesStored: result.bytesStored, archiveSize: result.archiveSize }, t);
     ctx.logger.info({ backupId: result.backupId }, 'backup completed');
     return 'ack';
   } catch (err) {
+    stages.finish(err);
     if (err instanceof ConflictError && /taken over/.test(err.message)) {
       ctx.logger.warn('claim superseded by another worker: leaving the job to it');
       return 'term';

@@ -6,7 +6,8 @@ import { EVENTS, JOBS } from '@tresor/contracts';
 import type { RestoreJob, VerifyJob } from '@tresor/contracts';
 import { TresorError } from '@tresor/errors';
 import type { Bus, JobContext, JobOutcome } from '@tresor/messaging';
-import { RemoteObjectStore } from '@tresor/messaging';
+import { RemoteObjectStore, withSpan } from '@tresor/messaging';
+import { tracedStore } from '@tresor/storage';
 import type { Repository } from '@tresor/repository';
 import { runRestore, verifyBackup } from '@tresor/repository';
 import { NotFoundError } from '@tresor/errors';
@@ -26,7 +27,7 @@ start(async () => {
     consumers: (t) => [t.consumers.recovery],
     async setup({ bus, topology, instance }) {
       const store = await RemoteObjectStore.connect(bus);
-      const open = (traceparent: string) => openClusterRepository(config.TRESOR_REPO, store.withTrace(traceparent), mongo.catalog, supplier);
+      const open = (traceparent: string) => openClusterRepository(config.TRESOR_REPO, tracedStore(store.withTrace(traceparent), 'storage-gateway'), mongo.catalog, supplier);
       const run = (kind: Kind, job: RestoreJob | VerifyJob, ctx: JobContext, work: (repo: Repository) => Promise<Record<string, unknown>>) =>
         runJob({ bus, jobs: mongo.jobs, worker: instance }, kind, job, ctx, async () => work(await open(ctx.traceparent)));
       bus.consumeJobs(topology.consumers.recovery, {
@@ -36,7 +37,7 @@ start(async () => {
             run('restore', job, ctx, async (repo) => {
               const backup = await repo.catalog.getBackup(job.backupId);
               if (!backup) throw new NotFoundError(`backup ${job.backupId} not found`);
-              const r = await runRestore(repo, backup, { target: job.target, include: job.include, exclude: job.exclude, dryRun: job.dryRun, overwrite: job.overwrite, onProgress: () => ctx.working() });
+              const r = await runRestore(repo, backup, { target: job.target, include: job.include, exclude: job.exclude, dryRun: job.dryRun, overwrite: job.overwrite, stagingKey: job.jobId, onProgress: () => ctx.working() });
               return { ...r, paths: [...r.paths] };
             }),
         },
@@ -67,7 +68,12 @@ async function runJob(
   if (!claimed) return 'ack';
   await deps.bus.publishEvent(kind === 'restore' ? EVENTS.restoreStarted : EVENTS.verifyStarted, { jobId: job.jobId, attempt: claimed.attempts, worker: deps.worker }, t);
   try {
-    const result = await work();
+    // The restore (or verify) itself, under the job's `process` span: what it read and wrote, never paths.
+    const result = await withSpan(`recovery.${kind}`, { attributes: { 'tresor.backup.id': job.backupId, ...(kind === 'restore' ? { 'tresor.restore.dry_run': (job as RestoreJob).dryRun } : {}) } }, async (span) => {
+      const r = await work();
+      for (const k of ['files', 'bytes', 'ok'] as const) if (typeof r[k] === 'number' || typeof r[k] === 'boolean') span.span.setAttribute(`tresor.${kind}.${k}`, r[k]);
+      return r;
+    });
     await deps.jobs.transition(claimed, 'completed', { result });
     if (kind === 'restore') {
       await deps.bus.publishEvent(EVENTS.restoreCompleted, { jobId: job.jobId, backupId: job.backupId, files: Number(result.files), bytes: Number(result.bytes), dryRun: Boolean(result.dryRun) }, t);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { serveObjectStore } from '@tresor/messaging';
 import { baseConfigSchema, loadConfig, runService, start } from '@tresor/service';
-import { LocalStore } from '@tresor/storage';
+import { LocalStore, tracedStore } from '@tresor/storage';
 
 const configSchema = baseConfigSchema.extend({
   /** The local backend's directory (other backends come with the storage issue). */
@@ -17,7 +17,8 @@ start(async () => {
     name: 'storage-gateway',
     config,
     async setup({ bus }) {
-      const stop = serveObjectStore(bus, store, { idleUploadMs: config.TRESOR_UPLOAD_IDLE_MS });
+      // Each storage command is a server span (Bus); the backend call under it is a client span.
+      const stop = serveObjectStore(bus, tracedStore(store, 'local'), { idleUploadMs: config.TRESOR_UPLOAD_IDLE_MS });
       return { stop: async () => stop() };
     },
   });

@@ -10,7 +10,9 @@ import { IoError, TresorError, redactText } from '@tresor/errors';
 import { decodeMessage, encodeJson } from './decode.js';
 import { MalformedMessageError, fromErrorBody, toErrorBody } from './errors.js';
 import type { Logger } from './logger.js';
-import { childTrace, traceIdOf } from './trace.js';
+import { SpanKind, startSpan, traceIdOf } from './trace.js';
+import type { ActiveSpan } from './trace.js';
+import { context } from '@opentelemetry/api';
 
 export interface BusOptions {
   readonly nc: NatsConnection;
@@ -85,8 +87,26 @@ export class Bus {
     options: RequestOptions = {},
   ): Promise<Rep extends z.ZodType<infer O> ? (O extends Uint8Array ? { bytes: Uint8Array; headers: MsgHdrs | undefined } : O) : never> {
     const subject = this.topology.subjects.command(def.name) + (options.instance ? `.${options.instance}` : '');
+    const span = startSpan(`send ${def.name}`, { kind: SpanKind.CLIENT, parent: options.traceparent, attributes: natsAttributes('send', subject, { 'tresor.command': def.name }) });
+    try {
+      const reply = await this.send(def, body, subject, span, options);
+      span.end();
+      return reply;
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+  }
+
+  private async send<Req extends z.ZodType, Rep extends z.ZodType>(
+    def: CommandDefinition<Req, Rep>,
+    body: z.input<Req> | Uint8Array,
+    subject: string,
+    span: ActiveSpan,
+    options: RequestOptions,
+  ): Promise<never> {
     const h = natsHeaders();
-    h.set(HEADERS.traceparent, options.traceparent ?? childTrace().traceparent);
+    h.set(HEADERS.traceparent, span.traceparent);
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
     let data: Uint8Array;
     if (def.binaryRequest) {
@@ -144,8 +164,24 @@ export class Bus {
     handler: (request: z.infer<Req>, ctx: CommandContext) => Promise<z.input<Rep> | BinaryReply>,
     msg: Msg,
   ): Promise<void> {
-    const trace = childTrace(msg.headers?.get(HEADERS.traceparent));
+    const trace = startSpan(`process ${def.name}`, { kind: SpanKind.SERVER, parent: msg.headers?.get(HEADERS.traceparent) ?? null, attributes: natsAttributes('process', msg.subject, { 'tresor.command': def.name }) });
     const logger = this.logger.child({ traceId: trace.traceId, command: def.name });
+    try {
+      await context.with(trace.context, () => this.runCommand(def, handler, msg, trace, logger));
+      trace.end();
+    } catch (err) {
+      trace.end(err);
+      throw err;
+    }
+  }
+
+  private async runCommand<Req extends z.ZodType, Rep extends z.ZodType>(
+    def: CommandDefinition<Req, Rep>,
+    handler: (request: z.infer<Req>, ctx: CommandContext) => Promise<z.input<Rep> | BinaryReply>,
+    msg: Msg,
+    trace: ActiveSpan,
+    logger: Logger,
+  ): Promise<void> {
     try {
       let request: z.infer<Req>;
       if (def.binaryRequest) {
@@ -166,6 +202,7 @@ export class Bus {
         this.respond(msg, encodeJson(def.reply.parse(result)), h, def.name);
       }
     } catch (err) {
+      trace.fail(err);
       if (err instanceof MalformedMessageError) logger.warn({ reason: err.message }, 'rejected malformed request');
       else if (err instanceof TresorError) logger.info({ code: err.code, reason: err.message }, 'request failed');
       else logger.error({ err }, 'request failed unexpectedly');
@@ -205,21 +242,38 @@ export class Bus {
     };
     cloudEventSchema.parse(event);
     const h = natsHeaders();
-    if (options.traceparent) h.set(HEADERS.traceparent, options.traceparent);
+    const subject = this.topology.subjects.event(def.name);
+    // An event without a trace (a timer's) starts none: only a traced one gets a producer span.
+    const span = options.traceparent ? startSpan(`publish ${def.name}`, { kind: SpanKind.PRODUCER, parent: options.traceparent, attributes: natsAttributes('publish', subject, { 'tresor.event': def.name, ...(options.subject ? { 'tresor.job.id': options.subject } : {}) }) }) : undefined;
+    if (span) h.set(HEADERS.traceparent, span.traceparent);
     if (options.subject) h.set(HEADERS.jobId, options.subject);
     // Events are kept for days and read by anyone allowed on tresor.events.>: a registered secret never goes out in one.
     const body = Buffer.from(redactText(JSON.stringify(event)));
-    await this.js.publish(this.topology.subjects.event(def.name), body, { msgID: event.id, headers: h });
+    try {
+      await this.js.publish(subject, body, { msgID: event.id, headers: h });
+      span?.end();
+    } catch (err) {
+      span?.end(err);
+      throw err;
+    }
     return event;
   }
 
   /** Queues a job on its work-queue stream; the job id is the message id (a retried publish is not queued twice). */
   async publishJob<S extends z.ZodType>(def: JobDefinition<S>, job: z.input<S> & { jobId: string }, traceparent: string): Promise<void> {
     const body = def.schema.parse(job);
+    const subject = this.topology.subjects.job(def.kind);
+    const span = startSpan(`publish ${def.kind}`, { kind: SpanKind.PRODUCER, parent: traceparent, attributes: natsAttributes('publish', subject, { 'tresor.job.kind': def.kind, 'tresor.job.id': job.jobId }) });
     const h = natsHeaders();
-    h.set(HEADERS.traceparent, traceparent);
+    h.set(HEADERS.traceparent, span.traceparent);
     h.set(HEADERS.jobId, job.jobId);
-    await this.js.publish(this.topology.subjects.job(def.kind), encodeJson(body), { msgID: job.jobId, headers: h });
+    try {
+      await this.js.publish(subject, encodeJson(body), { msgID: job.jobId, headers: h });
+      span.end();
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
   }
 
   /**
@@ -265,8 +319,24 @@ export class Bus {
   ): Promise<void> {
     const kind = m.subject.slice(m.subject.lastIndexOf('.') + 1);
     const entry = jobs[kind];
-    const trace = childTrace(m.headers?.get(HEADERS.traceparent));
     const jobIdHeader = m.headers?.get(HEADERS.jobId) || undefined;
+    const trace = startSpan(`process ${kind}`, { kind: SpanKind.CONSUMER, parent: m.headers?.get(HEADERS.traceparent) ?? null, attributes: natsAttributes('process', m.subject, { 'tresor.job.kind': kind, ...(jobIdHeader ? { 'tresor.job.id': jobIdHeader } : {}), 'tresor.job.delivery': m.info.deliveryCount }) });
+    let failure: unknown;
+    try {
+      failure = await context.with(trace.context, () => this.runJob(m, kind, entry, trace, jobIdHeader));
+    } finally {
+      trace.end(failure);
+    }
+  }
+
+  /** Decodes and runs one job; returns what failed it (undefined when it was acked or retried as planned). */
+  private async runJob(
+    m: JsMsg,
+    kind: string,
+    entry: { def: JobDefinition; handle: (job: never, ctx: JobContext) => Promise<JobOutcome> } | undefined,
+    trace: ActiveSpan,
+    jobIdHeader: string | undefined,
+  ): Promise<unknown> {
     const logger = this.logger.child({ traceId: trace.traceId, jobId: jobIdHeader, job: kind });
     let job: unknown;
     try {
@@ -277,7 +347,7 @@ export class Bus {
       logger.warn({ reason }, 'dead-lettered malformed job');
       await this.deadLetter(m.subject, m.data, reason).catch((e: unknown) => logger.error({ err: e }, 'dead-letter failed'));
       m.term(reason.slice(0, 200));
-      return;
+      return err;
     }
     const heartbeat = setInterval(() => m.working(), 2_000);
     try {
@@ -287,12 +357,15 @@ export class Bus {
         deliveryCount: m.info.deliveryCount,
         working: () => m.working(),
       });
+      trace.span.setAttribute('tresor.job.outcome', typeof outcome === 'string' ? outcome : 'retry');
       if (outcome === 'ack') await m.ackAck().catch(() => m.ack());
       else if (outcome === 'term') m.term();
       else m.nak(outcome.retryAfterMs);
+      return undefined;
     } catch (err) {
       logger.error({ err }, 'job handler failed; will be redelivered');
       m.nak(5_000);
+      return err;
     } finally {
       clearInterval(heartbeat);
     }
@@ -322,6 +395,11 @@ export class Bus {
   }
 
   traceIdOf = traceIdOf;
+}
+
+/** Messaging attributes of a NATS span (OpenTelemetry semantic conventions): subjects and names only, never bodies. */
+function natsAttributes(operation: 'send' | 'publish' | 'process', subject: string, extra: Record<string, string | number>): Record<string, string | number> {
+  return { 'messaging.system': 'nats', 'messaging.operation.type': operation, 'messaging.destination.name': subject, ...extra };
 }
 
 function safeJson(data: Uint8Array): unknown {

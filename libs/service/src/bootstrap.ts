@@ -14,6 +14,8 @@ import { instanceName, natsConnectionOptions } from './config.js';
 import { HealthController, READINESS } from './health.js';
 import type { Readiness } from './health.js';
 import { ServiceMetrics } from './metrics.js';
+import { traceHttp } from './http-tracing.js';
+import { startTracing } from './tracing.js';
 
 export interface ServiceContext {
   readonly name: string;
@@ -51,6 +53,8 @@ export interface ServiceDefinition<C extends BaseConfig> {
 export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>): Promise<void> {
   const instance = instanceName(def.name, def.config);
   const logger = createLogger(def.name, instance);
+  // Before anything opens a span: off (no-op) unless an OTLP endpoint is configured.
+  const tracing = startTracing(def.name, instance);
   const t = topology({
     subjectRoot: def.config.TRESOR_SUBJECT_ROOT,
     namePrefix: def.config.TRESOR_NAME_PREFIX,
@@ -83,6 +87,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     logger: ['error', 'warn'],
     abortOnError: false,
   });
+  traceHttp(app.getHttpAdapter().getInstance());
   await wired.configureApp?.(app);
   // On Fastify itself, not a Nest controller: a scrape passes no guard (the gateway denies by default),
   // like the process probes it is for the network the services run on.
@@ -120,6 +125,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     // Stop intake and let in-flight work finish (an unfinished job is redelivered elsewhere), then release.
     await bus.close();
     await wired.stop?.().catch((err: unknown) => logger.error({ err }, 'stop failed'));
+    await tracing.shutdown();
     logger.info(`${def.name} stopped`);
     process.exit(0);
   };

@@ -5,3 +5,4 @@ export * from './health.js';
 export * from './jobs.js';
 export * from './audit.js';
 export * from './metrics.js';
+export * from './tracing.js';

@@ -2,7 +2,7 @@ import type { MongoJobStore, NewJob } from '@tresor/catalog';
 import { EVENTS, JOBS, createBackupRequestSchema } from '@tresor/contracts';
 import type { CreateBackupRequest, JobRecord } from '@tresor/contracts';
 import type { Bus } from '@tresor/messaging';
-import { childTrace } from '@tresor/messaging';
+import { withSpan } from '@tresor/messaging';
 
 /**
  * Creates a job (or finds the one an earlier request with the same idempotency key created),
@@ -14,14 +14,17 @@ export async function submitJob(
   traceparent: string | undefined,
   queue: (job: JobRecord, traceparent: string) => Promise<void>,
 ): Promise<JobRecord> {
-  const trace = childTrace(traceparent);
-  const { job } = await jobs.create({ ...newJob, traceparent: trace.traceparent });
-  if (job.state === 'requested') {
-    await queue(job, trace.traceparent);
-    const queued = await jobs.transition(job, 'queued');
-    return queued ?? (await jobs.get(job.id)) ?? job;
-  }
-  return job;
+  // The job's own span: its traceparent is stored with the job, so whoever runs it continues this trace.
+  return withSpan(`submit ${newJob.kind}`, { parent: traceparent, attributes: { 'tresor.job.kind': newJob.kind } }, async (trace) => {
+    const { job } = await jobs.create({ ...newJob, traceparent: trace.traceparent });
+    trace.span.setAttribute('tresor.job.id', job.id);
+    if (job.state === 'requested') {
+      await queue(job, trace.traceparent);
+      const queued = await jobs.transition(job, 'queued');
+      return queued ?? (await jobs.get(job.id)) ?? job;
+    }
+    return job;
+  });
 }
 
 /** The one path a backup is requested by: the gateway's POST /v1/backups and every schedule firing. */

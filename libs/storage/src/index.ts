@@ -6,6 +6,7 @@ export * from './local/index.js';
 export * from './location.js';
 export * from './wrappers/replicated/index.js';
 export * from './wrappers/throttle/index.js';
+export * from './wrappers/traced/index.js';
 export * from './health.js';
 export * from './tiering/storage-class.js';
 export * from './tiering/policy.js';

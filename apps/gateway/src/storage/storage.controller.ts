@@ -1,7 +1,6 @@
 import { Controller, Get, Headers, Inject } from '@nestjs/common';
 import { COMMANDS } from '@tresor/contracts';
 import type { Bus } from '@tresor/messaging';
-import { childTrace } from '@tresor/messaging';
 import { RequirePermission } from '../auth/access.decorator.js';
 import { BUS } from '../core/tokens.js';
 
@@ -13,7 +12,7 @@ export class StorageController {
   @Get('locations')
   @RequirePermission('storage:read')
   async locations(@Headers('traceparent') traceparent?: string) {
-    const { locations } = await this.bus.request(COMMANDS.storageLocations, { v: 1 }, { traceparent: childTrace(traceparent).traceparent });
+    const { locations } = await this.bus.request(COMMANDS.storageLocations, { v: 1 }, traceparent ? { traceparent } : {});
     return { locations };
   }
 }
