@@ -14,5 +14,7 @@ export type { FileSource, RandomAccessSource } from './random-access-source.js';
 export { ArchiveReader } from './reader.js';
 export type { ArchiveReaderOptions, EntriesOptions, PayloadReport, UnlockDataKey } from './reader.js';
 export { readVerifiedContent, verifyContent } from './verified-content.js';
+export { contentPreparation, preparedContent } from './prepared-content.js';
+export type { PreparedContent } from './prepared-content.js';
 export { ArchiveWriter } from './writer.js';
 export type { ArchiveSummary, ArchiveWriterOptions, FileMeta } from './writer.js';

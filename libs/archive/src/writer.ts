@@ -9,6 +9,7 @@ import { compressBuffer, createCompressor, validateLevel } from './codecs/index.
 import { DigestTap } from './digest-tap.js';
 import type { Codec, Entry } from './entry.js';
 import { parseEntry } from './entry-schema.js';
+import type { PreparedContent } from './prepared-content.js';
 import { EntrySpill } from './entry-spill.js';
 import { encodeFooter } from './footer.js';
 import { ARCHIVE_CIPHER, ARCHIVE_FORMAT_VERSION, STREAM_SALT_SIZE } from './format.js';
@@ -96,12 +97,7 @@ export class ArchiveWriter {
    * archive stays usable (the partial bytes are just unreferenced) and the error is an IoError.
    */
   async addFile(meta: FileMeta, content: Readable, codec: Codec, level: number): Promise<Entry> {
-    this.checkOpen();
-    validateLevel(codec, level);
-    if (meta.type !== 'file')
-      throw new UsageError(`addFile got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
-    const placeholder = { backupId: this.backupId, offset: 0, length: 0, codec };
-    checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: placeholder }));
+    this.checkFileMeta(meta, codec, level, 'addFile');
     return this.exclusive(async () => {
       const offset = this.payloadBytes;
       let size: number;
@@ -123,15 +119,42 @@ export class ArchiveWriter {
       } catch (err) {
         throw this.failure ?? contentFailure(meta.path, err);
       }
-      const entry = pickEntry({
-        ...meta,
-        size,
-        sha256,
-        data: { backupId: this.backupId, offset, length: this.payloadBytes - offset, codec },
-      });
-      await this.spill.append(entry);
-      return entry;
+      return this.recordFile(meta, size, sha256, offset, codec);
     });
+  }
+
+  /**
+   * addFile for content hashed and compressed elsewhere (a reader thread): the same payload bytes
+   * and entry as addFile would give, provided `content.compressed` is what compressBuffer(codec,
+   * level) makes of the plaintext and size and sha256 are the plaintext's (contentPreparation).
+   */
+  async addPrepared(meta: FileMeta, content: PreparedContent, codec: Codec, level: number): Promise<Entry> {
+    this.checkFileMeta(meta, codec, level, 'addPrepared');
+    return this.exclusive(async () => {
+      const offset = this.payloadBytes;
+      await this.writePayload(content.compressed);
+      return this.recordFile(meta, content.size, content.sha256, offset, codec);
+    });
+  }
+
+  private checkFileMeta(meta: FileMeta, codec: Codec, level: number, method: string): void {
+    this.checkOpen();
+    validateLevel(codec, level);
+    if (meta.type !== 'file')
+      throw new UsageError(`${method} got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
+    const placeholder = { backupId: this.backupId, offset: 0, length: 0, codec };
+    checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: placeholder }));
+  }
+
+  private async recordFile(meta: FileMeta, size: number, sha256: string, offset: number, codec: Codec): Promise<Entry> {
+    const entry = pickEntry({
+      ...meta,
+      size,
+      sha256,
+      data: { backupId: this.backupId, offset, length: this.payloadBytes - offset, codec },
+    });
+    await this.spill.append(entry);
+    return entry;
   }
 
   /**

@@ -50,6 +50,29 @@ export interface Source {
    * cost than a stream each.
    */
   readWhole?(path: string, sizeHint: number): Promise<Buffer>;
+  /**
+   * Optional: readWhole, also running `step` on the bytes where they were read (a reader thread),
+   * e.g. hashing and compressing them off the main thread. `prepared` is the step's value, absent
+   * if the step failed (the caller then does the work itself).
+   */
+  readPrepared?(path: string, sizeHint: number, step: ReadStep): Promise<PreparedRead>;
+}
+
+/**
+ * Work a source's reader does on a file's bytes right after reading them, sparing the main thread:
+ * `code` is the source of a CommonJS expression evaluating to `(content: Buffer, arg) => ({ value,
+ * transfer })` (compiled once per reader; `require` is in scope); `value` is handed back with the
+ * ArrayBuffers in `transfer` moved rather than copied. A step that throws leaves the read intact.
+ */
+export interface ReadStep {
+  readonly code: string;
+  readonly arg: unknown;
+}
+
+/** A small file's whole content, and what the read step made of it. */
+export interface PreparedRead {
+  readonly content: Buffer;
+  readonly prepared?: unknown;
 }
 
 /** True when a scan result is a problem rather than an entry. */

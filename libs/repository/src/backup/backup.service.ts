@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { ArchiveWriter, serializeManifest, signManifest } from '@tresor/archive';
-import type { Codec, DataRef, Entry, Manifest } from '@tresor/archive';
+import { ArchiveWriter, contentPreparation, preparedContent, serializeManifest, signManifest } from '@tresor/archive';
+import type { Codec, DataRef, Entry, Manifest, PreparedContent } from '@tresor/archive';
 import type { BackupLevel, BackupRecord } from '@tresor/catalog';
 import { generateDataKey } from '@tresor/crypto';
 import { IoError } from '@tresor/errors';
@@ -110,18 +110,27 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     readonly item: SourceEntry | SourceProblem;
     readonly previous?: Entry;
     readonly content?: Buffer;
+    /** The content hashed and compressed by the reader thread that read it, when the source can. */
+    readonly prepared?: PreparedContent;
   }
+  // Small files are hashed and compressed where they are read, off the main thread.
+  const step = source.readPrepared ? contentPreparation(compression.codec, compression.level) : undefined;
+  const readSmall = async (path: string, size: number): Promise<Pick<Planned, 'content' | 'prepared'>> => {
+    if (!step) return { content: await readWhole(source, path, size) };
+    const { content, prepared } = await source.readPrepared!(path, size, step);
+    return { content, prepared: preparedContent(prepared, content) };
+  };
 
   const prepare = async (item: SourceEntry | SourceProblem) => ({
     item,
     previous: !isSourceProblem(item) && item.type === 'file' ? await previousEntries.find(item.path) : undefined,
   });
-  const start = async (planned: Omit<Planned, 'content'>): Promise<Planned | { item: SourceEntry; error: unknown }> => {
+  const start = async (planned: Omit<Planned, 'content' | 'prepared'>): Promise<Planned | { item: SourceEntry; error: unknown }> => {
     const { item, previous } = planned;
     if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return planned;
     if (previous?.data && isUnchanged(previous, item)) return planned;
     try {
-      return { ...planned, content: await readWhole(source, item.path, item.size) };
+      return { ...planned, ...(await readSmall(item.path, item.size)) };
     } catch (error) {
       return { item, error };
     }
@@ -131,12 +140,13 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     const item = planned.item as SourceEntry;
     if ('error' in planned) return unreadable(item.path, planned.error);
     const meta = toEntryMeta(item);
-    const { previous, content } = planned;
+    const { previous, content, prepared } = planned;
     if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
     if (content) {
-      const sha256 = createHash('sha256').update(content).digest('hex');
+      const sha256 = prepared?.sha256 ?? createHash('sha256').update(content).digest('hex');
       const existing = storedHere.get(sha256) ?? (chainIds.length > 0 ? await repo.catalog.findData(sha256, chainIds) : undefined);
       if (existing) return reuse({ ...meta, size: content.length, sha256, data: existing });
+      if (prepared) return stored(item, await writer.addPrepared(meta, prepared, compression.codec, compression.level));
       return store(item, meta, Readable.from([content]));
     }
     if (await isKnownSize(item.size)) {
@@ -153,6 +163,10 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
 
   const store = async (item: SourceEntry, meta: Entry, content: Readable): Promise<Entry> => {
     const entry = await writer.addFile(meta, content, compression.codec, compression.level);
+    return stored(item, entry);
+  };
+
+  const stored = (item: SourceEntry, entry: Entry): Entry => {
     if (entry.size !== item.size) warnings.push(`${item.path}: changed size while being read (${item.size} -> ${entry.size} bytes)`);
     storedHere.set(entry.sha256!, entry.data!);
     stats.bytesStored += entry.data!.length;

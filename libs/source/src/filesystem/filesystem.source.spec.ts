@@ -247,6 +247,30 @@ describe('FilesystemSource', () => {
     await expect(source.readWhole('../x', 1)).rejects.toThrow(UsageError);
   });
 
+  it('runs a read step on the reader thread, moving its buffers, and keeps the read when the step throws', async () => {
+    const source = new FilesystemSource(root);
+    const contents = Array.from({ length: 200 }, (_, i) => `secret ${i} `.repeat(i + 1));
+    await Promise.all(contents.map((content, i) => file(`s/${i}.json`, content)));
+    const step = {
+      code: `(() => {
+        const { isMainThread } = require('node:worker_threads');
+        return (content, arg) => {
+          if (content.includes('secret 7 ')) throw new Error('step failed');
+          const upper = new Uint8Array(Buffer.from(content.toString().toUpperCase()));
+          return { value: { arg, isMainThread, upper }, transfer: [upper.buffer] };
+        };
+      })()`,
+      arg: 'tag',
+    };
+    const read = await Promise.all(contents.map((_, i) => source.readPrepared(`s/${i}.json`, 10, step)));
+    expect(read.map((r) => r.content.toString())).toEqual(contents);
+    read.forEach(({ prepared }, i) => {
+      if (i === 7) expect(prepared).toBeUndefined();
+      else expect(prepared).toEqual({ arg: 'tag', isMainThread: false, upper: new Uint8Array(Buffer.from(contents[i]!.toUpperCase())) });
+    });
+    await expect(source.readPrepared('missing.json', 1, step)).rejects.toThrow(IoError);
+  });
+
   /**
    * Root reads any file whatever its mode, so when the tests run as root the scan runs in a child
    * process without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH: file modes then bind it for real.

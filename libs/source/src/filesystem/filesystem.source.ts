@@ -3,7 +3,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { IoError, NotFoundError, UsageError } from '@tresor/errors';
-import type { Source, SourceEntry, SourceProblem } from '../source.js';
+import type { PreparedRead, ReadStep, Source, SourceEntry, SourceProblem } from '../source.js';
 import { describeErrno, errnoOf } from './errno.js';
 import { decodeName, displayName, nameProblem } from './names.js';
 import { readPool } from './read-pool.js';
@@ -91,9 +91,14 @@ export class FilesystemSource implements Source {
 
   /** Reads a small file whole on the shared reader threads, in batches with other reads. */
   async readWhole(path: string, sizeHint: number): Promise<Buffer> {
+    return (await this.readPrepared(path, sizeHint)).content;
+  }
+
+  /** readWhole, with `step` run on the reader thread that read the file. */
+  async readPrepared(path: string, sizeHint: number, step?: ReadStep): Promise<PreparedRead> {
     checkRelativePath(path);
-    const outcome = await readPool().read(join(this.location, path), sizeHint);
-    if ('content' in outcome) return outcome.content;
+    const outcome = await readPool().read(join(this.location, path), sizeHint, step);
+    if ('content' in outcome) return outcome;
     if ('notFile' in outcome) {
       throw new IoError(`cannot read ${path} in source ${this.location}: no longer a regular file`);
     }

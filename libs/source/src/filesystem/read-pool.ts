@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { ReadStep } from '../source.js';
 
 /**
  * The worker's code (CommonJS, evaluated: it needs no loader, whatever runs the main thread). It
  * describes (lstat, access, readlink) or reads whole each file of a batch with synchronous calls,
  * which off the main thread cost far less than a promise round trip per call on the main thread.
+ * A read may carry a step (see ReadStep) that the thread runs on the bytes it just read.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -21,6 +23,15 @@ function kindOf(info) {
   return 'special file';
 }
 const failure = (err) => ({ code: err.code, errno: err.errno, syscall: err.syscall, message: err.message });
+const steps = new Map();
+function runStep(step, content) {
+  let fn = steps.get(step.code);
+  if (!fn) {
+    fn = new Function('require', 'return (' + step.code + ');')(require);
+    steps.set(step.code, fn);
+  }
+  return fn(content, step.arg);
+}
 function describe(path) {
   let info;
   try {
@@ -53,10 +64,10 @@ function describe(path) {
   }
   return { stat };
 }
-parentPort.on('message', ({ id, files }) => {
+parentPort.on('message', ({ id, files, steps }) => {
   const results = [];
   const transfer = [];
-  for (const { op, path, sizeHint } of files) {
+  for (const { op, path, sizeHint, step } of files) {
     if (op === 'describe') {
       results.push(describe(path));
       continue;
@@ -82,7 +93,17 @@ parentPort.on('message', ({ id, files }) => {
         if (n === 0) break;
         filled += n;
       }
-      results.push({ bytes: buffer.buffer, length: filled });
+      const result = { bytes: buffer.buffer, length: filled };
+      if (step !== undefined) {
+        try {
+          const done = runStep(steps[step], buffer.subarray(0, filled));
+          result.prepared = done.value;
+          transfer.push(...done.transfer);
+        } catch (err) {
+          result.stepFailed = String(err && err.message || err);
+        }
+      }
+      results.push(result);
       transfer.push(buffer.buffer);
     } catch (err) {
       results.push({ error: failure(err) });
@@ -98,9 +119,11 @@ parentPort.on('message', ({ id, files }) => {
 });
 `;
 
-/** What reading one file gave. */
+/** What reading one file gave; `prepared` is its step's value (absent if the step failed). */
 export type ReadOutcome =
-  { readonly content: Buffer } | { readonly notFile: true } | { readonly error: NodeJS.ErrnoException };
+  | { readonly content: Buffer; readonly prepared?: unknown }
+  | { readonly notFile: true }
+  | { readonly error: NodeJS.ErrnoException };
 
 /** lstat of one name, as the source records it. */
 export interface StatInfo {
@@ -129,17 +152,19 @@ type Request =
       readonly op: 'read';
       readonly path: string;
       readonly sizeHint: number;
+      readonly step?: ReadStep;
       readonly resolve: (outcome: ReadOutcome) => void;
     }
   | {
       readonly op: 'describe';
       readonly path: string;
       readonly sizeHint: 0;
+      readonly step?: undefined;
       readonly resolve: (outcome: DescribeOutcome) => void;
     };
 
 type RawResult =
-  | { bytes: ArrayBuffer; length: number }
+  | { bytes: ArrayBuffer; length: number; prepared?: unknown; stepFailed?: string }
   | { notFile: true }
   | { error: Failure }
   | { stat: StatInfo; accessError?: Failure; target?: Uint8Array; linkError?: Failure };
@@ -169,8 +194,8 @@ export class ReadPool {
   constructor(private readonly size: number) {}
 
   /** The whole content of the file at `path` (absolute), or why it could not be read. */
-  read(path: string, sizeHint: number): Promise<ReadOutcome> {
-    return new Promise((resolve) => this.enqueue({ op: 'read', path, sizeHint, resolve }));
+  read(path: string, sizeHint: number, step?: ReadStep): Promise<ReadOutcome> {
+    return new Promise((resolve) => this.enqueue({ op: 'read', path, sizeHint, step, resolve }));
   }
 
   /** lstat of `path` (absolute, not followed), with access(R_OK) for a file and readlink for a symlink. */
@@ -208,7 +233,15 @@ export class ReadPool {
       const id = this.nextId++;
       this.inFlight.set(id, { worker, batch });
       worker.ref();
-      worker.postMessage({ id, files: batch.map(({ op, path, sizeHint }) => ({ op, path, sizeHint })) });
+      // Each distinct step goes once per message; files name it by index.
+      const steps: ReadStep[] = [];
+      const files = batch.map(({ op, path, sizeHint, step }) => {
+        if (!step) return { op, path, sizeHint };
+        let index = steps.indexOf(step);
+        if (index === -1) index = steps.push(step) - 1;
+        return { op, path, sizeHint, step: index };
+      });
+      worker.postMessage({ id, files, steps });
     }
   }
 
@@ -259,7 +292,10 @@ function settle(request: Request, result: RawResult): void {
     }
     return;
   }
-  if ('bytes' in result) request.resolve({ content: Buffer.from(result.bytes, 0, result.length) });
+  if ('bytes' in result) {
+    const content = Buffer.from(result.bytes, 0, result.length);
+    request.resolve('prepared' in result ? { content, prepared: result.prepared } : { content });
+  }
   else if ('notFile' in result) request.resolve({ notFile: true });
   else if ('error' in result) request.resolve({ error: toError(result.error) });
 }

@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '@tresor/errors';
+import { BACKUP_ID, collector, CREATED_AT, DUMMY_KEY, fileMeta, makeTmpDir, openArchive, writeArchive } from './archive.fixtures.js';
+import { compressBuffer } from './codecs/index.js';
+import { contentPreparation, preparedContent } from './prepared-content.js';
+import { generateDataKey } from '@tresor/crypto';
+import { ArchiveWriter } from './writer.js';
+
+/** Runs the step as a reader thread would (same evaluation), here on the main thread. */
+function prepareHere(content: Buffer, level = 3): unknown {
+  const step = contentPreparation('zstd', level)!;
+  const fn = new Function('require', `return (${step.code});`)(createRequire(import.meta.url)) as (
+    content: Buffer,
+    arg: unknown,
+  ) => { value: unknown; transfer: ArrayBuffer[] };
+  const { value, transfer } = fn(content, step.arg);
+  expect(transfer).toHaveLength(1);
+  return value;
+}
+
+const samples = [
+  Buffer.alloc(0),
+  Buffer.from('-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n'),
+  randomBytes(300 * 1024),
+  Buffer.from('a'.repeat(200_000)),
+];
+
+describe('contentPreparation', () => {
+  it.each(samples.map((s) => [s.length, s] as const))('makes the bytes compressBuffer makes, and the SHA-256 (%i bytes)', (_n, content) => {
+    for (const level of [1, 3, 19]) {
+      const prepared = preparedContent(prepareHere(content, level), content)!;
+      expect(prepared.size).toBe(content.length);
+      expect(prepared.sha256).toBe(createHash('sha256').update(content).digest('hex'));
+      expect(prepared.compressed.equals(compressBuffer('zstd', level, content)!)).toBe(true);
+    }
+  });
+
+  it('is prepared off the main thread only for zstd, and refuses a bad level', () => {
+    expect(contentPreparation('gzip', 6)).toBeUndefined();
+    expect(contentPreparation('none', 0)).toBeUndefined();
+    expect(() => contentPreparation('zstd', 99)).toThrow(UsageError);
+  });
+
+  it('takes no value that does not fit the content', () => {
+    const content = Buffer.from('key');
+    const value = prepareHere(content) as Record<string, unknown>;
+    expect(preparedContent(value, Buffer.from('keys'))).toBeUndefined();
+    expect(preparedContent({ ...value, sha256: 1 }, content)).toBeUndefined();
+    expect(preparedContent({ ...value, compressed: 'x' }, content)).toBeUndefined();
+    expect(preparedContent(undefined, content)).toBeUndefined();
+  });
+});
+
+describe('ArchiveWriter.addPrepared', () => {
+  it('writes the same entries and payload as addFile', async () => {
+    const files = samples.map((content, i) => ({ path: `f${i}.pem`, content }));
+    const reference = await writeArchive(files);
+
+    const dek = generateDataKey();
+    const { out, bytes } = collector();
+    const writer = await ArchiveWriter.create({ backupId: BACKUP_ID, createdAt: CREATED_AT, dek, keys: [DUMMY_KEY], out, tmpDir: await makeTmpDir() });
+    const entries = [];
+    for (const { path, content } of files) {
+      entries.push(await writer.addPrepared(fileMeta(path, content.length), preparedContent(prepareHere(content), content)!, 'zstd', 3));
+    }
+    const summary = await writer.finish();
+    await writer.release();
+
+    expect(entries).toEqual(reference.entries);
+    expect(summary.entriesRoot).toBe(reference.summary.entriesRoot);
+    expect(summary.payloadBytes).toBe(reference.summary.payloadBytes);
+    const reader = await openArchive(bytes(), dek);
+    for (const [i, entry] of entries.entries()) {
+      expect((await reader.readSmallContent(entry.data!, entry.size))!.equals(samples[i]!)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import { createRequire } from 'node:module';
+import { validateLevel } from './codecs/index.js';
+import type { Codec } from './entry.js';
+
+/** A file's content already hashed and compressed (by a reader thread), for ArchiveWriter.addPrepared. */
+export interface PreparedContent {
+  /** Plaintext length. */
+  readonly size: number;
+  /** Hex SHA-256 of the plaintext. */
+  readonly sha256: string;
+  /** The plaintext compressed exactly as compressBuffer(codec, level) would (same library and parameters). */
+  readonly compressed: Buffer;
+}
+
+/**
+ * Code a source's reader thread runs on a file it just read (see ReadStep in @tresor/source): the
+ * SHA-256, and the zstd frame that codecs/zstd.ts's compressBuffer makes (one reusable context per
+ * level, checksum on). Plain CommonJS, evaluated in the thread, so it needs no loader or bundle.
+ */
+const PREPARE_SOURCE = `(() => {
+  const { createHash } = require('node:crypto');
+  const contexts = new Map();
+  return (content, arg) => {
+    let context = contexts.get(arg.level);
+    if (!context) {
+      const { Compressor } = require(arg.zstd);
+      context = new Compressor();
+      context.setParameters({ compressionLevel: arg.level, checksumFlag: true });
+      contexts.set(arg.level, context);
+    }
+    const frame = context.compress(content);
+    // A copy of its own, so that moving it cannot take a shared pool's memory with it.
+    const compressed = new Uint8Array(frame.length);
+    compressed.set(frame);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    return { value: { size: content.length, sha256, compressed }, transfer: [compressed.buffer] };
+  };
+})()`;
+
+let zstdModule: string | undefined;
+
+/**
+ * The read step that prepares content for `codec` at `level` on a reader thread, or undefined when
+ * that codec is compressed on the main thread (only zstd, the default, is prepared off it).
+ */
+export function contentPreparation(codec: Codec, level: number): { code: string; arg: unknown } | undefined {
+  validateLevel(codec, level);
+  if (codec !== 'zstd') return undefined;
+  zstdModule ??= createRequire(import.meta.url).resolve('zstd-napi');
+  return { code: PREPARE_SOURCE, arg: { level, zstd: zstdModule } };
+}
+
+/** The step's value as PreparedContent, if it is one and matches `content`; undefined otherwise. */
+export function preparedContent(value: unknown, content: Buffer): PreparedContent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { size, sha256, compressed } = value as Record<string, unknown>;
+  if (size !== content.length || typeof sha256 !== 'string' || !(compressed instanceof Uint8Array)) return undefined;
+  return { size, sha256, compressed: Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength) };
+}
