@@ -89,7 +89,13 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   const { keys: wrapped } = await KeyService.of(repo).wrapDataKey(dek, source);
   const body = new PassThrough();
   const putting = repo.store.put(archiveKey(backupId), body);
-  putting.catch((err: unknown) => body.destroy(err as Error));
+  // Storage failing first (a full disk, a lost location) is the cause; the writer then only sees
+  // its output closed ("The operation was aborted"), which must not be what the operator reads.
+  let putFailure: unknown;
+  putting.catch((err: unknown) => {
+    putFailure = err;
+    body.destroy(err as Error);
+  });
   const writer = await ArchiveWriter.create({
     backupId,
     createdAt: createdAt.toISOString(),
@@ -162,7 +168,14 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   const store = async (item: SourceEntry, meta: Entry, content: Readable): Promise<Entry> => {
-    const entry = await writer.addFile(meta, content, compression.codec, compression.level);
+    let entry: Entry;
+    try {
+      entry = await writer.addFile(meta, content, compression.codec, compression.level);
+    } catch (err) {
+      // A writer that failed before reading leaves the source file open: close it now, not on GC.
+      content.destroy();
+      throw err;
+    }
     return stored(item, entry);
   };
 
@@ -264,7 +277,8 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     await writer.abort(err as Error);
     body.destroy(err as Error);
     await putting.catch(() => undefined);
-    throw err;
+    // The put failing on its own (not because of `err` passed to it above) is the real cause.
+    throw putFailure !== undefined && !causedBy(putFailure, err) ? putFailure : err;
   } finally {
     await writer.release();
   }
@@ -322,6 +336,12 @@ async function openReadable(source: Source, path: string): Promise<Readable | { 
     stream.destroy();
     return { error };
   }
+}
+
+/** True when `err` is `cause` or has it somewhere in its cause chain. */
+function causedBy(err: unknown, cause: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && depth < 8; e = (e as Error).cause, depth++) if (e === cause) return true;
+  return false;
 }
 
 /** True when a read failed because the file was deleted after the scan saw it. */

@@ -18,12 +18,12 @@ const phrases: Readonly<Record<string, string>> = {
   ESTALE: 'stale file handle',
 };
 
-/** True when `err` is a Node system error with one of the given errno codes. */
+/** True when `err` is a Node system error with one of the given errno codes (any code when none is given). */
 export function hasErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
   return (
     err instanceof Error &&
     typeof (err as NodeJS.ErrnoException).code === 'string' &&
-    codes.includes((err as NodeJS.ErrnoException).code!)
+    (codes.length === 0 || codes.includes((err as NodeJS.ErrnoException).code!))
   );
 }
 
