@@ -7,7 +7,7 @@ import { REDACTED, TresorError, redactText, redactValue } from '@tresor/errors';
 export { SpanKind };
 
 /**
- * The one place a W3C `traceparent` is read or written (ADR 0027): the OpenTelemetry propagator,
+ * The one place a W3C `traceparent` is read or written (ADR 24): the OpenTelemetry propagator,
  * whether or not an SDK is running, so headers, job records, events and logs agree.
  */
 const w3c = new W3CTraceContextPropagator();
