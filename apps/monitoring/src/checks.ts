@@ -14,10 +14,14 @@ const LEVEL: Record<CheckResult['status'], number> = { ok: 0, warning: 1, critic
  * endpoints, every `intervalSeconds` of the monitoring config (TRESOR_MONITOR_CONFIG, the
  * `monitor.json` format; its `alerts` section is not read here: TRESOR_ALERTS_CONFIG is). Failed
  * checks raise alerts, passing ones resolve them; `tresor_check_status` exposes each result.
+ * Only the leading replica runs them (docs/monitoring.md).
  */
 export async function startClusterChecks(deps: { file: string | undefined; catalog: Catalog; manager: AlertManager; metrics: ServiceMetrics; logger: Logger }): Promise<() => void> {
   const config = deps.file ? await loadMonitorConfig(deps.file) : parseMonitorConfig({});
-  const status = new Gauge({ name: 'tresor_check_status', help: 'Result of each health check the monitoring service runs: 0 ok, 1 warning, 2 critical.', labelNames: ['check', 'target'], registers: [deps.metrics.registry] });
+  // Started again at every leadership term of this replica: the gauge is registered once.
+  const status =
+    (deps.metrics.registry.getSingleMetric('tresor_check_status') as Gauge<'check' | 'target'> | undefined) ??
+    new Gauge({ name: 'tresor_check_status', help: 'Result of each health check the monitoring service runs: 0 ok, 1 warning, 2 critical.', labelNames: ['check', 'target'], registers: [deps.metrics.registry] });
   const run = async (): Promise<void> => {
     const results = [...(await checkFreshness(deps.catalog, config)), ...(await checkCertificates(config))];
     status.reset();
@@ -33,5 +37,9 @@ export async function startClusterChecks(deps: { file: string | undefined; catal
   };
   tick();
   const timer = setInterval(tick, config.intervalSeconds * 1000);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    // A follower reports no check results: the leader's are the current ones.
+    status.reset();
+  };
 }

@@ -1,14 +1,15 @@
 // monitoring: aggregates service heartbeats and job outcomes, and raises alerts from them (docs/alerts.md).
+// Replicas elect a leader through a Redis lease; only the leader raises and delivers alerts, runs the
+// health checks and drills (leader-work.ts); every replica follows the SLIs and serves the status.
 import { z } from 'zod';
 import { MongoAlertHistory } from '@tresor/alerting';
 import { connectMongoCatalog } from '@tresor/catalog';
 import { COMMANDS, heartbeatSchema } from '@tresor/contracts';
 import type { Heartbeat } from '@tresor/contracts';
-import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start } from '@tresor/service';
-import { loadAlertingConfig, startAlerting } from './alerts/alerting.js';
-import { consumeEventsForAlerts } from './alerts/event-feed.js';
-import { startClusterChecks } from './checks.js';
-import { startClusterDrills } from './drills.js';
+import { LeaderTerms } from '@tresor/scheduling';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start, startLeadership } from '@tresor/service';
+import { loadAlertingConfig } from './alerts/alerting.js';
+import { leaderWork } from './leader-work.js';
 import { followSlis } from './slis.js';
 
 /** A service not heard from for this long is reported not ready. */
@@ -23,6 +24,13 @@ const configSchema = baseConfigSchema.extend({
   TRESOR_MONITOR_CONFIG: z.string().min(1).optional(),
   /** The repository directory (tresor.json, signing key): needed only for scheduled restore drills. */
   TRESOR_REPO: z.string().min(1).optional(),
+  /** Redis for leader election; without it this replica assumes it is the only one. */
+  TRESOR_REDIS_URL: z.string().optional(),
+  TRESOR_REDIS_PREFIX: z.string().default('tresor:'),
+  /** A leader that cannot renew its lease for this long is replaced. */
+  TRESOR_MONITORING_LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
+  /** How often the leader renews and followers try to take over (default ttl / 3). */
+  TRESOR_MONITORING_LEASE_RENEW_MS: z.coerce.number().int().min(100).optional(),
 });
 
 start(async () => {
@@ -38,21 +46,42 @@ start(async () => {
     name: 'monitoring',
     config,
     consumers: (t) => [t.consumers.monitoring],
-    async setup({ bus, topology, logger, metrics }) {
+    async setup({ bus, topology, logger, metrics, instance }) {
       const seen = new Map<string, Heartbeat>();
       const jobs = { completed: 0, failed: 0 };
-      const alerting = await startAlerting({
+      let leading = (): boolean => false;
+      const work = leaderWork({
         bus,
-        config: alertsConfig,
+        consumer: topology.consumers.monitoring,
+        alerts: alertsConfig,
         history,
+        catalog: mongo.catalog,
+        db: mongo.client.db(config.TRESOR_MONGODB_DB),
+        metrics,
         logger,
         tickMs: config.TRESOR_ALERTS_TICK_MS,
+        monitorConfig: config.TRESOR_MONITOR_CONFIG,
+        repoDir: config.TRESOR_REPO,
+        leading: () => leading(),
+        adoptMs: config.TRESOR_MONITORING_LEASE_TTL_MS,
         // A job requested before this replica started: its source is in the job document.
         lookupSource: async (jobId) => {
           const source = (await mongo.jobs.get(jobId))?.params.source as { location?: unknown } | undefined;
           return typeof source?.location === 'string' ? source.location : undefined;
         },
       });
+      const terms = new LeaderTerms(work.term, { onError: (err) => logger.warn({ err: (err as Error).message }, 'monitoring leader work could not start; retrying') });
+      const leadership = startLeadership({
+        role: 'monitoring',
+        config,
+        instance,
+        ttlMs: config.TRESOR_MONITORING_LEASE_TTL_MS,
+        renewMs: config.TRESOR_MONITORING_LEASE_RENEW_MS,
+        logger,
+        metrics,
+        onChange: (leader) => void terms.set(leader),
+      });
+      leading = leadership.isLeader;
       const beats = bus.nc.subscribe(topology.subjects.heartbeats, {
         callback: (_err, msg) => {
           try {
@@ -70,9 +99,6 @@ start(async () => {
         },
       });
       const stopSlis = await followSlis({ bus, metrics, catalog: mongo.catalog, jobParams: async (jobId) => (await mongo.jobs.get(jobId))?.params });
-      const stopChecks = await startClusterChecks({ file: config.TRESOR_MONITOR_CONFIG, catalog: mongo.catalog, manager: alerting.manager, metrics, logger });
-      const stopDrills = await startClusterDrills({ file: config.TRESOR_MONITOR_CONFIG, repoDir: config.TRESOR_REPO, bus, db: mongo.client.db(config.TRESOR_MONGODB_DB), catalog: mongo.catalog, manager: alerting.manager, metrics, logger });
-      const alertFeed = consumeEventsForAlerts(bus, topology.consumers.monitoring, (data) => alerting.onEvent(data), logger);
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
         return {
@@ -82,14 +108,15 @@ start(async () => {
         };
       });
       return {
+        checks: leadership.checks,
+        detail: () => ({ leader: leadership.detail() }),
         stop: async () => {
           beats.unsubscribe();
           outcomes.unsubscribe();
           stopSlis();
-          stopChecks();
-          stopDrills();
-          await alertFeed.stop();
-          await alerting.stop();
+          // The leader's work stops before the lease is given up, so the successor starts after it.
+          await terms.stop();
+          await leadership.stop();
           await mongo.close();
         },
       };

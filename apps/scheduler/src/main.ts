@@ -1,10 +1,8 @@
 // scheduler: fires once, interval and cron schedules (stored in the catalog) as backup jobs. Replicas
 // elect one leader through a Redis lease; only the leader fires (see docs/scheduling.md).
-import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { connectMongoCatalog } from '@tresor/catalog';
-import { LeaderElection, RedisLease } from '@tresor/scheduling';
-import { baseConfigSchema, loadConfig, mongoTlsOptions, redisTlsOptions, runService, start } from '@tresor/service';
+import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start, startLeadership } from '@tresor/service';
 import { fireDue } from './fire.js';
 
 const configSchema = baseConfigSchema.extend({
@@ -31,23 +29,17 @@ start(async () => {
   await runService({
     name: 'scheduler',
     config,
-    async setup({ bus, logger, instance }) {
-      // Lease commands fail fast while Redis is away, so a leader's own clock decides, not a queue.
-      const redis = config.TRESOR_REDIS_URL ? new Redis(config.TRESOR_REDIS_URL, { ...redisTlsOptions(config), keyPrefix: config.TRESOR_REDIS_PREFIX, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
-      redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis'));
-      const election = redis
-        ? new LeaderElection(new RedisLease(redis), {
-            name: 'scheduler',
-            owner: instance.replaceAll('#', '_'),
-            ttlMs: config.TRESOR_SCHEDULER_LEASE_TTL_MS,
-            ...(config.TRESOR_SCHEDULER_LEASE_RENEW_MS ? { renewMs: config.TRESOR_SCHEDULER_LEASE_RENEW_MS } : {}),
-            onChange: (leader, grant) => logger.info({ leader, token: grant?.token }, leader ? 'scheduler leader: elected' : 'scheduler leader: lost'),
-            onError: (err) => logger.warn({ err: (err as Error).message }, 'leader election: lease store failed'),
-          })
-        : undefined;
-      if (!election) logger.warn('TRESOR_REDIS_URL is not set: this scheduler leads alone (run one replica only)');
-      election?.start();
-      const leaderToken = (): number | null => (election ? (election.current()?.token ?? null) : 0);
+    async setup({ bus, logger, instance, metrics }) {
+      const leadership = startLeadership({
+        role: 'scheduler',
+        config,
+        instance,
+        ttlMs: config.TRESOR_SCHEDULER_LEASE_TTL_MS,
+        renewMs: config.TRESOR_SCHEDULER_LEASE_RENEW_MS,
+        logger,
+        metrics,
+      });
+      const leaderToken = leadership.token;
 
       let running: Promise<void> = Promise.resolve();
       let stopped = false;
@@ -60,13 +52,13 @@ start(async () => {
           .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'scheduler tick failed'));
       }, config.TRESOR_SCHEDULER_TICK_MS);
       return {
-        checks: () => ({ mongodb: true, ...(redis ? { redis: redis.status === 'ready' } : {}) }),
+        checks: () => ({ mongodb: true, ...leadership.checks() }),
+        detail: () => ({ leader: leadership.detail() }),
         stop: async () => {
           stopped = true;
           clearInterval(timer);
           await running;
-          await election?.stop();
-          redis?.disconnect();
+          await leadership.stop();
           await mongo.close();
         },
       };

@@ -216,10 +216,13 @@ export class AlertManager {
     return deliveries;
   }
 
-  /** Runs `tick` every `intervalMs` until `stop`; a tick still delivering makes the next ones wait, keeping order. */
-  start(intervalMs = 1000): void {
+  /**
+   * Runs `tick` every `intervalMs` until `stop`; a tick still delivering makes the next ones wait, keeping order.
+   * `active`: ticks are skipped while it returns false (a replica that is no longer sure it leads must not deliver).
+   */
+  start(intervalMs = 1000, active: () => boolean = () => true): void {
     this.timer ??= setInterval(() => {
-      if (this.ticking) return;
+      if (this.ticking || !active()) return;
       this.ticking = this.tick()
         .then(() => undefined)
         .catch((err: unknown) => this.options.logger?.warn({ err: (err as Error).message }, 'alert tick failed'))

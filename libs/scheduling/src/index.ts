@@ -5,6 +5,7 @@ export * from './firings.js';
 export * from './lease.js';
 export * from './redis-lease.js';
 export * from './leader.js';
+export * from './leader-terms.js';
 export * from './schedule.js';
 export * from './held-lease.js';
 export * from './schedule-file.js';

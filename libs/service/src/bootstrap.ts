@@ -39,6 +39,8 @@ export interface ServiceDefinition<C extends BaseConfig> {
     controllers?: Type[];
     providers?: Provider[];
     checks?: () => Record<string, boolean>;
+    /** Shown under `detail` in /health/ready without deciding readiness (a follower is ready too). */
+    detail?: () => Record<string, unknown>;
     configureApp?: (app: NestFastifyApplication) => Promise<void> | void;
     /** Stop taking work and finish or release what is in flight. */
     stop?: () => Promise<void>;
@@ -72,7 +74,8 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
 
   const readiness: Readiness = () => {
     const checks = { nats: !nc.isClosed() && nc.info !== undefined, ...(wired.checks?.() ?? {}) };
-    return { ready: Object.values(checks).every(Boolean), checks };
+    const detail = wired.detail?.();
+    return { ready: Object.values(checks).every(Boolean), checks, ...(detail ? { detail } : {}) };
   };
 
   @Module({})

@@ -3,6 +3,7 @@ export * from './cluster-repository.js';
 export * from './config.js';
 export * from './health.js';
 export * from './jobs.js';
+export * from './leadership.js';
 export * from './audit.js';
 export * from './metrics.js';
 export * from './tracing.js';

@@ -42,6 +42,10 @@ export async function startAlerting(options: {
   lookupSource?: JobSourceLookup;
   tickMs?: number;
   clock?: Clock;
+  /** Notifications go out only while this returns true (the replica is sure it leads). */
+  active?: () => boolean;
+  /** Re-reads the history this often for alerts another replica recorded after this one resumed (a stalled ex-leader). */
+  adoptMs?: number;
 }): Promise<AlertingWiring> {
   const { bus, config, history, logger } = options;
   await checkAlertingSecrets(config);
@@ -55,8 +59,12 @@ export async function startAlerting(options: {
   });
   const resumed = await manager.resume();
   const rules = new JobAlertRules(manager, options.lookupSource);
-  manager.start(options.tickMs ?? 1000);
+  manager.start(options.tickMs ?? 1000, options.active);
   logger.info({ channels: Object.keys(config.channels), resumed }, 'alerting started');
+  // resume() skips what this manager already follows, so re-reading only adopts strays.
+  const adopt = options.adoptMs
+    ? setInterval(() => void manager.resume().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'alert history not re-read')), options.adoptMs)
+    : undefined;
   // Events are handled one at a time, in arrival order: a success must not overtake the failure before it.
   let chain: Promise<void> = Promise.resolve();
   const handle = async (data: Uint8Array): Promise<void> => {
@@ -78,6 +86,7 @@ export async function startAlerting(options: {
       return chain;
     },
     async stop() {
+      clearInterval(adopt);
       await chain;
       await manager.stop();
     },

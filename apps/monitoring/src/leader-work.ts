@@ -1,0 +1,69 @@
+import type { Db } from 'mongodb';
+import type { AlertHistory, AlertingConfig, AlertManager } from '@tresor/alerting';
+import type { Catalog } from '@tresor/catalog';
+import type { ConsumerDefinition } from '@tresor/contracts';
+import type { Bus, Logger } from '@tresor/messaging';
+import type { LeaderTerm } from '@tresor/scheduling';
+import type { ServiceMetrics } from '@tresor/service';
+import { startAlerting } from './alerts/alerting.js';
+import { consumeEventsForAlerts } from './alerts/event-feed.js';
+import type { JobSourceLookup } from './alerts/job-alerts.js';
+import { startClusterChecks } from './checks.js';
+import { startClusterDrills } from './drills.js';
+
+export interface LeaderWorkDeps {
+  bus: Bus;
+  consumer: ConsumerDefinition;
+  alerts: AlertingConfig;
+  history: AlertHistory;
+  catalog: Catalog;
+  db: Db;
+  metrics: ServiceMetrics;
+  logger: Logger;
+  lookupSource: JobSourceLookup;
+  tickMs: number;
+  monitorConfig: string | undefined;
+  repoDir: string | undefined;
+  /** True while this replica is sure it leads: notifications are held otherwise. */
+  leading: () => boolean;
+  /** How often the leader re-reads the alert history for raises recorded elsewhere (the lease ttl). */
+  adoptMs: number;
+}
+
+/** The leader's work, and the alert manager of the running term (none on a follower). */
+export interface LeaderWork {
+  readonly term: LeaderTerm;
+  manager(): AlertManager | undefined;
+}
+
+/**
+ * What only the leading monitoring replica does (docs/monitoring.md, ADR 0024): raise alerts from
+ * job events (the durable `monitoring` consumer, so events wait while nobody leads), run the health
+ * checks and restore drills, and deliver notifications. Each term starts a fresh AlertManager that
+ * resumes from the alert history in MongoDB: raises the previous leader recorded but did not
+ * announce are announced, what it announced is not repeated.
+ */
+export function leaderWork(d: LeaderWorkDeps): LeaderWork {
+  let current: AlertManager | undefined;
+  const term: LeaderTerm = async () => {
+    const alerting = await startAlerting({ bus: d.bus, config: d.alerts, history: d.history, logger: d.logger, tickMs: d.tickMs, lookupSource: d.lookupSource, active: d.leading, adoptMs: d.adoptMs });
+    const stops: (() => void | Promise<void>)[] = [() => alerting.stop()];
+    try {
+      const manager = alerting.manager;
+      stops.unshift(await startClusterChecks({ file: d.monitorConfig, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
+      stops.unshift(await startClusterDrills({ file: d.monitorConfig, repoDir: d.repoDir, bus: d.bus, db: d.db, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
+      const feed = consumeEventsForAlerts(d.bus, d.consumer, (data) => alerting.onEvent(data), d.logger);
+      stops.unshift(() => feed.stop());
+      current = manager;
+    } catch (err) {
+      for (const stop of stops) await stop();
+      throw err;
+    }
+    return async () => {
+      current = undefined;
+      // Intake first (events, checks, drills), then the manager, so nothing is raised into a stopped one.
+      for (const stop of stops) await stop();
+    };
+  };
+  return { term, manager: () => current };
+}
