@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { parseAlertingConfig } from '@tresor/alerting';
+import { parseMonitorConfig } from '@tresor/assurance';
 import { authConfigFromEnv } from '@tresor/auth';
 import { describe, expect, it } from 'vitest';
 import { ldapSubtree, need } from '../support/infra.js';
-import { baseDefault, envNamesReadByCode, exists, read, requiredEnv, ROOT, SECRET_NAME, SERVICE_PORTS, serviceNames } from './support.js';
+import { baseDefault, envNamesReadByCode, exists, read, requiredEnv, SECRET_NAME, SERVICE_PORTS, serviceNames } from './support.js';
 
 const run = promisify(execFile);
 const DIR = 'deploy/compose';
@@ -107,7 +109,45 @@ describe('docker-compose.yml (full stack)', () => {
     const conf = read(`${DIR}/nats/nats.conf`);
     for (const n of nodes) expect(conf).toContain(`nats://${n}:6222`);
     expect(conf).toMatch(/jetstream\s*\{/);
-    await run(need('nats', 'TRESOR_TEST_NATS_SERVER_BIN'), ['-c', join(ROOT, DIR, 'nats/nats.conf'), '-t']);
+    // The node as the container has it: authorization.conf next to nats.conf, passwords in the environment.
+    const dir = mkdtempSync(join(tmpdir(), 'tresor-compose-nats-'));
+    try {
+      writeFileSync(join(dir, 'nats.conf'), conf);
+      writeFileSync(join(dir, 'authorization.conf'), read('deploy/nats/authorization.conf'));
+      const passwords = Object.fromEntries(services.map((n) => [`TRESOR_NATS_PASSWORD_${n.toUpperCase().replaceAll('-', '_')}`, `stand-in-${n}`]));
+      await run(need('nats', 'TRESOR_TEST_NATS_SERVER_BIN'), ['-c', join(dir, 'nats.conf'), '-t'], { env: { PATH: process.env.PATH, ...passwords } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const n of nodes) {
+      expect(s[n]!.volumes).toContain('../nats/authorization.conf:/etc/nats/authorization.conf:ro');
+      expect([...(s[n]!.secrets ?? [])].sort()).toEqual(services.map((x) => `nats-${x}`).sort());
+    }
+  });
+
+  it.each(services)('connects %s to NATS as its own user of deploy/nats, its password a secret file', (name) => {
+    const svc = s[name]!;
+    expect(svc.environment!.TRESOR_NATS_USER).toBe(name);
+    expect(read('deploy/nats/authorization.conf')).toContain(`user: "${name}"`);
+    expect(svc.environment!.TRESOR_NATS_PASSWORD_FILE).toBe(`/run/secrets/nats-${name}`);
+    expect(svc.secrets).toContain(`nats-${name}`);
+    expect(compose.secrets![`nats-${name}`]!.environment).toBe(`TRESOR_NATS_PASSWORD_${name.toUpperCase().replaceAll('-', '_')}`);
+  });
+
+  it('runs 2 monitoring replicas electing a leader in Redis, with alerting and health check configs the libs accept', () => {
+    const m = s.monitoring!;
+    expect(m.deploy!.replicas).toBe(s.scheduler!.deploy!.replicas);
+    expect(m.environment!.TRESOR_REDIS_URL).toBe('redis://redis:6379/0');
+    const mounted = (path: string): string => {
+      const v = m.volumes!.find((x) => x.split(':')[1] === path);
+      expect(v, path).toBeDefined();
+      return read(join(DIR, v!.split(':')[0]!));
+    };
+    const alerts = parseAlertingConfig(JSON.parse(mounted(m.environment!.TRESOR_ALERTS_CONFIG!)), 'alerts.json');
+    const refs = [...JSON.stringify(alerts.channels).matchAll(/"file":"([^"]+)"/g)].map((x) => x[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(m.secrets!.map((x) => `/run/secrets/${x}`)).toContain(ref);
+    expect(parseMonitorConfig(JSON.parse(mounted(m.environment!.TRESOR_MONITOR_CONFIG!)), 'monitor.json').intervalSeconds).toBeGreaterThan(0);
   });
 
   it('has Redis, OpenLDAP with the sample directory, and MinIO', () => {

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAlertingConfig } from '@tresor/alerting';
+import { parseMonitorConfig } from '@tresor/assurance';
 import { authConfigFromEnv } from '@tresor/auth';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -180,13 +181,20 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
     }
   });
 
+  /** The file a variable of a service names, as the ConfigMap mounted there holds it. */
+  const mountedConfig = (svc: string, variable: string): { file: string; text: string } => {
+    const pod = deployment(svc).spec.template.spec;
+    const [c] = pod.containers;
+    const file = (c.env as Doc[]).find((e) => e.name === variable)!.value as string;
+    const mount = (c.volumeMounts as Doc[]).find((m) => file.startsWith(`${m.mountPath}/`))!;
+    const cmName = pod.volumes.find((v: Doc) => v.name === mount.name).configMap.name as string;
+    return { file, text: of('ConfigMap').find((m) => m.metadata.name === cmName)!.data[file.slice(mount.mountPath.length + 1)] as string };
+  };
+
   it("gives monitoring an alerting config the alerting lib accepts, its secrets from a Secret", () => {
     const pod = deployment('monitoring').spec.template.spec;
     const [c] = pod.containers;
-    const file = (c.env as Doc[]).find((e) => e.name === 'TRESOR_ALERTS_CONFIG')!.value as string;
-    const mount = (c.volumeMounts as Doc[]).find((m) => file.startsWith(`${m.mountPath}/`))!;
-    const cmName = pod.volumes.find((v: Doc) => v.name === mount.name).configMap.name as string;
-    const text = of('ConfigMap').find((m) => m.metadata.name === cmName)!.data[file.slice(mount.mountPath.length + 1)] as string;
+    const { file, text } = mountedConfig('monitoring', 'TRESOR_ALERTS_CONFIG');
     const config = parseAlertingConfig(JSON.parse(text), file);
     const secretDirs = (c.volumeMounts as Doc[]).filter((m) => pod.volumes.find((v: Doc) => v.name === m.name).secret).map((m) => `${m.mountPath}/`);
     const refs = JSON.stringify(config.channels).match(/"file":"[^"]+"/g) ?? [];
@@ -195,11 +203,29 @@ describe.each(['production', 'development'])('overlay %s', (overlay) => {
     expect(JSON.stringify(config.channels)).not.toMatch(/"env":/);
   });
 
-  it('gives Redis (leases, locks, sessions) to the scheduler, backup-engine and gateway', () => {
-    for (const svc of ['scheduler', 'backup-engine', 'gateway']) {
+  it('gives Redis (leases, locks, sessions) to the scheduler, monitoring, backup-engine and gateway', () => {
+    for (const svc of ['scheduler', 'monitoring', 'backup-engine', 'gateway']) {
       const [c] = deployment(svc).spec.template.spec.containers;
       expect((c.env as Doc[]).find((e) => e.name === 'TRESOR_REDIS_URL')?.valueFrom?.secretKeyRef?.name, svc).toBe('tresor-redis');
     }
+  });
+
+  it('gives monitoring a health check config the assurance lib accepts, and as many replicas as the scheduler (they elect a leader)', () => {
+    const { file, text } = mountedConfig('monitoring', 'TRESOR_MONITOR_CONFIG');
+    expect(parseMonitorConfig(JSON.parse(text), file).intervalSeconds).toBeGreaterThan(0);
+    const scheduler = deployment('scheduler').spec.replicas as number;
+    expect(scheduler).toBeGreaterThan(1);
+    expect(deployment('monitoring').spec.replicas).toBe(scheduler);
+  });
+
+  it.each(services)('connects %s to NATS as its own user of deploy/nats, its password from its own Secret', (svc) => {
+    const pod = deployment(svc).spec.template.spec;
+    const [c] = pod.containers;
+    const env = Object.fromEntries((c.env as Doc[]).map((e) => [e.name, e.value]));
+    expect(env.TRESOR_NATS_USER).toBe(svc);
+    expect(read('deploy/nats/authorization.conf')).toContain(`user: "${svc}"`);
+    const mount = (c.volumeMounts as Doc[]).find((m) => String(env.TRESOR_NATS_PASSWORD_FILE).startsWith(`${m.mountPath}/`))!;
+    expect(pod.volumes.find((v: Doc) => v.name === mount.name).secret.secretName).toBe(`tresor-nats-${svc}`);
   });
 
   it('scales backup-engine with a HorizontalPodAutoscaler', () => {

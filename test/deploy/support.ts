@@ -48,7 +48,7 @@ export function envNamesReadByCode(): Set<string> {
       for (const file of sourceFiles(src)) {
         const text = readFileSync(file, 'utf8');
         for (const m of text.matchAll(/\benv(?:\.|\[['"])(TRESOR_[A-Z0-9_]+)/g)) names.add(m[1]!);
-        for (const m of text.matchAll(/^\s*(TRESOR_[A-Z0-9_]+)\s*:\s*(?:z\.|baseConfigSchema)/gm)) names.add(m[1]!);
+        for (const m of text.matchAll(/^\s*(TRESOR_[A-Z0-9_]+)\s*:\s*(?:z\.|baseConfigSchema|readableFile)/gm)) names.add(m[1]!);
       }
     }
   }
