@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dirEntry, leftovers, makeTmpDir, removeTmpDirs } from './archive.fixtures.js';
+import { dirEntry, leftovers, makeTmpDir, removeTmpDirs, toArray } from './archive.fixtures.js';
 import { canonicalJson } from '@tresor/crypto';
 import type { Entry } from './entry.js';
 import { EntrySpill, entryJson } from './entry-spill.js';
@@ -32,6 +32,20 @@ describe('EntrySpill', () => {
     await spill.dispose();
     await spill.dispose();
     expect(await leftovers(tmp)).toEqual([]);
+  });
+
+  it('keeps every line, in order, across the chunks it writes in, without waiting on each append', async () => {
+    const tmp = await makeTmpDir();
+    const spill = await EntrySpill.create(tmp);
+    const entries = Array.from({ length: 5000 }, (_, i) => dirEntry(`d/${String(i).padStart(5, '0')}/\u00e9`));
+    for (const entry of entries) void spill.append(entry);
+    const table = await spill.seal();
+    const bytes = await buffer(spill.open());
+    const expected = Buffer.from(entries.map((e) => `${canonicalJson(e)}\n`).join(''));
+    expect(bytes.equals(expected)).toBe(true);
+    expect(table).toEqual({ count: 5000, length: expected.length, sha256: createHash('sha256').update(expected).digest('hex') });
+    expect((await toArray(spill.entries())).map((e) => e.path)).toEqual(entries.map((e) => e.path));
+    await spill.dispose();
   });
 
   it('writes each line exactly as canonicalJson would', () => {

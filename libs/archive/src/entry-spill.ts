@@ -18,6 +18,8 @@ export interface SpilledTable {
 }
 
 const SPILL_FILE = 'entries.ndjson';
+/** Lines are gathered into chunks of about this many characters: one write and hash update per chunk, not per entry. */
+const CHUNK_CHARS = 64 * 1024;
 
 /**
  * The entry table while an archive is written, kept in a private temp file rather than in memory
@@ -28,6 +30,7 @@ export class EntrySpill {
   private count = 0;
   private length = 0;
   private failure: Error | undefined;
+  private pending = '';
   private disposing: Promise<void> | undefined;
 
   private constructor(
@@ -56,11 +59,17 @@ export class EntrySpill {
 
   /** Appends one line; resolves once the file takes more (never rejects: failures surface in seal). */
   append(entry: Entry): Promise<void> {
-    const line = Buffer.from(`${entryJson(entry)}\n`, 'utf8');
-    this.hash.update(line);
+    this.pending += `${entryJson(entry)}\n`;
     this.count++;
-    this.length += line.length;
-    if (this.failure || this.out.write(line)) return Promise.resolve();
+    return this.pending.length < CHUNK_CHARS ? Promise.resolve() : this.flush();
+  }
+
+  private flush(): Promise<void> {
+    const chunk = Buffer.from(this.pending, 'utf8');
+    this.pending = '';
+    this.hash.update(chunk);
+    this.length += chunk.length;
+    if (this.failure || this.out.write(chunk)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.out.off('drain', done);
@@ -75,6 +84,7 @@ export class EntrySpill {
   /** Closes the file and returns the table's size and hash. */
   async seal(): Promise<SpilledTable> {
     if (!this.out.closed) {
+      if (this.pending.length > 0) void this.flush();
       // 'close' follows both a clean finish and a failure, so this cannot hang.
       await new Promise<void>((resolve) => {
         this.out.once('close', () => resolve());
