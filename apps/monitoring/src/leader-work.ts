@@ -37,7 +37,7 @@ export interface LeaderWork {
 }
 
 /**
- * What only the leading monitoring replica does (docs/monitoring.md, ADR 0024): raise alerts from
+ * What only the leading monitoring replica does (docs/monitoring.md, ADR 25): raise alerts from
  * job events (the durable `monitoring` consumer, so events wait while nobody leads), run the health
  * checks and restore drills, and deliver notifications. Each term starts a fresh AlertManager that
  * resumes from the alert history in MongoDB: raises the previous leader recorded but did not
