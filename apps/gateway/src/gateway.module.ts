@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { ApprovalsModule } from './approvals/approvals.module.js';
+import { AssuranceModule } from './assurance/assurance.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { BackupsModule } from './backups/backups.module.js';
 import { ClusterHealthModule } from './health/health.module.js';
@@ -11,4 +12,4 @@ import { TenantsModule } from './tenants/tenants.module.js';
 import { TokensModule } from './tokens/tokens.module.js';
 
 /** Every feature module of the gateway, one per folder; a new feature registers here. */
-export const FEATURE_MODULES: Type[] = [TenantsModule, BackupsModule, RestoresModule, ApprovalsModule, JobsModule, SchedulesModule, StorageModule, ClusterHealthModule, TokensModule, AuditModule];
+export const FEATURE_MODULES: Type[] = [TenantsModule, BackupsModule, RestoresModule, ApprovalsModule, JobsModule, SchedulesModule, StorageModule, ClusterHealthModule, TokensModule, AuditModule, AssuranceModule];

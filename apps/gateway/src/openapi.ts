@@ -1,4 +1,5 @@
 import { approvalsPaths } from './approvals/approvals.schema.js';
+import { assurancePaths } from './assurance/assurance.schema.js';
 import { auditPaths } from './audit/audit.schema.js';
 import { authPaths } from './auth/auth.schema.js';
 import { backupsPaths } from './backups/backups.schema.js';
@@ -17,6 +18,6 @@ export function openApiDocument() {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session access token (POST /v1/auth/login) or an API token (tresor_...)' } } },
     security: [{ bearer: [] }],
     // One entry per feature module; a new feature adds its <feature>.schema.ts paths here.
-    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...approvalsPaths, ...jobsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths },
+    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...approvalsPaths, ...jobsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths, ...assurancePaths },
   };
 }

@@ -1,30 +1,13 @@
 import type { Db } from 'mongodb';
 import type { AlertManager } from '@tresor/alerting';
-import type { DrillRecord, DrillStore } from '@tresor/assurance';
-import { drillRecordSchema, loadMonitorConfig, runDrills } from '@tresor/assurance';
+import { MongoDrillStore, loadMonitorConfig } from '@tresor/assurance';
 import type { Catalog } from '@tresor/catalog';
 import { UsageError } from '@tresor/errors';
 import type { Bus, Logger } from '@tresor/messaging';
 import { RemoteObjectStore } from '@tresor/messaging';
 import type { ServiceMetrics } from '@tresor/service';
 import { openClusterRepository, serviceKeySupplier } from '@tresor/service';
-
-/** Drill results of a cluster: the `drills` collection, one document per drill (its id is `_id`). */
-export class MongoDrillStore implements DrillStore {
-  constructor(private readonly db: Db) {}
-
-  async add(record: DrillRecord): Promise<void> {
-    await this.db.collection<{ _id: string }>('drills').insertOne({ _id: record.id, ...drillRecordSchema.parse(record) });
-  }
-
-  async list(): Promise<DrillRecord[]> {
-    const docs = await this.db.collection('drills').find({}).sort({ finishedAt: 1 }).toArray();
-    return docs.flatMap((d) => {
-      const parsed = drillRecordSchema.safeParse(d);
-      return parsed.success ? [parsed.data] : [];
-    });
-  }
-}
+import { drillAndRecord } from './drill-run.js';
 
 /**
  * Restore drills on the schedule of the monitoring config (`drills.schedule`), run by the monitoring
@@ -51,11 +34,7 @@ export async function startClusterDrills(deps: { file: string | undefined; repoD
     }
     const objects = await RemoteObjectStore.connect(deps.bus);
     const repo = await openClusterRepository(repoDir, objects, deps.catalog, supplier);
-    const records = await runDrills(repo, store, deps.manager, { ...(config.drills.sources ? { sources: config.drills.sources } : {}), ...(config.drills.randomWithinDays ? { randomWithinDays: config.drills.randomWithinDays } : {}) });
-    for (const r of records) {
-      if (r.ok) deps.metrics.observeRecovery(r.source, 'drill', r.rtoSeconds);
-      logger.info({ event: 'drill', source: r.source, backupId: r.backupId, ok: r.ok, rtoSeconds: r.rtoSeconds, ...(r.problem ? { problem: r.problem } : {}) }, 'restore drill');
-    }
+    await drillAndRecord(deps, repo, store, { ...(config.drills.sources ? { sources: config.drills.sources } : {}), ...(config.drills.randomWithinDays ? { randomWithinDays: config.drills.randomWithinDays } : {}) });
   };
   const cron = new Cron(config.drills.schedule, { ...(config.drills.timezone ? { timezone: config.drills.timezone } : {}), protect: true }, async (self: { currentRun(): Date | null }) => {
     // Replicas fire within milliseconds of each other: the claim is keyed by the due second.

@@ -9,6 +9,7 @@ import type { Heartbeat } from '@tresor/contracts';
 import { LeaderTerms } from '@tresor/scheduling';
 import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start, startLeadership } from '@tresor/service';
 import { loadAlertingConfig } from './alerts/alerting.js';
+import { startClusterAssurance } from './assurance.js';
 import { leaderWork } from './leader-work.js';
 import { followSlis } from './slis.js';
 
@@ -99,6 +100,7 @@ start(async () => {
         },
       });
       const stopSlis = await followSlis({ bus, metrics, catalog: mongo.catalog, jobParams: async (jobId) => (await mongo.jobs.get(jobId))?.params });
+      const stopAssurance = await startClusterAssurance({ file: config.TRESOR_MONITOR_CONFIG, repoDir: config.TRESOR_REPO, bus, db: mongo.client.db(config.TRESOR_MONGODB_DB), catalog: mongo.catalog, schedules: mongo.schedules, manager: () => work.manager(), metrics, logger });
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
         return {
@@ -114,6 +116,7 @@ start(async () => {
           beats.unsubscribe();
           outcomes.unsubscribe();
           stopSlis();
+          stopAssurance();
           // The leader's work stops before the lease is given up, so the successor starts after it.
           await terms.stop();
           await leadership.stop();

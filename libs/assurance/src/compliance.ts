@@ -1,71 +1,102 @@
 import type { AlertManager } from '@tresor/alerting';
-import type { BackupRecord } from '@tresor/catalog';
-import type { Repository, RetentionPolicy } from '@tresor/repository';
+import type { BackupRecord, Catalog } from '@tresor/catalog';
+import type { AuditVerifyReport, ComplianceReport, Evidence, Finding } from '@tresor/contracts';
+import type { KekVersion, Repository, RetentionPolicy } from '@tresor/repository';
 import { archiveKey, listKekVersions, verifyRepositoryAudit } from '@tresor/repository';
 import type { LoadedSchedule } from '@tresor/scheduling';
 import { checkCryptoperiods } from './checks.js';
 import type { MonitorConfig } from './config.js';
 import type { DrillRecord } from './results.js';
 
+export type { ComplianceReport, ControlStatus, Evidence, Finding } from '@tresor/contracts';
+
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-export type ControlStatus = 'pass' | 'fail' | 'not-evaluated' | 'not-applicable';
-export type Evidence = Record<string, string | number | boolean>;
+/** A schedule as the controls read it: its id, its timing, and when it is due. */
+export type ScheduleFacts = Pick<LoadedSchedule, 'id' | 'source' | 'cron' | 'everyMs' | 'timezone' | 'paused' | 'timetable'>;
 
-/** One control evaluated on one source (or the repository): the verdict and what it rests on. */
-export interface Finding {
-  readonly control: string;
-  readonly status: ControlStatus;
-  readonly summary: string;
-  readonly evidence: Evidence;
+/** The dual-control policy that restores of a source are held to, where one is enforced (the cluster gateway). */
+export interface DualControlFacts {
+  readonly sensitive: boolean;
+  readonly approvals: number;
+  readonly expirySeconds: number;
 }
 
-export interface ComplianceReport {
-  readonly generatedAt: string;
+/**
+ * Where the report's facts come from: a standalone repository (`repositorySubject`), or a cluster
+ * (MongoDB catalog, storage through the storage gateway, the audit service).
+ */
+export interface ComplianceSubject {
   readonly repositoryId: string;
-  readonly totals: Record<ControlStatus, number>;
-  /** Controls over the whole repository: KEK cryptoperiods, the audit chain. */
-  readonly repository: readonly Finding[];
-  readonly sources: readonly { readonly source: string; readonly tenant?: string; readonly findings: readonly Finding[] }[];
+  readonly catalog: Pick<Catalog, 'listSources' | 'listBackups'>;
+  readonly retention: Repository['config']['retention'];
+  /** KEK type (passphrase, pkcs11, ...). */
+  readonly kek: string;
+  /** Storage of the archives, as named in findings. */
+  readonly storage: string;
+  /** Until when the archive of a backup is under a WORM lock; absent: the storage cannot lock objects. */
+  readonly retainedUntil?: (backupId: string) => Promise<Date | undefined>;
+  kekVersions(): Promise<KekVersion[]>;
+  verifyAudit(): Promise<Pick<AuditVerifyReport, 'ok' | 'entries' | 'checkpoints' | 'lastSeq' | 'lastHash' | 'problem'>>;
+  /** The enforced dual-control policy of a source; absent: nothing enforces dual control here (standalone). */
+  readonly dualControl?: (location: string) => Promise<DualControlFacts>;
+  /** The tenant a source belongs to, where tenants exist. */
+  readonly tenantOf?: (location: string) => Promise<string | undefined>;
 }
 
 export interface ComplianceInputs {
-  readonly schedules: readonly LoadedSchedule[];
+  readonly schedules: readonly ScheduleFacts[];
   /** Why no schedules could be read (a missing or invalid file): reported in the schedule finding. */
   readonly schedulesProblem?: string;
   readonly drills: readonly DrillRecord[];
   readonly now?: number;
 }
 
-/** Every control docs/compliance.md lists, over every source of a standalone repository. */
-export async function complianceReport(repo: Repository, config: MonitorConfig, inputs: ComplianceInputs): Promise<ComplianceReport> {
+/** The facts of a standalone repository: its catalog and storage, its own audit log, no enforced dual control. */
+export function repositorySubject(repo: Repository): ComplianceSubject {
+  const store = repo.store;
+  return {
+    repositoryId: repo.config.repositoryId,
+    catalog: repo.catalog,
+    retention: repo.config.retention,
+    kek: repo.descriptor.kek.type,
+    storage: store.location,
+    ...(store.retainedUntil ? { retainedUntil: (id: string) => store.retainedUntil!(archiveKey(id)) } : {}),
+    kekVersions: () => listKekVersions(repo),
+    verifyAudit: () => verifyRepositoryAudit(repo.dir),
+  };
+}
+
+/** Every control docs/compliance.md lists, over every source of the subject. */
+export async function complianceReport(subject: ComplianceSubject, config: MonitorConfig, inputs: ComplianceInputs): Promise<ComplianceReport> {
   const now = inputs.now ?? Date.now();
   const c = config.compliance;
   const sources = [];
-  for (const source of await repo.catalog.listSources()) {
-    const backups = (await repo.catalog.listBackups({ sourceId: source.id })).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  for (const source of await subject.catalog.listSources()) {
+    const backups = (await subject.catalog.listBackups({ sourceId: source.id })).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const schedules = inputs.schedules.filter((s) => s.source === source.location && !s.paused);
+    const marked = config.sources[source.location];
     const findings: Finding[] = [
       scheduleControl(source.location, schedules, inputs.schedulesProblem),
       frequencyControl(backups, schedules, c.maxIntervalHours, now),
-      retentionControl(source.location, repo.config.retention, c.minRetentionDays),
-      encryptionControl(repo, backups),
-      await immutabilityControl(repo, backups, config.sources[source.location]?.immutable ?? false, now),
+      retentionControl(source.location, subject.retention, c.minRetentionDays),
+      encryptionControl(subject.kek, backups),
+      await immutabilityControl(subject, backups, marked?.immutable ?? false, now),
       drillControl(source.location, inputs.drills, c.drillWithinDays, now),
-      dualControl(config.sources[source.location]?.sensitive),
+      dualControl(marked?.sensitive, subject.dualControl ? await subject.dualControl(source.location) : undefined),
     ];
-    sources.push({ source: source.location, findings });
+    const tenant = await subject.tenantOf?.(source.location);
+    sources.push({ source: source.location, ...(tenant ? { tenant } : {}), findings });
   }
-  const versions = await listKekVersions(repo);
-  const repository = [kekControl(repo, versions, now), await auditControl(repo.dir)];
+  const repository = [kekControl(subject.kek, await subject.kekVersions(), now), await auditControl(subject)];
   const all = [...repository, ...sources.flatMap((s) => s.findings)];
   const totals = { pass: 0, fail: 0, 'not-evaluated': 0, 'not-applicable': 0 };
   for (const f of all) totals[f.status]++;
-  return { generatedAt: new Date(now).toISOString(), repositoryId: repo.config.repositoryId, totals, repository, sources };
+  return { generatedAt: new Date(now).toISOString(), repositoryId: subject.repositoryId, totals, repository, sources };
 }
 
-function scheduleControl(source: string, schedules: readonly LoadedSchedule[], problem: string | undefined): Finding {
+function scheduleControl(source: string, schedules: readonly ScheduleFacts[], problem: string | undefined): Finding {
   if (schedules.length > 0) {
     const s = schedules[0]!;
     return { control: 'schedule', status: 'pass', summary: `scheduled by ${schedules.map((x) => x.id).join(', ')}`, evidence: { scheduleId: s.id, ...(s.cron ? { cron: s.cron, timezone: s.timezone } : { everyMs: s.everyMs! }) } };
@@ -74,7 +105,7 @@ function scheduleControl(source: string, schedules: readonly LoadedSchedule[], p
 }
 
 /** The longest gap between two due times of a schedule over the next week (cron gaps differ: weekdays only, …). */
-function scheduleIntervalMs(s: LoadedSchedule, now: number): number | undefined {
+function scheduleIntervalMs(s: ScheduleFacts, now: number): number | undefined {
   let t = s.timetable.atOrAfter(new Date(now));
   let longest: number | undefined;
   for (let i = 0; i < 200 && t && t.getTime() < now + 8 * DAY_MS; i++) {
@@ -86,7 +117,7 @@ function scheduleIntervalMs(s: LoadedSchedule, now: number): number | undefined 
   return longest;
 }
 
-function frequencyControl(backups: readonly BackupRecord[], schedules: readonly LoadedSchedule[], maxHours: number, now: number): Finding {
+function frequencyControl(backups: readonly BackupRecord[], schedules: readonly ScheduleFacts[], maxHours: number, now: number): Finding {
   const maxMs = maxHours * HOUR_MS;
   const last = backups.at(-1);
   const evidence: Evidence = { maxIntervalHours: maxHours };
@@ -114,7 +145,7 @@ function parseWithinDays(text: string): number {
   return [...text.matchAll(/(\d+)([hdwmy])/g)].reduce((sum, m) => sum + Number(m[1]) * units[m[2]!]!, 0);
 }
 
-function retentionControl(source: string, retention: Repository['config']['retention'], minDays: number): Finding {
+function retentionControl(source: string, retention: ComplianceSubject['retention'], minDays: number): Finding {
   const policy = retention?.sources?.[source] ?? retention?.default;
   if (!policy) return { control: 'retention', status: 'pass', summary: 'no retention policy: `tresor forget` deletes nothing, every backup is kept', evidence: { minRetentionDays: minDays, policy: 'none' } };
   const days = keptDays(policy);
@@ -123,19 +154,19 @@ function retentionControl(source: string, retention: Repository['config']['reten
   return { control: 'retention', status: 'pass', summary: `the retention policy keeps ${days} day(s) of history`, evidence };
 }
 
-function encryptionControl(repo: Repository, backups: readonly BackupRecord[]): Finding {
+function encryptionControl(kek: string, backups: readonly BackupRecord[]): Finding {
   // Every archive is encrypted by construction (docs/format.md): what is checked is that the repository has a KEK.
   const last = backups.at(-1);
-  return { control: 'encryption', status: 'pass', summary: `archives are encrypted (AES-256-GCM) under data keys wrapped by the repository KEK (${repo.descriptor.kek.type})`, evidence: { kek: repo.descriptor.kek.type, ...(last ? { lastBackupId: last.id, archiveSha256: last.archiveSha256 } : {}) } };
+  return { control: 'encryption', status: 'pass', summary: `archives are encrypted (AES-256-GCM) under data keys wrapped by the repository KEK (${kek})`, evidence: { kek, ...(last ? { lastBackupId: last.id, archiveSha256: last.archiveSha256 } : {}) } };
 }
 
-async function immutabilityControl(repo: Repository, backups: readonly BackupRecord[], required: boolean, now: number): Promise<Finding> {
+async function immutabilityControl(subject: ComplianceSubject, backups: readonly BackupRecord[], required: boolean, now: number): Promise<Finding> {
   if (!required) return { control: 'immutability', status: 'not-applicable', summary: 'not required for this source (sources.<location>.immutable in monitor.json)', evidence: {} };
   const last = backups.at(-1);
   if (!last) return { control: 'immutability', status: 'fail', summary: 'required, but the source has no backup', evidence: {} };
-  if (!repo.store.retainedUntil) return { control: 'immutability', status: 'fail', summary: `required, but storage ${repo.store.location} cannot lock objects (needs S3 Object Lock)`, evidence: { storage: repo.store.location, lastBackupId: last.id } };
-  const until = await repo.store.retainedUntil(archiveKey(last.id));
-  const evidence: Evidence = { storage: repo.store.location, lastBackupId: last.id, ...(until ? { retainedUntil: until.toISOString() } : {}) };
+  if (!subject.retainedUntil) return { control: 'immutability', status: 'fail', summary: `required, but storage ${subject.storage} cannot lock objects (needs S3 Object Lock)`, evidence: { storage: subject.storage, lastBackupId: last.id } };
+  const until = await subject.retainedUntil(last.id);
+  const evidence: Evidence = { storage: subject.storage, lastBackupId: last.id, ...(until ? { retainedUntil: until.toISOString() } : {}) };
   if (!until || until.getTime() <= now) return { control: 'immutability', status: 'fail', summary: `the archive of ${last.id} is not under a WORM lock`, evidence };
   return { control: 'immutability', status: 'pass', summary: `the archive of ${last.id} is locked until ${until.toISOString()}`, evidence };
 }
@@ -150,19 +181,28 @@ function drillControl(source: string, drills: readonly DrillRecord[], withinDays
   return { control: 'restore-drill', status: 'pass', summary: `restore drill of ${ok.backupId} passed at ${ok.finishedAt} (RTO ${ok.rtoSeconds.toFixed(2)} s)`, evidence };
 }
 
-function dualControl(sensitive: boolean | undefined): Finding {
-  // Dual control (M-of-N approvals) is enforced by the cluster gateway; a standalone repository restores for whoever holds the key.
-  return {
-    control: 'dual-control',
-    status: sensitive ? 'not-evaluated' : 'not-applicable',
-    summary: sensitive ? 'not evaluated: dual control is enforced by the cluster gateway (TRESOR_DUAL_CONTROL), not by a standalone repository' : 'source not marked sensitive',
-    evidence: {},
-  };
+function dualControl(marked: boolean | undefined, enforced: DualControlFacts | undefined): Finding {
+  if (!enforced) {
+    // A standalone repository restores for whoever holds the key: only the cluster gateway enforces M-of-N approvals.
+    return {
+      control: 'dual-control',
+      status: marked ? 'not-evaluated' : 'not-applicable',
+      summary: marked ? 'not evaluated: dual control is enforced by the cluster gateway (TRESOR_DUAL_CONTROL), not by a standalone repository' : 'source not marked sensitive',
+      evidence: {},
+    };
+  }
+  const evidence: Evidence = { sensitive: enforced.sensitive, approvals: enforced.approvals, expirySeconds: enforced.expirySeconds };
+  if (!enforced.sensitive) {
+    if (marked) return { control: 'dual-control', status: 'fail', summary: 'marked sensitive in monitor.json, but TRESOR_DUAL_CONTROL does not hold its restores for approval', evidence };
+    return { control: 'dual-control', status: 'not-applicable', summary: 'source not sensitive (TRESOR_DUAL_CONTROL)', evidence };
+  }
+  if (enforced.approvals < 2) return { control: 'dual-control', status: 'fail', summary: `restores need only ${enforced.approvals} approval: dual control needs at least 2 custodians`, evidence };
+  return { control: 'dual-control', status: 'pass', summary: `restores wait for ${enforced.approvals} custodian approvals (within ${enforced.expirySeconds} s)`, evidence };
 }
 
-function kekControl(repo: Repository, versions: Parameters<typeof checkCryptoperiods>[0], now: number): Finding {
+function kekControl(kek: string, versions: Parameters<typeof checkCryptoperiods>[0], now: number): Finding {
   if (versions.length === 0) {
-    return { control: 'kek-cryptoperiod', status: 'not-evaluated', summary: `the repository KEK (${repo.descriptor.kek.type}) has no versions to age until the first \`tresor keys rotate\` (docs/keys.md)`, evidence: { kek: repo.descriptor.kek.type } };
+    return { control: 'kek-cryptoperiod', status: 'not-evaluated', summary: `the repository KEK (${kek}) has no versions to age until the first \`tresor keys rotate\` (docs/keys.md)`, evidence: { kek } };
   }
   const results = checkCryptoperiods(versions, 0, now);
   const overdue = results.filter((r) => r.status === 'critical');
@@ -171,9 +211,9 @@ function kekControl(repo: Repository, versions: Parameters<typeof checkCryptoper
   return { control: 'kek-cryptoperiod', status: 'pass', summary: `${results.length} active KEK version(s) within their cryptoperiod`, evidence };
 }
 
-async function auditControl(repoDir: string): Promise<Finding> {
+async function auditControl(subject: ComplianceSubject): Promise<Finding> {
   try {
-    const r = await verifyRepositoryAudit(repoDir);
+    const r = await subject.verifyAudit();
     const evidence: Evidence = { entries: r.entries, checkpoints: r.checkpoints, lastSeq: r.lastSeq, ...(r.lastHash ? { lastHash: r.lastHash } : {}) };
     if (!r.ok) return { control: 'audit-chain', status: 'fail', summary: `audit chain broken at entry ${r.problem?.seq}: ${r.problem?.message}`, evidence: { ...evidence, ...(r.problem ? { problemKind: r.problem.kind, problemSeq: r.problem.seq } : {}) } };
     return { control: 'audit-chain', status: 'pass', summary: `audit chain of ${r.entries} entries verified`, evidence };

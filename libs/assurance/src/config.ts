@@ -57,9 +57,11 @@ export const monitorConfigSchema = z
         drillWithinDays: z.number().positive().default(30),
         /** Schedule file (`tresor schedule run`); default <repo>/schedules.json. */
         scheduleFile: z.string().optional(),
+        /** Cluster: the monitoring service evaluates the controls every `intervalSeconds` and alerts on failures (off: on request only). */
+        watch: z.boolean().default(false),
       })
       .strict()
-      .default({ maxIntervalHours: 26, minRetentionDays: 30, drillWithinDays: 30 }),
+      .default({ maxIntervalHours: 26, minRetentionDays: 30, drillWithinDays: 30, watch: false }),
     alerts: alertingConfigSchema.optional(),
   })
   .strict();

@@ -4,3 +4,4 @@ export * from './checks.js';
 export * from './drill.js';
 export * from './standalone.js';
 export * from './compliance.js';
+export * from './mongo-drills.js';

@@ -1,25 +1,11 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import { drillRecordSchema } from '@tresor/contracts';
+import type { DrillRecord } from '@tresor/contracts';
 
-/** One restore drill: what was restored, how long it took (the RTO), and whether every entry verified. */
-export const drillRecordSchema = z.object({
-  id: z.string(),
-  source: z.string(),
-  backupId: z.string(),
-  /** `latest`, or `random` within `withinDays`. */
-  pick: z.enum(['latest', 'random']),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  /** Restore plus verification of the scratch copy, in seconds. */
-  rtoSeconds: z.number().nonnegative(),
-  ok: z.boolean(),
-  files: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  entriesVerified: z.number().int().nonnegative(),
-  problem: z.string().optional(),
-});
-export type DrillRecord = z.infer<typeof drillRecordSchema>;
+// The record is a contract: the monitoring service, the gateway API and libs/client share it.
+export { drillRecordSchema } from '@tresor/contracts';
+export type { DrillRecord } from '@tresor/contracts';
 
 /** Where drill results are kept: the compliance report and the verify check read them back. */
 export interface DrillStore {

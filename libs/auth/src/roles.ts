@@ -22,19 +22,26 @@ export const PERMISSIONS = [
   'audit:read',
   'approvals:read',
   'approvals:decide',
+  'alerts:read',
+  'drills:read',
+  'drills:run',
+  'compliance:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const READ: Permission[] = ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'schedules:read', 'health:read'];
+/** Assurance evidence (alerts, drill results, the compliance report): what operators and auditors read, not viewers. */
+const ASSURANCE: Permission[] = ['alerts:read', 'drills:read', 'compliance:read'];
 
 /**
  * What each role may do. Admins run the service but cannot approve restores (approvals:decide):
  * dual control needs custodians other than the people who administer the system (PCI DSS 3.6.1.2).
+ * Running a restore drill (drills:run) is an operator action: it decrypts a backup into scratch space.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: [...READ, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'tokens:manage', 'audit:read', 'approvals:read'],
-  operator: [...READ, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read'],
-  auditor: [...READ, 'storage:read', 'audit:read', 'approvals:read'],
+  admin: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'tokens:manage', 'audit:read', 'approvals:read', 'drills:run'],
+  operator: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'drills:run'],
+  auditor: [...READ, ...ASSURANCE, 'storage:read', 'audit:read', 'approvals:read'],
   custodian: ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'health:read', 'approvals:read', 'approvals:decide'],
   viewer: READ,
 };

@@ -24,6 +24,8 @@ import { approvalResponseSchema, approveResponseSchema, createRestoreResponseSch
 import type { ApprovalRequestDto, ApprovalState, CreateRestoreResponse } from '@tresor/contracts';
 import type { AuditEntriesResponse, AuditVerifyReport } from '@tresor/contracts';
 import type { CreateBackupRequest, CreateRestoreRequest, CreateScheduleRequest, GetBackupResponse, JobRecord, ListedBackup, ScheduleRecord } from '@tresor/contracts';
+import { complianceReportResponseSchema, listAlertsResponseSchema, listDrillsResponseSchema, runDrillResponseSchema } from '@tresor/contracts';
+import type { AlertLevel, AlertState, ComplianceReport, DrillRecord, ListAlertsResponse, RunDrillRequest } from '@tresor/contracts';
 import { ConflictError, errorFromCode, IoError, TresorError } from '@tresor/errors';
 
 export interface TresorClientOptions {
@@ -150,6 +152,37 @@ export class TresorClient {
     verify: (): Promise<AuditVerifyReport> => this.get('/v1/audit/verify', zod.object({ report: auditVerifyReportSchema })).then((r) => r.report),
     /** One page of audit entries from seq `from`; `next` continues, null at the end. */
     entries: (from = 1, limit = 100): Promise<AuditEntriesResponse> => this.get(`/v1/audit/entries?from=${from}&limit=${limit}`, auditEntriesResponseSchema),
+  };
+  readonly alerts = {
+    /** One page of the alert history, newest raised first; pass `next` as `before` for the next page. */
+    list: (query: { state?: AlertState; levels?: readonly AlertLevel[]; source?: string; rule?: string; since?: Date; before?: string; limit?: number } = {}): Promise<ListAlertsResponse> => {
+      const p = new URLSearchParams();
+      if (query.state) p.set('state', query.state);
+      if (query.levels?.length) p.set('level', query.levels.join(','));
+      if (query.source) p.set('source', query.source);
+      if (query.rule) p.set('rule', query.rule);
+      if (query.since) p.set('since', query.since.toISOString());
+      if (query.before) p.set('before', query.before);
+      if (query.limit) p.set('limit', String(query.limit));
+      return this.get(`/v1/alerts${p.size ? `?${p}` : ''}`, listAlertsResponseSchema);
+    },
+  };
+  readonly drills = {
+    /** Drill records, newest finished first. */
+    list: (query: { source?: string; outcome?: 'ok' | 'failed'; since?: Date; limit?: number } = {}): Promise<DrillRecord[]> => {
+      const p = new URLSearchParams();
+      if (query.source) p.set('source', query.source);
+      if (query.outcome) p.set('outcome', query.outcome);
+      if (query.since) p.set('since', query.since.toISOString());
+      if (query.limit) p.set('limit', String(query.limit));
+      return this.get(`/v1/drills${p.size ? `?${p}` : ''}`, listDrillsResponseSchema).then((r) => r.drills);
+    },
+    /** Runs a drill now (the monitoring service) and returns its records once it finished. */
+    run: (request: RunDrillRequest = {}): Promise<DrillRecord[]> => this.post('/v1/drills', request, runDrillResponseSchema).then((r) => r.drills),
+  };
+  readonly compliance = {
+    /** The cluster's compliance report (JSON; the CLI renders text and HTML from it). */
+    report: (): Promise<ComplianceReport> => this.get('/v1/compliance/report', complianceReportResponseSchema).then((r) => r.report),
   };
   readonly storage = { locations: () => this.get('/v1/storage/locations', storageLocationsResponseSchema).then((r) => r.locations) };
 

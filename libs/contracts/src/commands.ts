@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isoTimeSchema, sha256Schema, storageLocationSchema } from './records.js';
 import { versioned } from './versioned.js';
 import { AUDIT_COMMANDS } from './audit.js';
+import { MONITORING_COMMAND_SCHEMAS } from './monitoring.js';
 
 // The audit service's records and commands live in their own file; they are part of this vocabulary.
 export * from './audit.js';
@@ -128,6 +129,25 @@ export const COMMANDS = {
       jobs: z.object({ completed: z.number().int(), failed: z.number().int() }),
     }),
     example: { request: { v: 1 }, reply: { v: 1, services: [], jobs: { completed: 0, failed: 0 } } },
+  }),
+  monitoringDrill: command({
+    name: 'monitoring.drill',
+    version: 1,
+    service: 'monitoring',
+    description: 'Runs a restore drill now (the gateway\'s POST /v1/drills): the latest (or a random recent) backup of the source, or of every source, restored into scratch space and deep-verified; replies with the recorded drills once they finished.',
+    ...MONITORING_COMMAND_SCHEMAS.drill,
+    example: {
+      request: { v: 1, source: '/etc/keys' },
+      reply: { v: 1, drills: [{ id: 'd-1', source: '/etc/keys', backupId: '20261126T100715Z-fa4d57e6', pick: 'latest', startedAt: '2026-11-26T10:07:26.000Z', finishedAt: '2026-11-26T10:07:26.340Z', rtoSeconds: 0.31, ok: true, files: 5, bytes: 18000, entriesVerified: 5 }] },
+    },
+  }),
+  monitoringCompliance: command({
+    name: 'monitoring.compliance',
+    version: 1,
+    service: 'monitoring',
+    description: 'Evaluates the compliance controls (docs/compliance.md) over the cluster: MongoDB catalog, cluster schedules, drills, KEK versions, the audit chain, dual control.',
+    ...MONITORING_COMMAND_SCHEMAS.compliance,
+    example: { request: { v: 1 }, reply: { v: 1, report: { generatedAt: '2026-11-26T10:08:00.000Z', repositoryId: 'r-1', totals: { pass: 1, fail: 0, 'not-evaluated': 0, 'not-applicable': 0 }, repository: [{ control: 'audit-chain', status: 'pass', summary: 'audit chain of 14 entries verified', evidence: { entries: 14 } }], sources: [] } } },
   }),
   ...AUDIT_COMMANDS,
 } as const;

@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { TresorClient } from '@tresor/client';
 import type { Alert, AlertLevel, AlertQuery, AlertState } from '@tresor/alerting';
-import { UnsupportedError, UsageError } from '@tresor/errors';
+import { UsageError } from '@tresor/errors';
 import { optionsOf, repoDir } from '../context.js';
 import { formatTable, printJson } from '../format.js';
+import { remoteClient } from '../remote/remote.js';
 import { registerMonitorChecks } from './monitor-checks.js';
 
 interface AlertsOptions {
   level?: string;
+  source?: string;
   since?: string;
   state?: string;
   limit?: string;
@@ -23,24 +26,40 @@ export function registerMonitor(program: Command): void {
   registerMonitorChecks(monitor);
   monitor
     .command('alerts')
-    .description('list alerts, newest raised first (standalone: <repo>/alerts.db)')
+    .description('list alerts, newest raised first (standalone: <repo>/alerts.db; --server: the cluster\'s history)')
     .option('--level <levels>', 'only these levels, comma-separated: INFO, WARNING, CRITICAL')
     .option('--since <when>', 'only alerts firing at some time since then: an ISO time or an age such as 30m, 24h, 7d, 2w')
     .option('--state <state>', 'only firing or resolved alerts')
+    .option('--source <location>', 'only alerts of this source')
     .option('--limit <n>', 'at most this many (default 100)')
     .action(async (_opts: AlertsOptions, command: Command) => {
       const options = optionsOf<AlertsOptions>(command);
-      if (options.server ?? process.env.TRESOR_SERVER) {
-        throw new UnsupportedError('monitor alerts through --server needs the gateway route /v1/alerts, which does not exist yet; run it without --server on a standalone repository');
-      }
       const query = alertQuery(options, Date.now());
-      const file = join(repoDir(options), 'alerts.db');
-      // No file means nothing was ever raised here; reading must not create one.
-      const alerts = existsSync(file) ? await readAlerts(file, query) : [];
+      const client = remoteClient(options);
+      const alerts = client ? await readRemote(client, query) : await readLocal(repoDir(options), query);
       if (options.json) return printJson(alerts);
       if (alerts.length === 0) return void process.stdout.write('no alerts\n');
       process.stdout.write(formatAlerts(alerts) + '\n');
     });
+}
+
+async function readLocal(dir: string, query: AlertQuery): Promise<Alert[]> {
+  const file = join(dir, 'alerts.db');
+  // No file means nothing was ever raised here; reading must not create one.
+  return existsSync(file) ? readAlerts(file, query) : [];
+}
+
+/** The cluster's history through the gateway, page by page until the limit. */
+async function readRemote(client: TresorClient, query: AlertQuery): Promise<Alert[]> {
+  const limit = query.limit ?? 100;
+  const alerts: Alert[] = [];
+  let before: string | undefined;
+  do {
+    const page = await client.alerts.list({ ...(query.state ? { state: query.state } : {}), ...(query.levels ? { levels: query.levels } : {}), ...(query.source ? { source: query.source } : {}), ...(query.since ? { since: query.since } : {}), ...(before ? { before } : {}), limit: Math.min(1000, limit - alerts.length) });
+    alerts.push(...page.alerts);
+    before = page.next ?? undefined;
+  } while (before && alerts.length < limit);
+  return alerts;
 }
 
 async function readAlerts(file: string, query: AlertQuery): Promise<Alert[]> {
@@ -56,7 +75,8 @@ async function readAlerts(file: string, query: AlertQuery): Promise<Alert[]> {
 
 /** The history query the options ask for; `now` anchors relative `--since` ages. */
 export function alertQuery(options: AlertsOptions, now: number): AlertQuery {
-  const query: { levels?: AlertLevel[]; state?: AlertState; since?: Date; limit: number } = { limit: 100 };
+  const query: { levels?: AlertLevel[]; state?: AlertState; since?: Date; source?: string; limit: number } = { limit: 100 };
+  if (options.source !== undefined) query.source = options.source;
   if (options.level !== undefined) {
     query.levels = options.level.split(',').map((l) => {
       const level = l.trim().toUpperCase() as AlertLevel;

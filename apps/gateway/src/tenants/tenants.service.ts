@@ -51,6 +51,16 @@ export class TenantsService {
     return tenant;
   }
 
+  /** Keeps the items whose source location the caller may see (items without a source: only callers who see every tenant). */
+  async visibleBySource<T>(who: Identity, items: readonly T[], locationOf: (item: T) => string | undefined): Promise<T[]> {
+    if (this.seesAll(who)) return [...items];
+    const tenants = await this.ofLocations(items.flatMap((i) => locationOf(i) ?? []));
+    return items.filter((i) => {
+      const location = locationOf(i);
+      return location !== undefined && tenantAllowed(who.tenants, tenants.get(location)!);
+    });
+  }
+
   /** Tenants of many locations at once. */
   async ofLocations(locations: readonly string[]): Promise<Map<string, string>> {
     const docs = await this.docs.find({ _id: { $in: [...new Set(locations)] } }).toArray();
