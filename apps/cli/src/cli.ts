@@ -5,6 +5,7 @@ import { registerAudit } from './commands/audit.command.js';
 import { registerBackup } from './commands/backup.command.js';
 import { registerCatalog } from './commands/catalog.command.js';
 import { registerCompliance } from './commands/compliance.command.js';
+import { registerConfig } from './commands/config.command.js';
 import { registerDemo } from './commands/demo.command.js';
 import { registerDrill } from './commands/drill.command.js';
 import { registerExport } from './commands/export.command.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .option('--server <url>', 'run through a Tresor cluster gateway (default: $TRESOR_SERVER); paths are on the cluster hosts')
     .option('--passphrase-env <var>', 'read the passphrase from this environment variable (default: TRESOR_PASSPHRASE)')
     .option('--identity <file>', 'private key (PEM, RSA or X25519) of a public-key slot, for restores')
+    .option('--config <file>', 'the config file, YAML or JSON (default: $TRESOR_CONFIG; docs/configuration.md): schedule run, monitor, drill, compliance and forget read it instead of their own files')
     .option('--json', 'machine-readable output')
     .option('--debug', 'print stack traces of errors')
     .exitOverride()
@@ -57,6 +59,7 @@ export function buildProgram(): Command {
   registerLogin(program);
   registerTokens(program);
   registerApprovals(program);
+  registerConfig(program);
   return program;
 }
 

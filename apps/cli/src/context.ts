@@ -15,6 +15,8 @@ export interface GlobalOptions {
   debug?: boolean;
   passphraseEnv?: string;
   identity?: string;
+  /** The unified config file (docs/configuration.md), or a monitor.json for the monitoring commands. */
+  config?: string;
 }
 
 /** The repository directory: --repo, then TRESOR_REPO, then the per-user default. */

@@ -8,3 +8,4 @@ export * from './seed/parse.js';
 export * from './seed/backup.js';
 export * from './seed/monitor.js';
 export * from './seed/translate.js';
+export * from './summary.js';

@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { parseMonitorConfig } from '@tresor/assurance';
+import type { MonitorConfig } from '@tresor/assurance';
 import { ConfigError } from './config-error.js';
 import { describeFirstIssue } from './issues.js';
 import { tresorConfigSchema } from './schema.js';
 import type { TresorConfig } from './schema.js';
 import { seedLayoutOf } from './seed/detect.js';
+import { monitorConfigOf } from './views.js';
 
 /** Reads a YAML or JSON file (by extension; otherwise JSON if it starts with `{`, else YAML). */
 export async function readConfigDocument(file: string): Promise<unknown> {
@@ -57,4 +60,23 @@ export async function loadTresorConfig(file: string): Promise<TresorConfig> {
 /** True when a parsed document is the unified config (it carries `version`) rather than an older monitor.json. */
 export function isTresorConfigDocument(doc: unknown): boolean {
   return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'version' in doc;
+}
+
+/** A file a command was pointed at: the unified config, or an older monitor.json. */
+export interface CommandConfig {
+  readonly file: string;
+  readonly monitor: MonitorConfig;
+  /** Present when the file is the unified config. */
+  readonly unified?: TresorConfig;
+}
+
+/**
+ * Reads a file given to `--config`: the unified config (it has `version`) gives its monitoring
+ * view, anything else is read as a monitor.json, so the old files keep working.
+ */
+export async function loadCommandConfig(file: string): Promise<CommandConfig> {
+  const doc = await readConfigDocument(file);
+  if (!isTresorConfigDocument(doc) && !seedLayoutOf(doc)) return { file, monitor: parseMonitorConfig(doc, file) };
+  const unified = parseTresorConfig(doc, file);
+  return { file, unified, monitor: monitorConfigOf(unified, file) };
 }

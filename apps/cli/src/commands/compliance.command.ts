@@ -5,6 +5,7 @@ import type { ComplianceReport } from '@tresor/assurance';
 import { ExitCode, TresorError, UsageError } from '@tresor/errors';
 import { loadScheduleFile } from '@tresor/scheduling';
 import type { LoadedSchedule } from '@tresor/scheduling';
+import { configuredSchedules } from '../config-file.js';
 import { optionsOf, repoDir, withRepository } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatTable } from '../format.js';
@@ -46,7 +47,7 @@ async function standaloneReport(options: ComplianceOptions & GlobalOptions): Pro
   const { alertOnCompliance, complianceReport, drillStoreOf, openStandaloneAlerting, repositorySubject } = await import('@tresor/assurance');
   const config = await monitorConfigOf(options);
   const dir = repoDir(options);
-  const { schedules, problem } = await readSchedules(config.compliance.scheduleFile ?? process.env.TRESOR_SCHEDULES ?? join(dir, 'schedules.json'));
+  const { schedules, problem } = (await configuredSchedules(options)) ?? (await readSchedules(config.compliance.scheduleFile ?? process.env.TRESOR_SCHEDULES ?? join(dir, 'schedules.json')));
   const drills = await drillStoreOf(dir).list();
   const report = await withRepository(options, (repo) => complianceReport(repositorySubject(repo), config, { schedules, ...(problem ? { schedulesProblem: problem } : {}), drills }));
   const alerting = await openStandaloneAlerting(dir, config, { oneShot: true });

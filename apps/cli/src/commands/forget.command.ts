@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import type { SourceRecord } from '@tresor/catalog';
 import { NotFoundError, UnsupportedError, UsageError } from '@tresor/errors';
 import { compilePolicy, runForget } from '@tresor/repository';
-import type { ForgetReport, Repository, RetentionPolicy } from '@tresor/repository';
+import type { ForgetReport, RetentionConfig, RetentionPolicy } from '@tresor/repository';
 import { audited } from '../audit-trail.js';
+import { loadConfigFile } from '../config-file.js';
 import { optionsOf, withRepository } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { formatTable, printJson } from '../format.js';
 import { remoteClient } from '../remote/remote.js';
 import { collect } from './options.js';
@@ -62,10 +64,11 @@ export function registerForget(program: Command): void {
       if (remoteClient(options)) {
         throw new UnsupportedError('forget runs on a standalone repository only for now; run it on the repository host without --server');
       }
+      const configured = flags ? undefined : await configuredRetention(options);
       const forget = () => withRepository(options, async (repo) => {
         const sources = await repo.catalog.listSources();
         const source = options.source === undefined ? undefined : findSource(sources, options.source);
-        const policyOf = choosePolicies(repo, sources, source, flags, options.timeZone);
+        const policyOf = choosePolicies(configured ?? { retention: repo.config.retention, file: `${repo.dir}/tresor.json` }, sources, source, flags, options.timeZone);
         const report = await runForget(repo, {
           policy: policyOf,
           dryRun: options.dryRun ?? false,
@@ -106,23 +109,36 @@ function findSource(sources: readonly SourceRecord[], given: string): SourceReco
   return found;
 }
 
+/** Where the policies come from when no rule flag is given, and the file to name in errors. */
+interface Configured {
+  readonly retention: RetentionConfig | undefined;
+  readonly file: string;
+}
+
+/** The retention of the config file (--config, TRESOR_CONFIG) when there is one; it replaces tresor.json's. */
+async function configuredRetention(options: GlobalOptions): Promise<Configured | undefined> {
+  const given = await loadConfigFile(options);
+  if (!given) return undefined;
+  if (!given.unified) throw new UsageError(`${given.file}: has no retention policies: it is a monitor.json, not the config file (docs/configuration.md)`);
+  const { retentionOf } = await import('@tresor/config');
+  return { retention: retentionOf(given.unified), file: given.file };
+}
+
 /** Flags replace the configured policies; otherwise each source gets its configured one or the default. */
 function choosePolicies(
-  repo: Repository,
+  { retention: configured, file }: Configured,
   sources: readonly SourceRecord[],
   only: SourceRecord | undefined,
   flags: RetentionPolicy | undefined,
   timeZone: string | undefined,
 ): (sourceId: string) => RetentionPolicy | undefined {
   if (flags) return () => flags;
-  const configured = repo.config.retention;
-  const file = `${repo.dir}/tresor.json`;
   const byId = new Map<string, RetentionPolicy>();
   for (const source of only ? [only] : sources) {
     const own = configured?.sources?.[source.location];
     const chosen = own ?? configured?.default;
     if (!chosen) continue;
-    const where = own ? `${file}: retention.sources["${source.location}"]` : `${file}: retention.default`;
+    const where = own ? `${file}: retention.sources[${JSON.stringify(source.location)}]` : `${file}: retention.default`;
     const policy = timeZone === undefined ? chosen : { ...chosen, timeZone };
     byId.set(source.id, compilePolicy(policy, where).policy);
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CheckResult, MonitorConfig } from '@tresor/assurance';
 import { TresorError, ExitCode, UnsupportedError } from '@tresor/errors';
+import { loadConfigFile } from '../config-file.js';
 import { optionsOf, repoDir, withRepository } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { formatTable, printJson } from '../format.js';
@@ -12,10 +13,15 @@ interface CheckOptions {
 /** Loaded on use: the assurance lib brings TLS, mail and HTTP clients other commands do not need. */
 const assurance = () => import('@tresor/assurance');
 
-/** The monitoring config: --config, else `<repo>/monitor.json` (absent: every default). */
+/**
+ * The monitoring config: the file of --config or TRESOR_CONFIG (the unified config's monitoring
+ * view, or a monitor.json), else `<repo>/monitor.json` (absent: every default).
+ */
 export async function monitorConfigOf(options: CheckOptions & GlobalOptions): Promise<MonitorConfig> {
+  const given = await loadConfigFile(options);
+  if (given) return given.monitor;
   const { loadMonitorConfig, monitorPaths } = await assurance();
-  return loadMonitorConfig(options.config ?? monitorPaths(repoDir(options)).config);
+  return loadMonitorConfig(monitorPaths(repoDir(options)).config);
 }
 
 function refuseRemote(options: GlobalOptions, what: string): void {
@@ -44,7 +50,7 @@ export function registerMonitorChecks(monitor: Command): void {
   monitor
     .command('check')
     .description('run every health check once (storage, freshness, last drill, keys, KEK cryptoperiods, certificates); raise/resolve alerts; exit 1 on CRITICAL')
-    .option('--config <file>', 'monitoring config (default <repo>/monitor.json)')
+    .option('--config <file>', 'the config file (docs/configuration.md) or a monitor.json (default: $TRESOR_CONFIG, else <repo>/monitor.json)')
     .action(async (_opts: CheckOptions, command: Command) => {
       const options = optionsOf<CheckOptions>(command);
       refuseRemote(options, 'monitor check');
@@ -62,7 +68,7 @@ export function registerMonitorChecks(monitor: Command): void {
   monitor
     .command('status')
     .description('summary: the worst status of each check, firing alerts and the last drill per source (runs the checks once)')
-    .option('--config <file>', 'monitoring config (default <repo>/monitor.json)')
+    .option('--config <file>', 'the config file (docs/configuration.md) or a monitor.json (default: $TRESOR_CONFIG, else <repo>/monitor.json)')
     .action(async (_opts: CheckOptions, command: Command) => {
       const options = optionsOf<CheckOptions>(command);
       refuseRemote(options, 'monitor status');
@@ -79,7 +85,7 @@ export function registerMonitorChecks(monitor: Command): void {
   monitor
     .command('start')
     .description('foreground daemon: run the checks every intervalSeconds and the restore drills on their schedule, delivering alerts (SIGTERM stops it)')
-    .option('--config <file>', 'monitoring config (default <repo>/monitor.json)')
+    .option('--config <file>', 'the config file (docs/configuration.md) or a monitor.json (default: $TRESOR_CONFIG, else <repo>/monitor.json)')
     .action(async (_opts: CheckOptions, command: Command) => {
       const options = optionsOf<CheckOptions>(command);
       refuseRemote(options, 'monitor start');

@@ -7,6 +7,7 @@ import { loadScheduleFile, planFirings, runId } from '@tresor/scheduling';
 import type { LoadedSchedule } from '@tresor/scheduling';
 import { FilesystemSource } from '@tresor/source';
 import { audited } from '../audit-trail.js';
+import { loadConfigFile } from '../config-file.js';
 import { optionsOf, repoDir, warnDegraded, withRepository } from '../context.js';
 import type { GlobalOptions } from '../context.js';
 import { parseDurationMs } from './duration.js';
@@ -57,12 +58,26 @@ async function fire(options: GlobalOptions, s: LoadedSchedule, due: Date): Promi
   }
 }
 
+/** --file, else the schedules of the config file (--config, TRESOR_CONFIG), else $TRESOR_SCHEDULES or <repo>/schedules.json. */
+async function schedulesToRun(options: RunOptions & GlobalOptions): Promise<{ file: string; schedules: LoadedSchedule[] }> {
+  if (options.file === undefined) {
+    const given = await loadConfigFile(options);
+    if (given?.unified) {
+      const { schedulesOf } = await import('@tresor/config');
+      return { file: given.file, schedules: schedulesOf(given.unified, given.file) };
+    }
+    if (given) throw new UsageError(`${given.file}: has no schedules: it is a monitor.json, not the config file (docs/configuration.md); give the schedule file with --file`);
+  }
+  const file = options.file ?? process.env.TRESOR_SCHEDULES ?? join(repoDir(options), 'schedules.json');
+  return { file, schedules: await loadScheduleFile(file) };
+}
+
 /** `tresor schedule run`: the standalone scheduler, a foreground daemon firing backups in-process. */
 export function registerScheduleRun(schedule: Command): void {
   schedule
     .command('run')
     .description('standalone: run the schedules of a file as a foreground daemon (SIGTERM stops it after the running backup)')
-    .option('--file <file>', 'schedule file (default: $TRESOR_SCHEDULES, else <repo>/schedules.json)')
+    .option('--file <file>', 'schedule file (default: the schedules of --config or $TRESOR_CONFIG, else $TRESOR_SCHEDULES, else <repo>/schedules.json)')
     .option('--state <file>', 'where each schedule stands (default: <repo>/schedule-state.json)')
     .option('--grace <duration>', 'a run found later than this is missed (catch-up policy)', '60s')
     .option('--tick <duration>', 'how often due runs are looked for', '1s')
@@ -70,11 +85,10 @@ export function registerScheduleRun(schedule: Command): void {
     .action(async (_o: RunOptions, command: Command) => {
       const options = optionsOf<RunOptions>(command);
       if (options.server ?? process.env.TRESOR_SERVER) throw new UsageError('tresor schedule run is the standalone scheduler; a cluster runs the scheduler service instead');
-      const file = options.file ?? process.env.TRESOR_SCHEDULES ?? join(repoDir(options), 'schedules.json');
-      const stateFile = options.state ?? join(repoDir(options), 'schedule-state.json');
       const graceMs = parseDurationMs(options.grace, '--grace');
       const tickMs = Math.max(100, parseDurationMs(options.tick, '--tick'));
-      const schedules = await loadScheduleFile(file);
+      const { file, schedules } = await schedulesToRun(options);
+      const stateFile = options.state ?? join(repoDir(options), 'schedule-state.json');
       const state = await readState(stateFile);
       const started = new Date();
       for (const s of schedules) state[s.id] ??= started.toISOString();
