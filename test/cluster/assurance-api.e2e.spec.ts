@@ -17,7 +17,8 @@ describe('cluster assurance API (alerts, drills, compliance report)', () => {
     src = join(cluster.dir, 'vault');
     // The source is marked sensitive for compliance, but the cluster's dual control (TestCluster: sensitiveByDefault false) does not hold it: a failing control.
     const monitorConfig = join(cluster.dir, 'monitor.json');
-    await writeFile(monitorConfig, JSON.stringify({ sources: { [src]: { sensitive: true } } }));
+    // compliance.watch: the leader evaluates the controls every intervalSeconds and alerts on failures.
+    await writeFile(monitorConfig, JSON.stringify({ intervalSeconds: 2, sources: { [src]: { sensitive: true } }, compliance: { watch: true } }));
     await cluster.start('storage-gateway');
     await Promise.all([cluster.start('backup-engine'), cluster.start('monitoring', { TRESOR_MONITOR_CONFIG: monitorConfig, TRESOR_ALERTS_TICK_MS: '100' })]);
     server = (await cluster.start('gateway')).http;
@@ -37,17 +38,20 @@ describe('cluster assurance API (alerts, drills, compliance report)', () => {
     const missing = join(cluster.dir, 'not-there');
     expect((await cluster.cli(['--server', server, 'backup', missing])).code).not.toBe(0);
     const alerts = await until('the backup-failed alert in the history', 60_000, async () => {
-      const page = await client.alerts.list({ source: missing });
+      const page = await client.alerts.list({ source: missing, rule: 'backup-failed' });
       return page.alerts.length > 0 ? page.alerts : undefined;
     });
     expect(alerts[0]).toMatchObject({ rule: 'backup-failed', level: 'CRITICAL', state: 'firing', source: missing });
     expect((await client.alerts.list({ source: missing, levels: ['INFO'] })).alerts).toEqual([]);
-    expect((await client.alerts.list({ state: 'resolved', source: missing })).alerts).toEqual([]);
+    expect((await client.alerts.list({ state: 'resolved', source: missing, rule: 'backup-failed' })).alerts).toEqual([]);
+    // The watch's WARNING compliance alerts of the same source are there too, and the level filter tells them apart.
+    const all = (await client.alerts.list({ source: missing })).alerts;
+    expect(all.filter((a) => a.level === 'CRITICAL').map((a) => a.id)).toEqual([alerts[0]!.id]);
     const page = await client.alerts.list({ limit: 1 });
     expect(page.alerts).toHaveLength(1);
     expect(page.next).toBe(page.alerts[0]!.raisedAt);
 
-    const json = await cluster.cli(['--server', server, 'monitor', 'alerts', '--state', 'firing', '--source', missing, '--json']);
+    const json = await cluster.cli(['--server', server, 'monitor', 'alerts', '--state', 'firing', '--source', missing, '--level', 'CRITICAL', '--json']);
     expect(json.stderr).toBe('');
     expect((JSON.parse(json.stdout) as Alert[]).map((a) => a.id)).toEqual([alerts[0]!.id]);
     const text = await cluster.cli(['--server', server, 'monitor', 'alerts', '--level', 'CRITICAL']);
@@ -72,6 +76,9 @@ describe('cluster assurance API (alerts, drills, compliance report)', () => {
     expect(audit.status).toBe('pass');
     expect(audit.evidence.entries).toBeGreaterThan(0);
 
+    const firing = (rule: string) => client.alerts.list({ source: src, rule, state: 'firing' }).then((r) => r.alerts);
+    await until('compliance-restore-drill raised by the watch', 60_000, async () => ((await firing('compliance-restore-drill')).length > 0 ? true : undefined));
+
     const run = await cluster.cli(['--server', server, 'drill', 'run', '--source', src, '--json']);
     expect(run.stderr).toBe('');
     const [drill] = JSON.parse(run.stdout) as DrillRecord[];
@@ -88,6 +95,12 @@ describe('cluster assurance API (alerts, drills, compliance report)', () => {
     const after = await client.compliance.report();
     expect(finding(after, src, 'restore-drill')).toMatchObject({ status: 'pass', evidence: { drillId: drill!.id, backupId, rtoSeconds: drill!.rtoSeconds } });
     expect(after.totals.fail).toBe(before.totals.fail - 1);
+
+    // The watch resolves the drill control's alert; dual control keeps failing, with its evidence.
+    await until('compliance-restore-drill resolved', 60_000, async () => ((await firing('compliance-restore-drill')).length === 0 ? true : undefined));
+    const resolved = (await client.alerts.list({ source: src, rule: 'compliance-restore-drill' })).alerts;
+    expect(resolved.map((a) => [a.state, a.level])).toEqual([['resolved', 'WARNING']]);
+    expect((await firing('compliance-dual-control')).map((a) => [a.level, a.details.sensitive])).toEqual([['WARNING', false]]);
 
     // The CLI exits 1 on a failed control (dual control here) and prints the report.
     const cli = await cluster.cli(['--server', server, 'compliance', 'report', '--format', 'json']);
