@@ -4,6 +4,7 @@ import { parseCodec, validateLevel, CODECS } from '@tresor/archive';
 import { UsageError } from '@tresor/errors';
 import { initRepository, RepositoryAuditLog } from '@tresor/repository';
 import type { InitKek, SlotSpec } from '@tresor/repository';
+import { loadConfigFile } from '../config-file.js';
 import { optionsOf, readPassphrase, repoDir } from '../context.js';
 import { askSecret } from '../prompt.js';
 import { printJson } from '../format.js';
@@ -31,17 +32,19 @@ export function registerInit(program: Command): void {
   )
     .option('--compression <codec>', 'default codec: none, gzip, brotli, xz, bzip2, zstd', 'zstd')
     .option('--compression-level <n>', 'default compression level for the codec')
-    .option('--storage <json>', 'storage locations instead of objects/ in the repository: JSON or @file.json (docs/storage.md)')
+    .option('--storage <json>', 'storage locations instead of objects/ in the repository: JSON or @file.json (docs/storage.md); default: the storage section of --config')
     .option('--write-policy <policy>', 'with several locations: all (default) or quorum')
     .action(async (_opts: InitOptions, command: Command) => {
       const options = optionsOf<InitOptions>(command);
       const codec = parseCodec(options.compression);
       const level = options.compressionLevel === undefined ? CODECS[codec].defaultLevel : parseInteger(options.compressionLevel);
       validateLevel(codec, level);
+      const { storage: storageOption, writePolicy } = optionsOf<{ storage?: string; writePolicy?: string }>(command);
+      // The config file's storage section (and repository) when --storage is not given.
+      const configured = storageOption === undefined ? (await loadConfigFile(options))?.unified?.storage : undefined;
       const dir = repoDir(options);
       const kek = await chooseKek(options);
-      const { storage: storageOption, writePolicy } = optionsOf<{ storage?: string; writePolicy?: string }>(command);
-      const storage = storageOption === undefined ? undefined : await parseStorageOption(storageOption, writePolicy);
+      const storage = storageOption === undefined ? configured : await parseStorageOption(storageOption, writePolicy);
       const config = await initRepository(dir, { kek, compression: { codec, level }, ...(storage ? { storage } : {}) });
       const protection = kek.type === 'slots' ? kek.slots.map((s) => s.type).join('+') : kek.type;
       // The repository's audit chain starts with its own creation.

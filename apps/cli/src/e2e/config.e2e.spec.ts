@@ -102,6 +102,15 @@ monitoring:
     expect(out.backups.find((b) => b.action === 'keep')!.reasons).toContain('keep-last 1');
   }, 120_000);
 
+  it('init takes the repository and the storage locations from the file', async () => {
+    const other = join(dir, 'other.yaml');
+    await writeFile(other, 'version: 1\nrepository: repo2\nstorage:\n  locations:\n    - { name: primary, type: local, path: objects-primary }\n');
+    const r = await tresor(['--config', other, 'init']);
+    expect(r.code, r.stderr).toBe(0);
+    const created = JSON.parse(await readFile(join(dir, 'repo2', 'tresor.json'), 'utf8')) as { storage: unknown };
+    expect(created.storage).toEqual({ locations: [{ name: 'primary', type: 'local', path: 'objects-primary' }], writePolicy: 'all' });
+  }, 120_000);
+
   it('translates the seed files into a config that validates, with the notes on stderr', async () => {
     const out = join(dir, 'translated.yaml');
     const r = await tresor(['config', 'translate', '--backup-config', join(SEED, 'backup_config.json'), '--monitor-config', join(SEED, 'monitor_config.json'), '--output', out]);
