@@ -121,6 +121,40 @@ describe('OpenTelemetry tracing across the cluster (docs/monitoring.md "Tracing"
     const exported = receiver.bodies.join('\n');
     for (const secret of [PASSPHRASE, cluster.token!, secretContent]) expect(exported).not.toContain(secret);
   }, 300_000);
+
+  it('a restore requested with a traceparent is traced from the gateway through recovery to the storage backend', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    const r = await fetch(`${gateway}/v1/restores`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.token}`, traceparent: `00-${traceId}-${callerSpan}-01` },
+      body: JSON.stringify({ backup: 'latest', target: join(cluster.dir, 'restored') }),
+    });
+    expect(r.status).toBe(202);
+    const { job } = (await r.json()) as { job: { id: string } };
+    await until('the restore job to complete', 120_000, async () => {
+      const j = await fetch(`${gateway}/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${cluster.token}` } });
+      const state = ((await j.json()) as { job: { state: string } }).job.state;
+      expect(state).not.toBe('failed');
+      return state === 'completed' ? state : undefined;
+    });
+    const spans = await until('the spans of the restore', 60_000, async () => {
+      const t = receiver.trace(traceId);
+      // The job's consumer span ends last (after the ack): once it is in, so is everything under it.
+      return t.some((s) => s.service === 'recovery' && s.name === 'process restore') && t.some((s) => s.service === 'gateway' && s.name === 'POST /v1/restores') ? t : undefined;
+    });
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    for (const s of spans) expect(ancestry(s, byId).at(-1), `${s.service} ${s.name} is connected`).toBe(callerSpan);
+    const consume = one(spans, 'recovery', 'process restore');
+    expect(byId.get(consume.parentSpanId)).toMatchObject({ service: 'gateway', name: 'publish restore', kind: PRODUCER });
+    const restore = one(spans, 'recovery', 'recovery.restore');
+    expect(restore.parentSpanId).toBe(consume.spanId);
+    expect(restore.attributes).toMatchObject({ 'tresor.restore.files': 5, 'tresor.restore.dry_run': false });
+    // The archive is read through the storage-gateway from the local backend, inside the restore span.
+    const localGet = spans.find((s) => s.service === 'storage-gateway' && s.name === 'storage.get' && s.attributes['tresor.storage.key_prefix'] === 'archives/');
+    expect(localGet?.attributes['tresor.storage.backend']).toBe('local');
+    expect(ancestry(localGet!, byId)).toContain(restore.spanId);
+  }, 300_000);
 });
 
 function one(spans: ReceivedSpan[], service: string, name: string): ReceivedSpan {
