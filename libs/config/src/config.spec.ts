@@ -93,6 +93,11 @@ describe('loadTresorConfig', () => {
     );
   });
 
+  it('lists the sections of the file for an unknown top-level key (a monitor.json key at the top, say)', async () => {
+    const err = await failure('top.yaml', 'version: 1\nintervalSeconds: 60\n');
+    expect(err.message).toBe(`${join(dir, 'top.yaml')}: intervalSeconds: unknown key; expected one of $schema, version, repository, sources, schedules, retention, storage, keys, monitoring`);
+  });
+
   it('names the keys of the alert channel type written when a channel has an unknown key', async () => {
     const err = await failure('channel.yaml', 'version: 1\nmonitoring:\n  alerts:\n    channels:\n      mail: { type: email, hots: smtp, from: a@b.c, to: [x@y.z] }\n');
     expect(err.message).toMatch(/channel\.yaml: monitoring\.alerts\.channels\.mail\.hots: unknown key; expected one of type, host, port, security/);
