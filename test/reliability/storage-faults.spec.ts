@@ -36,7 +36,7 @@ describe('a storage location that is slow or unreachable', () => {
   });
 
   /** A repository whose locations are local `primary` (and `second`) plus `offsite` (S3 through the proxy). */
-  const makeRepo = async (name: string, policy: 'all' | 'quorum', locals: string[]) => {
+  const makeRepo = async (name: string, policy: 'all' | 'quorum', locals: string[], offsite: Record<string, unknown> = {}) => {
     const repo = join(dir, name);
     const storage = [
       ...locals.map((l) => ({ name: l, type: 'local', path: join(dir, `${name}-${l}`) })),
@@ -48,6 +48,7 @@ describe('a storage location that is slow or unreachable', () => {
         endpoint: proxy.url,
         forcePathStyle: true,
         credentials: { accessKeyId: { env: 'FAULT_S3_KEY_ID' }, secretAccessKey: { env: 'FAULT_S3_SECRET' } },
+        ...offsite,
       },
     ];
     const init = await tresor(['--repo', repo, 'init', '--kdf', 'scrypt', '--storage', JSON.stringify(storage), '--write-policy', policy], env);
@@ -61,6 +62,22 @@ describe('a storage location that is slow or unreachable', () => {
     const restore = await tresor(['--repo', repo, 'restore', backupId, '--target', target], env);
     expect(restore.code, restore.stderr).toBe(0);
     expect(await snapshotTree(target)).toEqual(await snapshotTree(source));
+  };
+
+  /**
+   * The healthy locations are complete and intact (fsck --read-data finds only what offsite lacks),
+   * `storage sync` repairs offsite, and the backup restores byte for byte.
+   */
+  const offsiteOnlyMissingThenSynced = async (repo: string, backupId: string, source: string) => {
+    const before = await tresor(['--repo', repo, '--json', 'fsck', '--read-data'], env);
+    expect(before.code).toBe(5);
+    const findings = (JSON.parse(before.stdout) as { findings: { kind: string; location: string }[] }).findings;
+    expect(new Set(findings.map((f) => `${f.kind}@${f.location}`))).toEqual(new Set(['missing@offsite']));
+    const sync = await tresor(['--repo', repo, 'storage', 'sync'], env);
+    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+    const after = await tresor(['--repo', repo, 'fsck', '--read-data'], env);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    await restoresExactly(repo, backupId, source);
   };
 
   it('slow (latency on every chunk) under write policy all: the backup waits for it and completes', async () => {
@@ -91,16 +108,7 @@ describe('a storage location that is slow or unreachable', () => {
     const backupId = (JSON.parse(backup.stdout) as { backupId: string }).backupId;
 
     proxy.mode = 'pass';
-    const before = await tresor(['--repo', repo, '--json', 'fsck'], env);
-    expect(before.code).toBe(5);
-    const findings = (JSON.parse(before.stdout) as { findings: { kind: string; location: string }[] }).findings;
-    expect(new Set(findings.map((f) => `${f.kind}@${f.location}`))).toEqual(new Set(['missing@offsite']));
-
-    const sync = await tresor(['--repo', repo, 'storage', 'sync'], env);
-    expect(sync.code, sync.stdout + sync.stderr).toBe(0);
-    const after = await tresor(['--repo', repo, 'fsck', '--read-data'], env);
-    expect(after.code, after.stdout + after.stderr).toBe(0);
-    await restoresExactly(repo, backupId, source);
+    await offsiteOnlyMissingThenSynced(repo, backupId, source);
   });
 
   it('reset mid-transfer under write policy all: the backup fails cleanly and leaves nothing visible', async () => {
@@ -129,6 +137,65 @@ describe('a storage location that is slow or unreachable', () => {
     const findings = (JSON.parse(fsck.stdout) as { findings: { kind: string; location: string; key: string }[] }).findings;
     // Rolled back everywhere: no orphan archive left behind in either location.
     expect(findings).toEqual([]);
+  });
+
+  /** Runs a backup as a child process; 'hung' when it has not exited after `limitMs`. */
+  const backupWithin = async (repo: string, source: string, limitMs: number) => {
+    const child = spawn(process.execPath, [BIN, '--repo', repo, '--json', 'backup', source], {
+      env: { ...process.env, ...env, TRESOR_PASSPHRASE: PASSPHRASE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | 'hung'>((done) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done('hung');
+      }, limitMs);
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        done(c ?? 1);
+      });
+    });
+    return { code, stdout, stderr };
+  };
+
+  it('black-holed (accepts, never answers) under quorum: the backup completes on the others and names it', { timeout: 150_000 }, async () => {
+    proxy.mode = 'pass';
+    const { repo, source } = await makeRepo('blackhole', 'quorum', ['primary', 'second'], { timeoutSeconds: 2 });
+    proxy.mode = 'blackhole';
+    onTestFinished(() => {
+      proxy.mode = 'pass';
+    });
+    const blackholedBefore = proxy.stats.blackholed;
+    // Far beyond what 3 attempts of a 2 s timeout take; before the fix the backup never returned.
+    const backup = await backupWithin(repo, source, 120_000);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(proxy.stats.blackholed).toBeGreaterThan(blackholedBefore);
+    expect(backup.stderr).toMatch(/^warning: storage location offsite (could not be opened|missed \S+) \(.*did not answer within the location's timeoutSeconds/m);
+    const backupId = (JSON.parse(backup.stdout) as { backupId: string }).backupId;
+
+    proxy.mode = 'pass';
+    await offsiteOnlyMissingThenSynced(repo, backupId, source);
+  });
+
+  it('black-holed under write policy all: the backup fails with exit 8 naming the location, nothing is committed', { timeout: 150_000 }, async () => {
+    proxy.mode = 'pass';
+    const { repo, source } = await makeRepo('blackhole-all', 'all', ['primary'], { timeoutSeconds: 2 });
+    proxy.mode = 'blackhole';
+    onTestFinished(() => {
+      proxy.mode = 'pass';
+    });
+    const backup = await backupWithin(repo, source, 120_000);
+    expect(backup.code, backup.stderr).toBe(8);
+    expect(backup.stderr).toMatch(/offsite.*did not answer within the location's timeoutSeconds/);
+    proxy.mode = 'pass';
+    const list = await tresor(['--repo', repo, '--json', 'list'], env);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+    const fsck = await tresor(['--repo', repo, '--json', 'fsck'], env);
+    expect((JSON.parse(fsck.stdout) as { findings: unknown[] }).findings).toEqual([]);
   });
 });
 

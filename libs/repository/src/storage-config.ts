@@ -2,7 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { IoError, UsageError } from '@tresor/errors';
 import type { NamedStore, ObjectStore, StorageLocation } from '@tresor/storage';
-import { openLocation, parseStorageLocation, ReplicatedStore } from '@tresor/storage';
+import { defaultQuorumGraceMs, openLocation, parseStorageLocation, ReplicatedStore, settleWithGrace } from '@tresor/storage';
 import { z } from 'zod';
 
 /** The original single-location form `{ type: 'local', path }`, still read and written by default. */
@@ -13,6 +13,8 @@ const locationsSchema = z
   .object({
     locations: z.array(z.unknown()).min(1, 'name at least one location'),
     writePolicy: z.enum(['all', 'quorum']).default('all'),
+    /** Under quorum: seconds to wait for the other locations once a majority answered (default 60). */
+    quorumGraceSeconds: z.number().positive().max(3600).optional(),
   })
   .strict();
 
@@ -42,7 +44,8 @@ export const storageConfigSchema = z.unknown().transform((raw, ctx): StorageConf
 });
 
 export type StorageConfig =
-  { type: 'local'; path: string } | { locations: unknown[]; writePolicy: 'all' | 'quorum' };
+  | { type: 'local'; path: string }
+  | { locations: unknown[]; writePolicy: 'all' | 'quorum'; quorumGraceSeconds?: number };
 
 /** The locations of a repository's storage config, parsed, relative local paths resolved against `dir`. */
 export function storageLocations(storage: StorageConfig, dir: string): StorageLocation[] {
@@ -65,11 +68,23 @@ export async function openStorage(
 ): Promise<ObjectStore> {
   const locations = storageLocations(storage, dir);
   const policy = 'locations' in storage ? storage.writePolicy : 'all';
-  const opened = await Promise.allSettled(locations.map((l) => openLocation(l)));
+  const needed = policy === 'all' ? locations.length : Math.floor(locations.length / 2) + 1;
+  const graceSeconds = 'locations' in storage ? storage.quorumGraceSeconds : undefined;
+  const graceMs = graceSeconds !== undefined ? graceSeconds * 1000 : defaultQuorumGraceMs;
+  const opened =
+    policy === 'quorum' && needed < locations.length
+      ? await settleWithGrace(
+          locations.map((l) => openLocation(l)),
+          needed,
+          graceMs,
+          () => new IoError(`did not open within ${graceMs / 1000} s after the other locations had (write policy quorum)`),
+          // Opened after all, too late for this run: let go of its connections.
+          (_i, late) => void (late.status === 'fulfilled' ? late.value.close?.() : undefined),
+        )
+      : await Promise.allSettled(locations.map((l) => openLocation(l)));
   const failures = opened.flatMap((r, i) =>
     r.status === 'rejected' ? [[locations[i]!.name, r.reason] as const] : [],
   );
-  const needed = policy === 'all' ? locations.length : Math.floor(locations.length / 2) + 1;
   if (locations.length - failures.length < needed) {
     await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close?.() : undefined)));
     const [name, reason] = failures[0]!;
@@ -85,7 +100,7 @@ export async function openStorage(
     store: r.status === 'fulfilled' ? r.value : unavailable(locations[i]!.name, r.reason),
   }));
   for (const [name, reason] of failures) onDegraded?.(name, '(open)', reason);
-  return new ReplicatedStore(named, { policy, ...(onDegraded ? { onDegraded } : {}) });
+  return new ReplicatedStore(named, { policy, quorumGraceMs: graceMs, ...(onDegraded ? { onDegraded } : {}) });
 }
 
 /** A location that could not be opened: every operation fails with the reason. */

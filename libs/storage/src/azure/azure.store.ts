@@ -236,7 +236,7 @@ export class AzureStore implements ObjectStore {
 
 async function serviceClient(config: AzureConfig): Promise<BlobServiceClient> {
   const what = `azure storage ${config.container}`;
-  const options = { retryOptions };
+  const options = { retryOptions: { ...retryOptions, tryTimeoutInMs: config.timeoutSeconds * 1000 } };
   if (config.connectionString) {
     return BlobServiceClient.fromConnectionString(
       await resolveSecret(config.connectionString, `${what} connectionString`),

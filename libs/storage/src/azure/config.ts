@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
+import { timeoutSecondsSchema } from '../remote/timeout.js';
 import { secretRefSchema } from '@tresor/secrets';
 
 const prefixSchema = z
@@ -33,6 +34,8 @@ const azureConfigSchema = z
     blockSizeMiB: z.number().int().min(1).max(4000).default(8),
     /** Blocks staged in parallel per object. */
     concurrency: z.number().int().min(1).max(64).default(4),
+    /** Seconds one request (one try; a staged block is one request) may take before it is retried. */
+    timeoutSeconds: timeoutSecondsSchema(300),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
+import { timeoutSecondsSchema } from '../remote/timeout.js';
 import { secretRefSchema } from '@tresor/secrets';
 
 const prefixSchema = z
@@ -24,6 +25,8 @@ const gcsConfigSchema = z
     storageClass: z.enum(gcsStorageClasses).optional(),
     /** Resumable-upload chunk size; each chunk is buffered, so memory per upload is about this. */
     chunkSizeMiB: z.number().int().min(1).max(1024).default(8),
+    /** Seconds one HTTP request (one chunk is one request) may take before it is given up. */
+    timeoutSeconds: timeoutSecondsSchema(300),
   })
   .strict();
 

@@ -56,6 +56,7 @@ export class GcsStore implements ObjectStore {
       ...(config.projectId ? { projectId: config.projectId } : {}),
       ...(config.apiEndpoint ? { apiEndpoint: config.apiEndpoint } : {}),
       retryOptions: { maxRetries: 2 },
+      timeout: config.timeoutSeconds * 1000,
     };
     if (config.keyFile) {
       const text = await resolveSecret(config.keyFile, `gcs storage ${config.bucket} keyFile`);

@@ -28,3 +28,11 @@ export function unreachableCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Whether `err` (or one of its causes) is a request given up by a client-side timeout. */
+export function isTimeout(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === 'TimeoutError' || (e as NodeJS.ErrnoException).code === 'ETIMEDOUT') return true;
+  }
+  return false;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
+import { timeoutSecondsSchema } from '../remote/timeout.js';
 import { secretRefSchema } from '@tresor/secrets';
 
 /**
@@ -54,6 +55,8 @@ const s3ConfigSchema = z
     partSizeMiB: z.number().int().min(5).max(5120).default(8),
     /** Parts uploaded in parallel per object. */
     queueSize: z.number().int().min(1).max(64).default(4),
+    /** Seconds without progress (connecting, or no byte either way) before a request is given up. */
+    timeoutSeconds: timeoutSecondsSchema(60),
   })
   .strict();
 

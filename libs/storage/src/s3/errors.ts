@@ -1,5 +1,5 @@
 import { ConflictError, IoError, NotFoundError, TresorError, UnsupportedError } from '@tresor/errors';
-import { unreachableCode } from '../remote/network.js';
+import { isTimeout, unreachableCode } from '../remote/network.js';
 import { ColdObjectError } from '../tiering/storage-class.js';
 import { s3OfflineClasses } from './config.js';
 
@@ -22,6 +22,12 @@ const credentialErrors = new Set([
  */
 export function toS3Error(err: unknown, doing: string, endpoint: string): unknown {
   if (err instanceof TresorError) return err;
+  if (isTimeout(err)) {
+    return new IoError(
+      `${doing}: S3 endpoint ${endpoint} did not answer within the location's timeoutSeconds (black-holed or overloaded)`,
+      { cause: err },
+    );
+  }
   const unreachable = unreachableCode(err);
   if (unreachable !== undefined) {
     return new IoError(`${doing}: S3 endpoint ${endpoint} is unreachable (${unreachable})`, { cause: err });

@@ -77,6 +77,12 @@ export class S3Store implements ObjectStore {
       region: config.region,
       forcePathStyle: config.forcePathStyle,
       maxAttempts: 3,
+      // Idle and connect timeouts, not a total one: a large part on a slow link is fine as long as
+      // bytes move, a black-holed endpoint is not (docs/reliability.md, fault 19).
+      requestHandler: {
+        connectionTimeout: config.timeoutSeconds * 1000,
+        socketTimeout: config.timeoutSeconds * 1000,
+      },
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
     });

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { parseBackendConfig } from '../remote/parse-config.js';
+import { timeoutSecondsSchema } from '../remote/timeout.js';
 import { secretRefSchema } from '@tresor/secrets';
 
 const sftpConfigSchema = z
@@ -25,6 +26,8 @@ const sftpConfigSchema = z
     /** SSH connections kept open at most: the parallelism of this location. */
     connections: z.number().int().min(1).max(32).default(4),
     readyTimeoutMs: z.number().int().min(1000).default(20_000),
+    /** Seconds a connection may go without answering SSH keepalives before it is dropped (its operations fail). */
+    timeoutSeconds: timeoutSecondsSchema(60),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -73,6 +73,10 @@ export class SftpStore implements ObjectStore {
       port: config.port,
       username: config.username,
       readyTimeout: config.readyTimeoutMs,
+      // A black-holed server answers nothing, so pending operations would wait forever; three
+      // unanswered keepalives end the connection and fail them.
+      keepaliveInterval: Math.max(1000, (config.timeoutSeconds * 1000) / 3),
+      keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => trusted.some((t) => t.equals(key)),
       ...auth,
     };

@@ -1,2 +1,3 @@
 export * from './replicated.store.js';
 export * from './sync.js';
+export * from './grace.js';

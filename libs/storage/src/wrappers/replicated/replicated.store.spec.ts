@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { IntegrityError, IoError } from '@tresor/errors';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { startFaultProxy } from '../../../../../test/support/fault-proxy.js';
 import { s3Bucket } from '../../../../../test/support/infra.js';
 import { describeObjectStoreConformance, readAll, sha256 } from '../../conformance/index.js';
 import { LocalStore } from '../../local/local.store.js';
@@ -102,6 +103,52 @@ describe('ReplicatedStore', () => {
     expect(actions).toEqual([{ key: 'archives/x.tra', to: 'b', from: 'a', outcome: 'copied' }]);
     expect((await readAll(await repaired[1]!.store.get('archives/x.tra'))).equals(bytes)).toBe(true);
     expect(await syncLocations(repaired)).toEqual([]);
+  });
+
+  it('under quorum cuts off a location that stops answering after it opened (MinIO black-holed), streamed or not', { timeout: 120_000 }, async () => {
+    const dir = await scratch();
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const s3 = await s3Bucket();
+    onTestFinished(() => s3.cleanup());
+    const endpoint = new URL(s3.config.endpoint);
+    const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
+    onTestFinished(() => proxy.close());
+    const credentials = s3.config.credentials as { accessKeyId: string; secretAccessKey: string };
+    process.env.TRESOR_SPEC_S3_KEY_ID = credentials.accessKeyId;
+    process.env.TRESOR_SPEC_S3_SECRET = credentials.secretAccessKey;
+    // A request timeout far beyond the test: only the quorum's grace can end the wait.
+    const remote = await S3Store.open(
+      parseS3Config({
+        bucket: s3.bucket,
+        endpoint: proxy.url,
+        forcePathStyle: true,
+        credentials: { accessKeyId: { env: 'TRESOR_SPEC_S3_KEY_ID' }, secretAccessKey: { env: 'TRESOR_SPEC_S3_SECRET' } },
+        partSizeMiB: 5,
+        queueSize: 1,
+        timeoutSeconds: 3600,
+      }),
+    );
+    const degraded: string[] = [];
+    const store = new ReplicatedStore([...(await localLocations(dir, ['a', 'b'])), { name: 'offsite', store: remote }], {
+      policy: 'quorum',
+      quorumGraceMs: 1000,
+      onDegraded: (name, key, error) => degraded.push(`${name}:${key}:${(error as Error).message}`),
+    });
+    onTestFinished(() => store.close());
+    proxy.mode = 'blackhole';
+    proxy.resetOpen();
+
+    const small = randomBytes(1000);
+    expect((await store.put('manifests/x.json', small)).sha256).toBe(sha256(small));
+    // 12 MiB in 5 MiB parts, one at a time: the black-holed branch stops reading, so the tee must drop it.
+    const big = randomBytes(12 * 1024 * 1024);
+    expect((await store.put('archives/x.tra', Readable.from([big]))).sha256).toBe(sha256(big));
+    expect(degraded).toEqual([
+      expect.stringMatching(/^offsite:manifests\/x\.json:storage location offsite was cut off: it did not finish within 1 s after the other locations had the object/),
+      expect.stringMatching(/^offsite:archives\/x\.tra:storage location offsite was cut off: it (took no data for 1 s|did not finish within 1 s)/),
+    ]);
+    expect(proxy.stats.blackholed).toBeGreaterThan(0);
+    expect((await readAll(await store.get('archives/x.tra'))).equals(big)).toBe(true);
   });
 
   it('fails a write clearly under "all" when a location is down, and leaves nothing behind', async () => {

@@ -16,6 +16,7 @@ import type {
   PutResult,
   StoreCapabilities,
 } from '../../object-store.js';
+import { settleWithGrace } from './grace.js';
 import { mergeListings } from './merge.js';
 import { tee } from './tee.js';
 
@@ -32,7 +33,16 @@ export interface ReplicatedOptions {
   readonly policy: WritePolicy;
   /** Told about each location that missed a write the policy still accepted (for `tresor storage sync`). */
   readonly onDegraded?: (location: string, key: string, error: unknown) => void;
+  /**
+   * Under `quorum`: how long a write waits for the remaining locations once a majority stored it
+   * (and how long a location may hold the others' stream back) before it is cut off and reported
+   * as degraded. Default 60 s.
+   */
+  readonly quorumGraceMs?: number;
 }
+
+/** How long a quorum write waits for stragglers by default. */
+export const defaultQuorumGraceMs = 60_000;
 
 /**
  * The copies a store holds, in read order: the locations of a replicated store, else the store
@@ -87,20 +97,41 @@ export class ReplicatedStore implements ObjectStore {
   }
 
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    // Locations cut off under quorum for holding the others back, and why.
+    const cut = new Map<number, Error>();
+    const quorum = this.options.policy === 'quorum' && this.needed < this.locations.length;
+    const graceMs = this.options.quorumGraceMs ?? defaultQuorumGraceMs;
+    const stall = quorum ? { afterMs: graceMs, minLive: this.needed, onCut: (i: number, e: Error) => cut.set(i, e) } : undefined;
     const bodies =
-      body instanceof Uint8Array ? this.locations.map(() => body) : tee(body, this.locations.length);
-    const results = await Promise.allSettled(
-      this.locations.map(async (l, i) => {
-        const branch = bodies[i]!;
-        try {
-          return await l.store.put(key, branch, options);
-        } catch (err) {
-          // A branch nobody reads any more would hold the tee, and so every other location, back.
-          if (branch instanceof Readable) branch.destroy();
-          throw err;
-        }
-      }),
-    );
+      body instanceof Uint8Array ? this.locations.map(() => body) : tee(body, this.locations.length, stall);
+    const attempts = this.locations.map(async (l, i) => {
+      const branch = bodies[i]!;
+      try {
+        return await l.store.put(key, branch, options);
+      } catch (err) {
+        // A branch nobody reads any more would hold the tee, and so every other location, back.
+        if (branch instanceof Readable) branch.destroy();
+        throw err;
+      }
+    });
+    const settled = quorum
+      ? await settleWithGrace(attempts, this.needed, graceMs, (i) => {
+          const error = new Error(`did not finish within ${graceMs / 1000} s after the other locations had the object`);
+          cut.set(i, error);
+          const branch = bodies[i];
+          if (branch instanceof Readable) branch.destroy(error);
+          return error;
+        })
+      : await Promise.allSettled(attempts);
+    const results = settled.map((r, i): PromiseSettledResult<PutResult> => {
+      const why = cut.get(i);
+      if (r.status === 'fulfilled' || why === undefined) return r;
+      const reason = new IoError(
+        `storage location ${this.locations[i]!.name} was cut off: it ${why.message} (write policy quorum; \`tresor storage sync\` copies it later)`,
+        { cause: r.reason },
+      );
+      return { status: 'rejected', reason };
+    });
     const arbiter = results.findIndex((r) => r.status === 'fulfilled' || r.reason instanceof ConflictError);
     if (arbiter === -1) throw this.failure(`cannot store object ${key}`, results);
     const decided = results[arbiter]!;
@@ -235,9 +266,11 @@ export class ReplicatedStore implements ObjectStore {
     );
     const rejections = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     const first = rejections[0];
-    // The same kind of failure everywhere (a bad key, a hash mismatch) is that failure, not an outage.
+    // The same kind of failure everywhere (a bad key, a hash mismatch) is that failure, not an
+    // outage; an outage (IoError) is told with the names of the locations it hit.
     if (
       first instanceof TresorError &&
+      !(first instanceof IoError) &&
       rejections.every((r) => (r as object).constructor === first.constructor)
     ) {
       return first;
