@@ -55,6 +55,7 @@ describe('cluster alerts (monitoring as its own process)', () => {
     expect(failed.code).not.toBe(0);
     await waitFor('raised', () => delivered().length === 1);
     expect(delivered()[0]).toMatchObject({ kind: 'raised', rule: 'backup-failed', level: 'CRITICAL', source: src });
+    await waitFor('alert.raised event', () => events.length === 1);
     expect(events).toMatchObject([{ type: 'io.tresor.alert.raised.v1', data: { severity: 'critical' } }]);
 
     await mkdir(src, { recursive: true });
@@ -63,6 +64,8 @@ describe('cluster alerts (monitoring as its own process)', () => {
     expect(ok.stderr).toBe('');
     await waitFor('resolved', () => delivered().length === 2);
     expect(delivered()[1]).toMatchObject({ kind: 'resolved', rule: 'backup-failed', source: src });
+    // The event is published alongside the webhook delivery, not before it: wait for it too.
+    await waitFor('alert.resolved event', () => events.length === 2);
     expect(events.map((e) => e.type)).toEqual(['io.tresor.alert.raised.v1', 'io.tresor.alert.resolved.v1']);
     expect(events[1]!.data.alertId).toBe(events[0]!.data.alertId);
   });
