@@ -17,6 +17,7 @@ interface Report {
   objects: number;
   bytesRead: number;
   findings: Finding[];
+  repairs: { location: string; key: string; outcome: string; detail?: string }[];
 }
 
 /**
@@ -97,6 +98,65 @@ describe('tresor fsck', () => {
       expect.objectContaining({ kind: 'orphan', location: 'primary', key: 'archives/20990101T000000Z-0badf00d.tra', backupId: '20990101T000000Z-0badf00d' }),
       expect.objectContaining({ kind: 'orphan', location: 'second', key: 'manifests/20990101T000000Z-0badf00d.json' }),
     ]);
+  });
+
+  it('fsck --repair deletes old orphans (and only them), a second fsck is clean, every backup still restores', { timeout: 180_000 }, async () => {
+    await copyFile(join(primary, 'archives', `${full}.tra`), join(primary, 'archives', '20990101T000000Z-0badf00d.tra'));
+    await writeFile(join(second, 'manifests', '20990101T000000Z-0badf00d.json'), '{}');
+    await mkdir(join(second, 'keyrings', '20990101T000000Z-0badf00d'), { recursive: true });
+    await writeFile(join(second, 'keyrings', '20990101T000000Z-0badf00d', '00000001.json'), '{}');
+    await mkdir(join(primary, 'stray'));
+    await writeFile(join(primary, 'stray', 'x.bin'), 'x');
+
+    // The default safety age (24 h) keeps orphans that may belong to a backup still running.
+    const young = await fsck('--repair');
+    expect(young.code).toBe(5);
+    expect(young.report.repairs.map((r) => [r.outcome, r.location, r.key])).toEqual([
+      ['young', 'primary', 'archives/20990101T000000Z-0badf00d.tra'],
+      ['young', 'second', 'keyrings/20990101T000000Z-0badf00d/00000001.json'],
+      ['young', 'second', 'manifests/20990101T000000Z-0badf00d.json'],
+    ]);
+    expect(await readFile(join(primary, 'archives', '20990101T000000Z-0badf00d.tra'))).toBeTruthy();
+
+    const text = await tresor(['--repo', repo, 'fsck', '--repair', '--older-than', '0s'], { TRESOR_PASSPHRASE: undefined });
+    // The object Tresor never writes is reported, never deleted.
+    expect(text.code).toBe(5);
+    expect(text.stdout).toMatch(/^DELETED +primary: archives\/20990101T000000Z-0badf00d\.tra$/m);
+    expect(text.stdout).toMatch(/^DELETED +second: manifests\/20990101T000000Z-0badf00d\.json$/m);
+    expect(text.stdout).toMatch(/^DELETED +second: keyrings\/20990101T000000Z-0badf00d\/00000001\.json$/m);
+    expect(text.stdout).toMatch(/^UNKNOWN +primary: stray\/x\.bin is not an object Tresor writes$/m);
+    expect(await readFile(join(primary, 'stray', 'x.bin'), 'utf8')).toBe('x');
+    await rm(join(primary, 'stray'), { recursive: true });
+
+    const after = await fsck('--read-data');
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.report.findings).toEqual([]);
+    for (const id of [full, incremental]) {
+      const restore = await tresor(['--repo', repo, 'restore', id, '--target', join(dir, `repaired-${id}`)]);
+      expect(restore.code, restore.stderr).toBe(0);
+    }
+  });
+
+  it('fsck --repair never deletes what a catalogued backup reads, even when the catalog lost its owner', { timeout: 180_000 }, async () => {
+    const saved = join(dir, 'full-manifest-repair.json');
+    await copyFile(join(primary, 'manifests', `${full}.json`), saved);
+    try {
+      await rm(join(primary, 'manifests', `${full}.json`));
+      await rm(join(second, 'manifests', `${full}.json`));
+      expect((await tresor(['--repo', repo, 'catalog', 'rebuild'])).code).toBe(0);
+      const { code, report } = await fsck('--repair', '--older-than', '0s');
+      expect(code).toBe(5);
+      expect(report.repairs.map((r) => [r.outcome, r.location, r.key])).toEqual([
+        ['referenced', 'primary', `archives/${full}.tra`],
+        ['referenced', 'second', `archives/${full}.tra`],
+      ]);
+      expect(await readFile(join(primary, 'archives', `${full}.tra`))).toEqual(pristine.get(join(primary, 'archives', `${full}.tra`)));
+    } finally {
+      await copyFile(saved, join(primary, 'manifests', `${full}.json`));
+      await copyFile(saved, join(second, 'manifests', `${full}.json`));
+      expect((await tresor(['--repo', repo, 'catalog', 'rebuild'])).code).toBe(0);
+    }
+    expect((await fsck()).code).toBe(0);
   });
 
   it('finds an orphan keyring and an object under a key Tresor never writes', async () => {

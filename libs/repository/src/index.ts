@@ -11,6 +11,7 @@ export * from './restore/restore.service.js';
 export * from './verify/verify.service.js';
 export * from './catalog/rebuild.js';
 export * from './fsck/fsck.service.js';
+export * from './fsck/repair.js';
 export * from './keyring/kek-versions.js';
 export * from './keyring/keyring.js';
 export * from './keyring/key-service.js';

@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { IntegrityError } from '@tresor/errors';
 import { fsckRepository } from '@tresor/repository';
 import { optionsOf, warnDegraded, withRepository } from '../context.js';
+import { parseDurationMs } from './duration.js';
 import { formatBytes, printJson } from '../format.js';
 
 interface FsckOptions {
   readData?: boolean;
+  repair?: boolean;
+  olderThan: string;
 }
 
 /** `tresor fsck`: the catalog against every storage location (standalone). */
@@ -16,13 +19,23 @@ export function registerFsck(program: Command): void {
       'check that the catalog matches every storage location: no orphan objects, no backup without its objects, sizes and hashes as recorded (--read-data hashes every archive)',
     )
     .option('--read-data', 'also read every archive in every location and check its SHA-256')
+    .option(
+      '--repair',
+      'delete orphan objects (archives, manifests, keyrings of backups the catalog does not know) older than --older-than; never what a catalogued backup reads, never objects under retention',
+    )
+    .option('--older-than <duration>', 'with --repair: only orphans older than this (longer than the longest backup job)', '24h')
     .action(async (_opts: FsckOptions, command: Command) => {
       const options = optionsOf<FsckOptions>(command);
-      const report = await withRepository(options, (repo) => fsckRepository(repo, { readData: options.readData }), {
+      const repair = options.repair ? { olderThanMs: parseDurationMs(options.olderThan, '--older-than') } : undefined;
+      const report = await withRepository(options, (repo) => fsckRepository(repo, { readData: options.readData, repair }), {
         onDegraded: warnDegraded,
       });
       if (options.json) printJson(report);
       else {
+        for (const r of report.repairs) {
+          const what = r.outcome === 'deleted' ? 'DELETED' : r.outcome === 'failed' ? 'NOT DELETED' : `KEPT (${r.outcome})`;
+          process.stdout.write(`${what.padEnd(12)} ${r.location}: ${r.key}${r.detail ? ` (${r.detail})` : ''}\n`);
+        }
         for (const finding of report.findings) process.stdout.write(`${finding.kind.toUpperCase().padEnd(12)} ${finding.problem}\n`);
         const read = report.readData ? `, ${formatBytes(report.bytesRead)} of archives hashed` : '';
         process.stdout.write(

@@ -7,12 +7,16 @@ import { KEYRING_PREFIX } from '../keyring/keyring.js';
 import { KEK_PREFIX } from '../keyring/kek-versions.js';
 import { ARCHIVE_PREFIX, archiveKey, MANIFEST_PREFIX, manifestKey, REPOSITORY_OBJECT } from '../layout.js';
 import { loadManifest } from '../manifests.js';
+import { repairOrphan } from './repair.js';
+import type { FsckRepair, RepairOptions } from './repair.js';
 import type { Repository } from '../repository.js';
 import { createHash } from 'node:crypto';
 
 export interface FsckOptions {
   /** Also read every archive in every location and compare its SHA-256 with the catalog's. */
   readonly readData?: boolean;
+  /** Delete orphan objects older than `repair.olderThanMs` (see repairOrphan); otherwise nothing changes. */
+  readonly repair?: RepairOptions;
 }
 
 /**
@@ -46,6 +50,8 @@ export interface FsckReport {
   readonly bytesRead: number;
   readonly readData: boolean;
   readonly findings: readonly FsckFinding[];
+  /** With `repair`: what was done with each orphan (deleted ones are no longer in `findings`). */
+  readonly repairs: readonly FsckRepair[];
 }
 
 const ARCHIVE_KEY = /^archives\/([A-Za-z0-9._-]+)\.tra$/;
@@ -56,7 +62,8 @@ const KEK_KEY = /^kek\/\d{8}(\.[a-z-]+)?\.json$/;
 /**
  * A repository-level consistency check: the catalog against every storage location. Needs no key:
  * archives are compared by size (and, with `readData`, by SHA-256), manifests by SHA-256 and
- * signature. Reads nothing but listings and manifests unless `readData`; changes nothing.
+ * signature. Reads nothing but listings and manifests unless `readData`; changes nothing unless
+ * `repair` (then it deletes old orphans, nothing else).
  */
 export async function fsckRepository(repo: Repository, options: FsckOptions = {}): Promise<FsckReport> {
   const readData = options.readData ?? false;
@@ -64,6 +71,7 @@ export async function fsckRepository(repo: Repository, options: FsckOptions = {}
   const backups = await repo.catalog.listBackups();
   const byId = new Map<string, BackupRecord>(backups.map((b) => [b.id, b]));
   const copies = copiesOf(repo.store);
+  const repairs: FsckRepair[] = [];
   let objects = 0;
   let bytesRead = 0;
 
@@ -163,6 +171,11 @@ export async function fsckRepository(repo: Repository, options: FsckOptions = {}
       if (owner === undefined) {
         findings.push({ kind: 'unknown', location: name, key: object.key, problem: `${name}: ${object.key} is not an object Tresor writes` });
       } else if (!byId.has(owner)) {
+        if (options.repair) {
+          const repair = await repairOrphan({ name, store }, object, owner, backups, options.repair);
+          repairs.push(repair);
+          if (repair.outcome === 'deleted') continue;
+        }
         findings.push({
           kind: 'orphan',
           location: name,
@@ -182,6 +195,7 @@ export async function fsckRepository(repo: Repository, options: FsckOptions = {}
     bytesRead,
     readData,
     findings,
+    repairs,
   };
 }
 
