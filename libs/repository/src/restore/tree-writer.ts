@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Entry } from '@tresor/archive';
 import { ConflictError, IntegrityError } from '@tresor/errors';
+import { writePool } from './write-pool.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -82,20 +83,13 @@ export class TreeWriter {
     await this.ensureParents(entry.path);
     const dest = join(this.root, entry.path);
     const temp = `${dest}.tresor-tmp-${randomBytes(4).toString('hex')}`;
-    try {
-      // writeFile writes the whole buffer (a short write on a filling disk is continued, so a full
-      // disk is an ENOSPC error); durability comes from the sync before the staged tree is committed.
-      await writeFile(temp, content, { flag: 'wx', mode: 0o600 });
-      // A directory in the way makes the rename fail (EISDIR): one lstat per file fewer than asking first.
-      await rename(temp, dest).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EISDIR') throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
-        throw err;
-      });
-    } catch (err) {
-      // EEXIST: the temporary name is someone else's file; it stays.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(temp, { force: true });
-      throw err;
-    }
+    // On a writer thread: writeFileSync writes the whole buffer (a short write on a filling disk is
+    // continued, so a full disk is an ENOSPC error), the temporary file is removed on failure (unless
+    // EEXIST: then it is someone else's); durability comes from the sync before the tree is committed.
+    const { error, renaming } = await writePool().writeFile(temp, dest, content);
+    // A directory in the way makes the rename fail (EISDIR): one lstat per file fewer than asking first.
+    if (error && renaming && error.code === 'EISDIR') throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
+    if (error) throw error;
   }
 
   /** Creates a symlink, replacing a file of the same name (never a directory). */
@@ -111,16 +105,15 @@ export class TreeWriter {
 
   /** Applies owner (when root), mode and mtime as recorded. */
   async applyMetadata(entry: Entry): Promise<void> {
-    const dest = join(this.root, entry.path);
-    const mtime = Number(BigInt(entry.mtimeNs)) / 1e9;
-    if (entry.type === 'symlink') {
-      if (isRoot) await lchown(dest, entry.uid, entry.gid);
-      await lutimes(dest, mtime, mtime);
-      return;
-    }
-    if (isRoot) await lchown(dest, entry.uid, entry.gid);
-    await chmod(dest, entry.mode & 0o7777);
-    await utimes(dest, mtime, mtime);
+    const { error } = await writePool().applyMetadata(join(this.root, entry.path), {
+      symlink: entry.type === 'symlink',
+      chown: isRoot,
+      uid: entry.uid,
+      gid: entry.gid,
+      mode: entry.mode & 0o7777,
+      mtime: Number(BigInt(entry.mtimeNs)) / 1e9,
+    });
+    if (error) throw error;
   }
 
   private async ensureDir(dir: string, forPath: string): Promise<void> {

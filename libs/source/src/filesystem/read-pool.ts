@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { ReadStep } from '../source.js';
+import { BatchPool } from './batch-pool.js';
 
 /**
  * The worker's code (CommonJS, evaluated: it needs no loader, whatever runs the main thread). It
@@ -23,12 +23,12 @@ function kindOf(info) {
   return 'special file';
 }
 const failure = (err) => ({ code: err.code, errno: err.errno, syscall: err.syscall, message: err.message });
-const steps = new Map();
+const compiled = new Map();
 function runStep(step, content) {
-  let fn = steps.get(step.code);
+  let fn = compiled.get(step.code);
   if (!fn) {
     fn = new Function('require', 'return (' + step.code + ');')(require);
-    steps.set(step.code, fn);
+    compiled.set(step.code, fn);
   }
   return fn(content, step.arg);
 }
@@ -64,7 +64,7 @@ function describe(path) {
   }
   return { stat };
 }
-parentPort.on('message', ({ id, files, steps }) => {
+parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
   const results = [];
   const transfer = [];
   for (const { op, path, sizeHint, step } of files) {
@@ -148,156 +148,72 @@ export type DescribeOutcome =
 type Failure = { code?: string; errno?: number; syscall?: string; message: string };
 
 type Request =
-  | {
-      readonly op: 'read';
-      readonly path: string;
-      readonly sizeHint: number;
-      readonly step?: ReadStep;
-      readonly resolve: (outcome: ReadOutcome) => void;
-    }
-  | {
-      readonly op: 'describe';
-      readonly path: string;
-      readonly sizeHint: 0;
-      readonly step?: undefined;
-      readonly resolve: (outcome: DescribeOutcome) => void;
-    };
+  | { readonly op: 'read'; readonly path: string; readonly sizeHint: number; readonly step?: ReadStep }
+  | { readonly op: 'describe'; readonly path: string; readonly sizeHint: 0; readonly step?: undefined };
 
 type RawResult =
   | { bytes: ArrayBuffer; length: number; prepared?: unknown; stepFailed?: string }
   | { notFile: true }
   | { error: Failure }
-  | { stat: StatInfo; accessError?: Failure; target?: Uint8Array; linkError?: Failure };
-
-interface Reply {
-  readonly id: number;
-  readonly results: RawResult[];
-}
-
-/** Files sent to a worker in one message, and their expected bytes: few messages, bounded memory. */
-const BATCH_FILES = 64;
-const BATCH_BYTES = 4 * 1024 * 1024;
+  | { stat: StatInfo; accessError?: Failure; target?: Uint8Array; linkError?: Failure }
+  | { threadError: Error };
 
 /**
- * Reads small files whole on worker threads, in batches: requests made while the workers are busy
- * queue up and go together in the next message. Workers start on first use and never keep the
- * process alive while idle.
+ * Reads small files whole, and describes names, on worker threads in batches (BatchPool).
+ * Workers start on first use and never keep the process alive while idle.
  */
 export class ReadPool {
-  private readonly idle: Worker[] = [];
-  private readonly queue: Request[] = [];
-  private readonly inFlight = new Map<number, { worker: Worker; batch: Request[] }>();
-  private started = 0;
-  private nextId = 0;
-  private scheduled = false;
+  private readonly pool: BatchPool<RawResult>;
 
-  constructor(private readonly size: number) {}
-
-  /** The whole content of the file at `path` (absolute), or why it could not be read. */
-  read(path: string, sizeHint: number, step?: ReadStep): Promise<ReadOutcome> {
-    return new Promise((resolve) => this.enqueue({ op: 'read', path, sizeHint, step, resolve }));
-  }
-
-  /** lstat of `path` (absolute, not followed), with access(R_OK) for a file and readlink for a symlink. */
-  describe(path: string): Promise<DescribeOutcome> {
-    return new Promise((resolve) => this.enqueue({ op: 'describe', path, sizeHint: 0, resolve }));
-  }
-
-  private enqueue(request: Request): void {
-    this.queue.push(request);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      // Requests made in the same tick go out together.
-      queueMicrotask(() => {
-        this.scheduled = false;
-        this.dispatch();
-      });
-    }
-  }
-
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? (this.started < this.size ? this.spawn() : undefined);
-      if (!worker) return;
-      const batch: Request[] = [];
-      let bytes = 0;
-      while (
-        this.queue.length > 0 &&
-        batch.length < BATCH_FILES &&
-        (batch.length === 0 || bytes < BATCH_BYTES)
-      ) {
-        const request = this.queue.shift()!;
-        bytes += request.sizeHint;
-        batch.push(request);
-      }
-      const id = this.nextId++;
-      this.inFlight.set(id, { worker, batch });
-      worker.ref();
-      // Each distinct step goes once per message; files name it by index.
+  constructor(size: number) {
+    // Each distinct step goes once per message; files name it by index.
+    this.pool = new BatchPool<RawResult>(WORKER_SOURCE, size, (payloads) => {
       const steps: ReadStep[] = [];
-      const files = batch.map(({ op, path, sizeHint, step }) => {
+      const jobs = (payloads as Request[]).map(({ op, path, sizeHint, step }) => {
         if (!step) return { op, path, sizeHint };
         let index = steps.indexOf(step);
         if (index === -1) index = steps.push(step) - 1;
         return { op, path, sizeHint, step: index };
       });
-      worker.postMessage({ id, files, steps });
-    }
+      return { jobs, shared: steps };
+    });
   }
 
-  private spawn(): Worker {
-    this.started++;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref();
-    worker.on('message', (reply: Reply) => {
-      const job = this.inFlight.get(reply.id)!;
-      this.inFlight.delete(reply.id);
-      worker.unref();
-      this.idle.push(worker);
-      job.batch.forEach((request, i) => settle(request, reply.results[i]!));
-      this.dispatch();
-    });
-    // A worker that dies fails its batch (each read gets the error) and is replaced on demand.
-    let dead = false;
-    const fail = (error: Error) => {
-      if (dead) return;
-      dead = true;
-      this.started--;
-      const at = this.idle.indexOf(worker);
-      if (at !== -1) this.idle.splice(at, 1);
-      for (const [id, job] of this.inFlight) {
-        if (job.worker !== worker) continue;
-        this.inFlight.delete(id);
-        for (const request of job.batch) request.resolve({ error: error as NodeJS.ErrnoException });
-      }
-      this.dispatch();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`file reader thread exited (code ${code})`)));
-    return worker;
+  /** The whole content of the file at `path` (absolute), or why it could not be read. */
+  async read(path: string, sizeHint: number, step?: ReadStep): Promise<ReadOutcome> {
+    return settleRead(await this.pool.run({ op: 'read', path, sizeHint, step }, sizeHint));
+  }
+
+  /** lstat of `path` (absolute, not followed), with access(R_OK) for a file and readlink for a symlink. */
+  async describe(path: string): Promise<DescribeOutcome> {
+    return settleDescribe(await this.pool.run({ op: 'describe', path, sizeHint: 0 }, 0));
   }
 }
 
-function settle(request: Request, result: RawResult): void {
-  if (request.op === 'describe') {
-    if ('stat' in result) {
-      const { stat, accessError, target, linkError } = result;
-      if (accessError) request.resolve({ stat, accessError: toError(accessError) });
-      else if (linkError) request.resolve({ stat, linkError: toError(linkError) });
-      else if (target)
-        request.resolve({ stat, target: Buffer.from(target.buffer, target.byteOffset, target.byteLength) });
-      else request.resolve({ stat });
-    } else if ('error' in result) {
-      request.resolve({ error: toError(result.error) });
-    }
-    return;
+function settleDescribe(result: RawResult): DescribeOutcome {
+  if ('stat' in result) {
+    const { stat, accessError, target, linkError } = result;
+    if (accessError) return { stat, accessError: toError(accessError) };
+    if (linkError) return { stat, linkError: toError(linkError) };
+    if (target) return { stat, target: Buffer.from(target.buffer, target.byteOffset, target.byteLength) };
+    return { stat };
   }
+  return { error: errorOf(result) };
+}
+
+function settleRead(result: RawResult): ReadOutcome {
   if ('bytes' in result) {
     const content = Buffer.from(result.bytes, 0, result.length);
-    request.resolve('prepared' in result ? { content, prepared: result.prepared } : { content });
+    return 'prepared' in result ? { content, prepared: result.prepared } : { content };
   }
-  else if ('notFile' in result) request.resolve({ notFile: true });
-  else if ('error' in result) request.resolve({ error: toError(result.error) });
+  if ('notFile' in result) return { notFile: true };
+  return { error: errorOf(result) };
+}
+
+function errorOf(result: RawResult): NodeJS.ErrnoException {
+  if ('threadError' in result) return result.threadError as NodeJS.ErrnoException;
+  if ('error' in result) return toError(result.error);
+  return new Error('unexpected reply from a file reader thread') as NodeJS.ErrnoException;
 }
 
 /** A system error as the main thread's fs calls would have thrown it (code, errno, syscall). */

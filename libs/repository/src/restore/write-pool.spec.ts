@@ -1,0 +1,46 @@
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writePool } from './write-pool.js';
+
+describe('writePool', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tresor-write-pool-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes files through a temporary name on its thread, many at once, and applies metadata', async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `k${i}.key`);
+    const outcomes = await Promise.all(
+      names.map((name, i) => writePool().writeFile(join(dir, `${name}.tmp`), join(dir, name), Buffer.from(`key ${i}`))),
+    );
+    expect(outcomes.every((o) => o.error === undefined)).toBe(true);
+    expect(await readFile(join(dir, 'k42.key'), 'utf8')).toBe('key 42');
+    expect(((await stat(join(dir, 'k42.key'))).mode & 0o777).toString(8)).toBe('600');
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+
+    const meta = { symlink: false, chown: false, uid: 0, gid: 0, mode: 0o640, mtime: 1_700_000_000.5 };
+    expect(await writePool().applyMetadata(join(dir, 'k42.key'), meta)).toEqual({});
+    const after = await stat(join(dir, 'k42.key'));
+    expect((after.mode & 0o777).toString(8)).toBe('640');
+    expect(after.mtimeMs).toBe(1_700_000_000_500);
+  });
+
+  it('reports fs errors as the main thread would see them, and cleans up what it created', async () => {
+    await writeFile(join(dir, 'taken.tmp'), 'not ours');
+    const taken = await writePool().writeFile(join(dir, 'taken.tmp'), join(dir, 'x.key'), Buffer.from('k'));
+    expect(taken.error).toMatchObject({ code: 'EEXIST', syscall: 'open', path: join(dir, 'taken.tmp') });
+    expect(await readFile(join(dir, 'taken.tmp'), 'utf8')).toBe('not ours');
+
+    await mkdir(join(dir, 'a-dir'));
+    const inTheWay = await writePool().writeFile(join(dir, 'dir.tmp'), join(dir, 'a-dir'), Buffer.from('k'));
+    expect(inTheWay).toMatchObject({ renaming: true, error: { code: 'EISDIR', syscall: 'rename' } });
+    await expect(stat(join(dir, 'dir.tmp'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const missing = await writePool().applyMetadata(join(dir, 'missing.key'), { symlink: false, chown: false, uid: 0, gid: 0, mode: 0o600, mtime: 1 });
+    expect(missing.error).toBeInstanceOf(Error);
+    expect(missing.error).toMatchObject({ code: 'ENOENT', syscall: 'chmod', message: expect.stringMatching(/^ENOENT: no such file or directory, chmod/) });
+  });
+});

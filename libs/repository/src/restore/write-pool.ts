@@ -1,0 +1,87 @@
+import { BatchPool } from '@tresor/source';
+
+/**
+ * The writer threads' code (CommonJS, evaluated). Each job is a key file to write to its temporary
+ * name and rename into place, or the metadata of one restored name, done with synchronous calls:
+ * off the main thread they cost far less than a promise and a libuv round trip per system call.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const failure = (err) => ({ code: err.code, errno: err.errno, syscall: err.syscall, path: err.path, dest: err.dest, message: err.message });
+const remove = (path) => { try { fs.rmSync(path, { force: true }); } catch {} };
+function writeFile({ temp, dest, bytes }) {
+  try {
+    fs.writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    // EEXIST: the temporary name is someone else's file; it stays.
+    if (err.code !== 'EEXIST') remove(temp);
+    return { error: failure(err) };
+  }
+  try {
+    fs.renameSync(temp, dest);
+  } catch (err) {
+    remove(temp);
+    return { error: failure(err), renaming: true };
+  }
+  return {};
+}
+function applyMetadata({ dest, symlink, chown, uid, gid, mode, mtime }) {
+  try {
+    if (chown) fs.lchownSync(dest, uid, gid);
+    if (symlink) {
+      fs.lutimesSync(dest, mtime, mtime);
+    } else {
+      fs.chmodSync(dest, mode);
+      fs.utimesSync(dest, mtime, mtime);
+    }
+    return {};
+  } catch (err) {
+    return { error: failure(err) };
+  }
+}
+parentPort.on('message', ({ id, jobs }) => {
+  parentPort.postMessage({ id, results: jobs.map((job) => (job.op === 'file' ? writeFile(job) : applyMetadata(job))) });
+});
+`;
+
+type Failure = { code?: string; errno?: number; syscall?: string; path?: string; dest?: string; message: string };
+type Result = { error?: Failure; renaming?: boolean } | { threadError: Error };
+
+/** What one write or metadata job gave: nothing, or the error the fs call threw. */
+export type WriteOutcome = { readonly error?: NodeJS.ErrnoException; readonly renaming?: boolean };
+
+/** Writes restored key files and applies metadata on worker threads, in batches. */
+export class WritePool {
+  private readonly pool: BatchPool<Result>;
+
+  constructor(size: number) {
+    this.pool = new BatchPool<Result>(WORKER_SOURCE, size);
+  }
+
+  /** Writes `bytes` to `temp` (created 0600, never over an existing file) and renames it to `dest`. */
+  async writeFile(temp: string, dest: string, bytes: Buffer): Promise<WriteOutcome> {
+    return outcome(await this.pool.run({ op: 'file', temp, dest, bytes }, bytes.length));
+  }
+
+  /** Owner (when `chown`), mode (not for a symlink) and mtime (seconds) of `dest`, not following a symlink. */
+  async applyMetadata(dest: string, meta: { symlink: boolean; chown: boolean; uid: number; gid: number; mode: number; mtime: number }): Promise<WriteOutcome> {
+    return outcome(await this.pool.run({ op: 'meta', dest, ...meta }, 0));
+  }
+}
+
+function outcome(result: Result): WriteOutcome {
+  if ('threadError' in result) return { error: result.threadError as NodeJS.ErrnoException };
+  if (!result.error) return {};
+  // The error as the main thread's fs call would have thrown it (code, errno, syscall, path).
+  const error = Object.assign(new Error(result.error.message), result.error) as NodeJS.ErrnoException;
+  return { error, renaming: result.renaming };
+}
+
+let shared: WritePool | undefined;
+
+/** The process's pool: one writer (the work is system calls; a second thread only adds its isolate's ~20 MiB, measured). */
+export function writePool(): WritePool {
+  shared ??= new WritePool(1);
+  return shared;
+}
