@@ -78,7 +78,9 @@ export function safeAttributes(attributes: Attributes | undefined): Attributes {
 export function startSpan(name: string, options: SpanOptions = {}): ActiveSpan {
   const parent = parentContext(options.parent);
   const parentSc = trace.getSpanContext(parent);
-  let span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: safeAttributes(options.attributes) }, parent);
+  let span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL }, parent);
+  // Attributes are redacted only for a span that records them: tracing off pays nothing for them.
+  if (options.attributes && span.isRecording()) span.setAttributes(safeAttributes(options.attributes));
   let sc = span.spanContext();
   // The API's no-op tracer hands back the parent's context (or an invalid one): give the span its own ids.
   if (!isSpanContextValid(sc) || (parentSc && sc.spanId === parentSc.spanId)) {
