@@ -9,7 +9,7 @@ import { UsageError } from '@tresor/errors';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
 import { MONGO_DB } from '../core/tokens.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { isoTime, oneOf, positiveInt } from './assurance.query.js';
+import { isoTime, oneOf, positiveInt } from '../core/query.js';
 
 /** The alert history the monitoring service records (MongoDB `alerts`), read straight from the store like jobs. */
 @Controller('v1/alerts')

@@ -7,7 +7,7 @@ import type { Bus } from '@tresor/messaging';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
 import { BUS } from '../core/tokens.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { oneOf } from './assurance.query.js';
+import { oneOf } from '../core/query.js';
 
 /** Evaluating every control reads the catalog, the storage and the whole audit chain. */
 const COMPLIANCE_TIMEOUT_MS = 5 * 60_000;

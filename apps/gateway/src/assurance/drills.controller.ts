@@ -9,7 +9,7 @@ import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js'
 import { parse } from '../core/parse.js';
 import { BUS, MONGO_DB } from '../core/tokens.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { isoTime, oneOf, positiveInt } from './assurance.query.js';
+import { isoTime, oneOf, positiveInt } from '../core/query.js';
 
 /** A drill restores and deep-verifies whole backups: the request waits for it, up to this long. */
 const DRILL_TIMEOUT_MS = 30 * 60_000;

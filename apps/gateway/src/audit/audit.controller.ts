@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { UsageError } from '@tresor/errors';
 import type { Bus } from '@tresor/messaging';
 import { auditEntriesPage, verifyAudit } from '@tresor/service';
 import { RequirePermission } from '../auth/access.decorator.js';
+import { positiveInt } from '../core/query.js';
 import { BUS } from '../core/tokens.js';
 
 const MAX_PAGE = 1000;
@@ -25,11 +25,4 @@ export class AuditController {
   async entries(@Query('from') from?: string, @Query('limit') limit?: string) {
     return auditEntriesPage(this.bus, positiveInt('from', from, 1), Math.min(MAX_PAGE, positiveInt('limit', limit, 100)));
   }
-}
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`query ${name}: ${value} is not a positive integer`);
-  return n;
 }

@@ -1,7 +1,9 @@
 import { UsageError } from '@tresor/errors';
 
+/** Parsers of query parameters: a bad value is a 400 naming the parameter. */
+
 /** A positive integer query parameter, at most `max`; absent: the fallback. */
-export function positiveInt(name: string, value: string | undefined, fallback: number, max: number): number {
+export function positiveInt(name: string, value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`query ${name}: ${value} is not a positive integer`);
