@@ -1,7 +1,10 @@
 import type { Db } from 'mongodb';
 import type { AlertHistory, AlertingConfig, AlertManager } from '@tresor/alerting';
+import { checkAlertingSecrets } from '@tresor/alerting';
+import { loadMonitorConfig } from '@tresor/assurance';
 import type { Catalog } from '@tresor/catalog';
 import type { ConsumerDefinition } from '@tresor/contracts';
+import { UsageError } from '@tresor/errors';
 import type { Bus, Logger } from '@tresor/messaging';
 import type { LeaderTerm } from '@tresor/scheduling';
 import type { ServiceMetrics } from '@tresor/service';
@@ -34,6 +37,17 @@ export interface LeaderWorkDeps {
 export interface LeaderWork {
   readonly term: LeaderTerm;
   manager(): AlertManager | undefined;
+}
+
+/**
+ * Checks at start what a leadership term will need (the channels' secrets, monitor.json, the
+ * repository for drills), so a misconfigured replica stops with that one line at once, follower or
+ * not, instead of failing at every election; the checks run again when a term starts.
+ */
+export async function checkLeaderWork(d: Pick<LeaderWorkDeps, 'alerts' | 'monitorConfig' | 'repoDir'>): Promise<void> {
+  await checkAlertingSecrets(d.alerts);
+  const monitor = d.monitorConfig ? await loadMonitorConfig(d.monitorConfig) : undefined;
+  if (monitor?.drills.schedule && !d.repoDir) throw new UsageError('configuration: drills.schedule of TRESOR_MONITOR_CONFIG needs TRESOR_REPO (tresor.json and the signing key) and the passphrase (TRESOR_PASSPHRASE_FILE)');
 }
 
 /**

@@ -10,7 +10,7 @@ import { LeaderTerms } from '@tresor/scheduling';
 import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start, startLeadership } from '@tresor/service';
 import { loadAlertingConfig } from './alerts/alerting.js';
 import { startClusterAssurance } from './assurance.js';
-import { leaderWork } from './leader-work.js';
+import { checkLeaderWork, leaderWork } from './leader-work.js';
 import { followSlis } from './slis.js';
 
 /** A service not heard from for this long is reported not ready. */
@@ -37,6 +37,7 @@ const configSchema = baseConfigSchema.extend({
 start(async () => {
   const config = loadConfig(configSchema);
   const alertsConfig = await loadAlertingConfig(config.TRESOR_ALERTS_CONFIG);
+  await checkLeaderWork({ alerts: alertsConfig, monitorConfig: config.TRESOR_MONITOR_CONFIG, repoDir: config.TRESOR_REPO });
   const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, {
     clientOptions: mongoTlsOptions(config),
     writeConcern: { w: config.TRESOR_MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(config.TRESOR_MONGODB_WRITE_CONCERN) },
