@@ -21,6 +21,11 @@ export interface RestoreOptions {
   /** Restore into a non-empty target, replacing the files the backup has and keeping the others. */
   readonly overwrite?: boolean;
   readonly onProgress?: (progress: { files: number; bytes: number; path: string }) => void;
+  /**
+   * Names the staging directory after this key (a job id) instead of at random: an attempt of the
+   * same job that was killed mid-write left it behind, and the next attempt removes it.
+   */
+  readonly stagingKey?: string;
 }
 
 export interface RestoreResult {
@@ -74,7 +79,7 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
     return { backupId: backup.id, target: options.target, dryRun: true, ...counts, durationMs: Date.now() - started, paths, warnings: archives.warnings };
   }
 
-  const staging = await Staging.create(options.target, state !== 'missing', state === 'non-empty');
+  const staging = await Staging.create(options.target, state !== 'missing', state === 'non-empty', options.stagingKey);
   try {
     const tree = new TreeWriter(staging.dir);
     let files = 0;

@@ -38,10 +38,16 @@ export class Staging {
     private readonly targetExisted: boolean,
   ) {}
 
-  /** Creates the staging directory; with `cloneTarget`, it starts as hard links of the target's files. */
-  static async create(target: string, targetExisted: boolean, cloneTarget: boolean): Promise<Staging> {
+  /**
+   * Creates the staging directory; with `cloneTarget`, it starts as hard links of the target's files.
+   * With `key` (a job id) the directory's name is stable, so a restarted attempt of that job removes
+   * what a killed earlier attempt left (partly restored files) instead of leaving it beside the target.
+   */
+  static async create(target: string, targetExisted: boolean, cloneTarget: boolean, key?: string): Promise<Staging> {
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-    const dir = join(dirname(target), `.${basename(target)}.tresor-staging-${randomBytes(4).toString('hex')}`);
+    const suffix = key ? key.replace(/[^A-Za-z0-9._-]/g, '_') : randomBytes(4).toString('hex');
+    const dir = join(dirname(target), `.${basename(target)}.tresor-staging-${suffix}`);
+    if (key) await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { mode: 0o700 });
     const staging = new Staging(target, dir, targetExisted);
     try {
