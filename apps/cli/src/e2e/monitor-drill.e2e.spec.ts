@@ -213,6 +213,15 @@ describe('tresor monitor check / drill run / monitor start', () => {
       expect(r.stderr).toMatch(/restore drill\(s\) failed/);
       expect(delivered().slice(before)).toEqual([expect.objectContaining({ kind: 'raised', rule: 'restore-drill-failed', level: 'CRITICAL', source: src })]);
       expect(await drillScratch()).toEqual([]);
+      // drill list reads drills.jsonl back, newest first, filtered by outcome.
+      const failed = JSON.parse((await tresor(['--repo', repo, 'drill', 'list', '--outcome', 'failed', '--json'])).stdout) as DrillJson[];
+      expect(failed.map((d) => [d.source, d.ok])).toEqual([[src, false]]);
+      const ok = JSON.parse((await tresor(['--repo', repo, 'drill', 'list', '--outcome', 'ok', '--limit', '1', '--json'])).stdout) as DrillJson[];
+      expect(ok.map((d) => d.ok)).toEqual([true]);
+      const table = await tresor(['--repo', repo, 'drill', 'list']);
+      expect(table.stdout).toMatch(/^RESULT\s+FINISHED\s+SOURCE\s+BACKUP\s+RTO/);
+      expect(table.stdout.split('\n')[1]).toMatch(/^FAILED\s/);
+      expect((await tresor(['--repo', repo, 'drill', 'list', '--outcome', 'maybe'])).stderr).toBe("tresor: --outcome 'maybe': expected ok or failed\n");
       const check = JSON.parse((await tresor(['--repo', repo, 'monitor', 'check', '--json'], env())).stdout) as CheckJson;
       expect(check.checks.find((c) => c.check === 'verify')).toMatchObject({ target: src, status: 'critical' });
     } finally {
