@@ -157,6 +157,32 @@ describe('OpenTelemetry tracing across the cluster (docs/monitoring.md "Tracing"
   }, 300_000);
 });
 
+describe('tracing shutdown', () => {
+  it('a service flushes the spans it still buffers when it is stopped (SIGTERM)', async () => {
+    const receiver = await OtlpReceiver.start();
+    const cluster = await TestCluster.create();
+    try {
+      // A batch delay far beyond the test: only the shutdown flush can deliver the span.
+      const service = await cluster.start('storage-gateway', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '600000', OTEL_SERVICE_NAME: 'sg-flush' });
+      const traceId = randomBytes(16).toString('hex');
+      const r = await fetch(`${service.http}/no-such-route?token=tok-Qx9zzW`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+      expect(r.status).toBe(404);
+      await new Promise((r2) => setTimeout(r2, 500));
+      expect(receiver.trace(traceId)).toEqual([]);
+      const exited = new Promise((r2) => service.child.once('exit', r2));
+      service.child.kill('SIGTERM');
+      await exited;
+      const [span] = receiver.trace(traceId);
+      expect(span).toMatchObject({ service: 'sg-flush', name: 'GET unmatched', attributes: { 'http.route': 'unmatched', 'http.response.status_code': 404 } });
+      // The route template only: the query string (here a token) is never recorded.
+      expect(receiver.bodies.join('')).not.toContain('tok-Qx9zzW');
+    } finally {
+      await cluster.stop();
+      await receiver.stop();
+    }
+  }, 180_000);
+});
+
 function one(spans: ReceivedSpan[], service: string, name: string): ReceivedSpan {
   const found = spans.filter((s) => s.service === service && s.name === name);
   expect(found.map((s) => `${s.service} ${s.name}`)).toEqual([`${service} ${name}`]);
