@@ -73,6 +73,10 @@ export interface ReadStep {
 export interface PreparedRead {
   readonly content: Buffer;
   readonly prepared?: unknown;
+  /** The file's mtime (ns, decimal) taken on the open handle after the read, where the source can. */
+  readonly mtimeNs?: string;
+  /** The file's ctime moved while it was being read (changed under the reader). */
+  readonly ctimeMoved?: boolean;
 }
 
 /** True when a scan result is a problem rather than an entry. */

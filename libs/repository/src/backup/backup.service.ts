@@ -118,13 +118,17 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     readonly content?: Buffer;
     /** The content hashed and compressed by the reader thread that read it, when the source can. */
     readonly prepared?: PreparedContent;
+    /** The file was modified after the scan saw it (its times moved), whatever its size. */
+    readonly rewritten?: boolean;
   }
   // Small files are hashed and compressed where they are read, off the main thread.
   const step = source.readPrepared ? contentPreparation(compression.codec, compression.level) : undefined;
-  const readSmall = async (path: string, size: number): Promise<Pick<Planned, 'content' | 'prepared'>> => {
-    if (!step) return { content: await readWhole(source, path, size) };
-    const { content, prepared } = await source.readPrepared!(path, size, step);
-    return { content, prepared: preparedContent(prepared, content) };
+  const readSmall = async (item: SourceEntry): Promise<Pick<Planned, 'content' | 'prepared' | 'rewritten'>> => {
+    if (!step) return { content: await readWhole(source, item.path, item.size) };
+    const read = await source.readPrepared!(item.path, item.size, step);
+    // Times taken on the open handle after the read: a same-size rewrite shows only there.
+    const rewritten = read.ctimeMoved === true || (read.mtimeNs !== undefined && read.mtimeNs !== item.mtimeNs);
+    return { content: read.content, prepared: preparedContent(read.prepared, read.content), rewritten };
   };
 
   const prepare = async (item: SourceEntry | SourceProblem) => ({
@@ -136,7 +140,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return planned;
     if (previous?.data && isUnchanged(previous, item)) return planned;
     try {
-      return { ...planned, ...(await readSmall(item.path, item.size)) };
+      return { ...planned, ...(await readSmall(item)) };
     } catch (error) {
       return { item, error };
     }
@@ -146,8 +150,11 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     const item = planned.item as SourceEntry;
     if ('error' in planned) return unreadable(item.path, planned.error);
     const meta = toEntryMeta(item);
-    const { previous, content, prepared } = planned;
+    const { previous, content, prepared, rewritten } = planned;
     if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
+    // A size change has its own warning; a rewrite at the same size is only seen by its times. The
+    // entry keeps the scan's mtime, so the next backup reads the file again.
+    if (rewritten && content?.length === item.size) warnings.push(`${item.path}: changed while being read (modified after the scan, same size); stored as read`);
     if (content) {
       const sha256 = prepared?.sha256 ?? createHash('sha256').update(content).digest('hex');
       const existing = storedHere.get(sha256) ?? (chainIds.length > 0 ? await repo.catalog.findData(sha256, chainIds) : undefined);

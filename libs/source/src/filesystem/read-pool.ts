@@ -75,13 +75,13 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
     let fd = -1;
     try {
       fd = fs.openSync(path, flags);
-      const info = fs.fstatSync(fd);
+      const info = fs.fstatSync(fd, { bigint: true });
       if (!info.isFile()) {
         results.push({ notFile: true });
         continue;
       }
       // One byte more than expected: a file that did not grow is read in one call plus none.
-      let buffer = Buffer.allocUnsafeSlow(Math.max(sizeHint, info.size) + 1);
+      let buffer = Buffer.allocUnsafeSlow(Math.max(sizeHint, Number(info.size)) + 1);
       let filled = 0;
       for (;;) {
         if (filled === buffer.length) {
@@ -93,7 +93,9 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
         if (n === 0) break;
         filled += n;
       }
-      const result = { bytes: buffer.buffer, length: filled };
+      // The handle's times after the read: a rewrite since the scan (same size or not) moved them.
+      const after = fs.fstatSync(fd, { bigint: true });
+      const result = { bytes: buffer.buffer, length: filled, mtimeNs: after.mtimeNs.toString(), ctimeMoved: after.ctimeNs !== info.ctimeNs };
       if (step !== undefined) {
         try {
           const done = runStep(steps[step], buffer.subarray(0, filled));
@@ -121,7 +123,7 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
 
 /** What reading one file gave; `prepared` is its step's value (absent if the step failed). */
 export type ReadOutcome =
-  | { readonly content: Buffer; readonly prepared?: unknown }
+  | { readonly content: Buffer; readonly prepared?: unknown; readonly mtimeNs?: string; readonly ctimeMoved?: boolean }
   | { readonly notFile: true }
   | { readonly error: NodeJS.ErrnoException };
 
@@ -152,7 +154,7 @@ type Request =
   | { readonly op: 'describe'; readonly path: string; readonly sizeHint: 0; readonly step?: undefined };
 
 type RawResult =
-  | { bytes: ArrayBuffer; length: number; prepared?: unknown; stepFailed?: string }
+  | { bytes: ArrayBuffer; length: number; prepared?: unknown; stepFailed?: string; mtimeNs?: string; ctimeMoved?: boolean }
   | { notFile: true }
   | { error: Failure }
   | { stat: StatInfo; accessError?: Failure; target?: Uint8Array; linkError?: Failure }
@@ -204,7 +206,8 @@ function settleDescribe(result: RawResult): DescribeOutcome {
 function settleRead(result: RawResult): ReadOutcome {
   if ('bytes' in result) {
     const content = Buffer.from(result.bytes, 0, result.length);
-    return 'prepared' in result ? { content, prepared: result.prepared } : { content };
+    const times = { mtimeNs: result.mtimeNs, ctimeMoved: result.ctimeMoved };
+    return 'prepared' in result ? { content, prepared: result.prepared, ...times } : { content, ...times };
   }
   if ('notFile' in result) return { notFile: true };
   return { error: errorOf(result) };
