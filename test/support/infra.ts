@@ -239,7 +239,8 @@ export interface OwnNatsServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const srv = netCreateServer();
     srv.once('error', reject);
