@@ -15,7 +15,7 @@ export const createBackupRequestSchema = z.strictObject({
   source: sourceRefSchema,
   level: backupLevelSchema.default('incremental'),
   tags: z.array(z.string().min(1).max(100)).max(50).default([]),
-  compression: z.object({ codec: z.string(), level: z.number().int() }).optional(),
+  compression: z.object({ codec: z.string().max(32), level: z.number().int() }).optional(),
   skipUnreadable: z.boolean().optional(),
 });
 export type CreateBackupRequest = z.input<typeof createBackupRequestSchema>;
@@ -35,14 +35,15 @@ export type VerifyBackupRequest = z.input<typeof verifyBackupRequestSchema>;
 
 export const createRestoreRequestSchema = z.strictObject({
   /** Backup id, unique prefix, or `latest`. */
-  backup: z.string().min(1).default('latest'),
+  backup: z.string().min(1).max(200).default('latest'),
   /** The newest backup not after this time (instead of `backup`). */
-  at: z.string().optional(),
+  at: z.string().max(64).optional(),
   /** Source location whose backups to consider. */
-  source: z.string().optional(),
-  target: z.string().min(1).startsWith('/', 'an absolute path'),
-  include: z.array(z.string()).default([]),
-  exclude: z.array(z.string()).default([]),
+  source: z.string().max(4096).optional(),
+  // Bounded so that the job built from a request always fits in one NATS message (MAX_MESSAGE_BYTES).
+  target: z.string().min(1).max(4096).startsWith('/', 'an absolute path'),
+  include: z.array(z.string().max(4096)).max(100).default([]),
+  exclude: z.array(z.string().max(4096)).max(100).default([]),
   dryRun: z.boolean().default(false),
   overwrite: z.boolean().default(false),
 });
@@ -60,7 +61,7 @@ export const healthResponseSchema = z.object({
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
 /** A rule of a level plan: runs due at a time `cron` names back up at `level` (first matching rule wins). */
-export const planRuleSchema = z.strictObject({ cron: z.string().min(1), level: backupLevelSchema });
+export const planRuleSchema = z.strictObject({ cron: z.string().min(1).max(200), level: backupLevelSchema });
 
 /** What runs missed while no scheduler ran (longer than the grace) become: nothing, or one run. */
 export const catchUpSchema = z.enum(['skip', 'run-once']);
@@ -79,9 +80,9 @@ export const createScheduleRequestSchema = z.strictObject({
   /** interval: first run (ISO-8601, default now). */
   startAt: z.iso.datetime({ offset: true }).optional(),
   /** cron: 5 fields (minute hour day-of-month month day-of-week) or 6 (a leading seconds field). */
-  cron: z.string().min(1).optional(),
+  cron: z.string().min(1).max(200).optional(),
   /** cron: IANA time zone the expression is read in. */
-  timezone: z.string().min(1).default('UTC'),
+  timezone: z.string().min(1).max(64).default('UTC'),
   /** Levels by due time, e.g. `[{cron: "* * * * 0", level: "full"}]`; otherwise `backup.level`. */
   plan: z.array(planRuleSchema).max(20).default([]),
   /** Each run is delayed by a deterministic 0..jitterMs derived from its run id. */

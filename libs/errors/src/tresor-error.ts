@@ -104,6 +104,13 @@ export class RateLimitedError extends TresorError {
   }
 }
 
+/** A request or message larger than a limit allows (HTTP 413); the message names the limit. */
+export class TooLargeError extends TresorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'TOO_LARGE', ExitCode.Usage, options);
+  }
+}
+
 const ERROR_CLASSES: Record<string, new (message: string) => TresorError> = {
   USAGE: UsageError,
   NOT_FOUND: NotFoundError,
@@ -115,6 +122,7 @@ const ERROR_CLASSES: Record<string, new (message: string) => TresorError> = {
   UNAUTHENTICATED: UnauthenticatedError,
   FORBIDDEN: ForbiddenError,
   RATE_LIMITED: RateLimitedError,
+  TOO_LARGE: TooLargeError,
 };
 
 /**

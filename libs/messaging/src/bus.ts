@@ -6,7 +6,7 @@ import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transp
 import type { z } from 'zod';
 import type { CloudEvent, CommandDefinition, ConsumerDefinition, EventDefinition, JobDefinition, Topology } from '@tresor/contracts';
 import { HEADERS, MAX_MESSAGE_BYTES, cloudEventSchema, errorBodySchema, eventDataSchemaUri, eventType } from '@tresor/contracts';
-import { IoError, TresorError, redactText } from '@tresor/errors';
+import { IoError, TooLargeError, TresorError, redactText } from '@tresor/errors';
 import { decodeMessage, encodeJson } from './decode.js';
 import { MalformedMessageError, fromErrorBody, toErrorBody } from './errors.js';
 import type { Logger } from './logger.js';
@@ -116,6 +116,7 @@ export class Bus {
       if (!checked.success) throw new MalformedMessageError(`${def.name}: refusing to send an invalid request: ${checked.error.issues[0]?.message}`);
       data = encodeJson(checked.data);
     }
+    refuseOversized(def.name, data);
     let reply: Msg;
     try {
       reply = await this.nc.request(subject, data, { timeout: options.timeoutMs ?? 30_000, headers: h });
@@ -268,7 +269,9 @@ export class Bus {
     h.set(HEADERS.traceparent, span.traceparent);
     h.set(HEADERS.jobId, job.jobId);
     try {
-      await this.js.publish(subject, encodeJson(body), { msgID: job.jobId, headers: h });
+      const data = encodeJson(body);
+      refuseOversized(def.kind, data);
+      await this.js.publish(subject, data, { msgID: job.jobId, headers: h });
       span.end();
     } catch (err) {
       span.end(err);
@@ -407,5 +410,12 @@ function safeJson(data: Uint8Array): unknown {
     return JSON.parse(Buffer.from(data).toString('utf8'));
   } catch {
     return undefined;
+  }
+}
+
+/** A message NATS would refuse is the caller's request being too large (413 at the gateway), not a bus failure. */
+function refuseOversized(what: string, data: Uint8Array): void {
+  if (data.byteLength > MAX_MESSAGE_BYTES) {
+    throw new TooLargeError(`${what}: the request makes a message of ${data.byteLength} bytes, over the limit of ${MAX_MESSAGE_BYTES}; shorten its fields`);
   }
 }

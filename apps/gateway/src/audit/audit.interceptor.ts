@@ -16,6 +16,8 @@ import { BUS } from '../core/tokens.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Body fields that name what a request acts on; nothing else of a body is recorded (it may hold secrets). */
 const TARGET_FIELDS = ['backup', 'target', 'location', 'name'] as const;
+/** An audit entry must fit in one NATS message whatever the body held: longer targets are cut. */
+const MAX_TARGET_CHARS = 1024;
 
 type Request = AuthenticatedRequest & { method: string; url: string; routeOptions?: { url?: string }; body?: unknown; params?: Record<string, string>; id?: string };
 
@@ -76,12 +78,16 @@ export function describe(req: Request, rule: AccessRule | undefined): AuditAppen
       userAgent: header('user-agent')?.slice(0, 512) ?? null,
     },
     action: rule?.kind === 'permission' ? rule.permission : `${req.method} ${route}`,
-    target: target(req) ?? req.url.split('?')[0]!,
+    target: bounded(target(req) ?? req.url.split('?')[0]!),
     outcome: 'success',
     requestId: requestId.slice(0, 200),
     traceId: traceIdOf(header('traceparent')) ?? null,
     details: { phase: 'accepted', method: req.method, route, ...(req.identity?.subject ? { subject: req.identity.subject } : {}) },
   };
+}
+
+function bounded(text: string): string {
+  return text.length > MAX_TARGET_CHARS ? `${text.slice(0, MAX_TARGET_CHARS)}… (${text.length} characters)` : text;
 }
 
 function target(req: Request): string | undefined {

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { TresorError } from '@tresor/errors';
 import { toErrorBody } from '@tresor/messaging';
 
-const STATUS: Record<string, number> = { USAGE: 400, NOT_FOUND: 404, CONFLICT: 409, WRONG_KEY: 403, UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, INTEGRITY: 422, UNSUPPORTED: 501, IO: 502 };
+const STATUS: Record<string, number> = { USAGE: 400, NOT_FOUND: 404, CONFLICT: 409, WRONG_KEY: 403, UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, TOO_LARGE: 413, INTEGRITY: 422, UNSUPPORTED: 501, IO: 502 };
 
 /** Every error leaves the gateway as `{ error: { code, message } }` with a fitting status. */
 @Catch()
