@@ -162,7 +162,8 @@ describe('a storage location that is slow or unreachable', () => {
     return { code, stdout, stderr };
   };
 
-  it('black-holed (accepts, never answers) under quorum: the backup completes on the others and names it', { timeout: 150_000 }, async () => {
+  // Six CLI runs after the backup (fsck, sync, fsck, restore…): generous for a loaded test machine.
+  it('black-holed (accepts, never answers) under quorum: the backup completes on the others and names it', { timeout: 400_000 }, async () => {
     proxy.mode = 'pass';
     const { repo, source } = await makeRepo('blackhole', 'quorum', ['primary', 'second'], { timeoutSeconds: 2 });
     proxy.mode = 'blackhole';
@@ -181,7 +182,7 @@ describe('a storage location that is slow or unreachable', () => {
     await offsiteOnlyMissingThenSynced(repo, backupId, source);
   });
 
-  it('black-holed under write policy all: the backup fails with exit 8 naming the location, nothing is committed', { timeout: 150_000 }, async () => {
+  it('black-holed under write policy all: the backup fails with exit 8 naming the location, nothing is committed', { timeout: 300_000 }, async () => {
     proxy.mode = 'pass';
     const { repo, source } = await makeRepo('blackhole-all', 'all', ['primary'], { timeoutSeconds: 2 });
     proxy.mode = 'blackhole';
