@@ -24,7 +24,7 @@ const SHARED: { uses: RegExp; file: string }[] = [
   { uses: /\b(submitJob|submitBackupJob)\b/, file: 'libs/service/src/jobs.ts' },
   { uses: /\b(appendAudit|auditEntriesPage|verifyAudit)\b/, file: 'libs/service/src/audit.ts' },
   { uses: /\bRemoteObjectStore\b/, file: 'libs/messaging/src/object-transfer/remote-object-store.ts' },
-  { uses: /\bObjectTransferServer|serveObjectTransfer|objectTransferServer\b/, file: 'libs/messaging/src/object-transfer/object-transfer.server.ts' },
+  { uses: /\b(serveObjectStore|ObjectTransferServer)\b/, file: 'libs/messaging/src/object-transfer/object-transfer.server.ts' },
 ];
 
 async function sourceOf(service: string): Promise<string> {
@@ -33,7 +33,10 @@ async function sourceOf(service: string): Promise<string> {
   for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) text += await readFile(join(e.parentPath, e.name), 'utf8');
   }
-  for (const s of SHARED) if (s.uses.test(text)) text += await readFile(join(ROOT, s.file), 'utf8');
+  // Only names the service imports count: a port property that happens to share a name (a
+  // compliance port's `verifyAudit` that asks the audit service directly) pulls nothing in.
+  const imported = [...text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@tresor\/[a-z-]+'/g)].map((m) => m[1]).join(',');
+  for (const s of SHARED) if (s.uses.test(imported)) text += await readFile(join(ROOT, s.file), 'utf8');
   return text;
 }
 
