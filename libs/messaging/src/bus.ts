@@ -121,7 +121,7 @@ export class Bus {
     try {
       reply = await this.nc.request(subject, data, { timeout: options.timeoutMs ?? 30_000, headers: h });
     } catch (err) {
-      throw new IoError(`${def.name}: no reply from ${def.service} on ${subject}: ${(err as Error).message}`, { cause: err });
+      throw new NoReplyError(`${def.name}: no reply from ${def.service} on ${subject}: ${(err as Error).message}`, { cause: err });
     }
     if (reply.headers?.get(HEADERS.status) === 'error') {
       const parsed = errorBodySchema.safeParse(safeJson(reply.data));
@@ -419,3 +419,6 @@ function refuseOversized(what: string, data: Uint8Array): void {
     throw new TooLargeError(`${what}: the request makes a message of ${data.byteLength} bytes, over the limit of ${MAX_MESSAGE_BYTES}; shorten its fields`);
   }
 }
+
+/** A request that got no reply (no responder, a timeout, the connection lost): whether it took effect is unknown. */
+export class NoReplyError extends IoError {}

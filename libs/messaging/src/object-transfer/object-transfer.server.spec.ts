@@ -8,7 +8,9 @@ import { LocalStore } from '@tresor/storage';
 import { natsScope, type NatsScope } from '../../../../test/support/infra.js';
 import { Bus } from '../bus.js';
 import { createLogger } from '../logger.js';
+import { NoReplyError } from '../bus.js';
 import { serveObjectStore } from './object-transfer.server.js';
+import { RemoteObjectStore } from './remote-object-store.js';
 
 describe('serveObjectStore', () => {
   let scope: NatsScope | undefined;
@@ -45,6 +47,36 @@ describe('serveObjectStore', () => {
       await new Promise((r) => setTimeout(r, 50));
       // Still serving, and nothing was stored.
       expect(await bus.request(COMMANDS.storageHead, { v: 1, key: 'archives/x.tra' })).toEqual({ v: 1, object: null });
+    } finally {
+      stop();
+      await bus.close();
+    }
+  });
+
+  it('a put whose commit stored the object but whose reply was lost removes the object again (no orphan)', async () => {
+    scope = await natsScope();
+    dir = await mkdtemp(join(tmpdir(), 'tresor-transfer-'));
+    const local = await LocalStore.open({ path: dir });
+    // The object is stored, then the reply comes too late for the writer (as when NATS restarts mid-commit).
+    const store = new Proxy(local, {
+      get: (target, prop, receiver) =>
+        prop === 'put'
+          ? async (...args: Parameters<ObjectStore['put']>) => {
+              const result = await target.put(...args);
+              await new Promise((r) => setTimeout(r, 3000));
+              return result;
+            }
+          : Reflect.get(target, prop, receiver),
+    }) as ObjectStore;
+    const nc = await scope.connect();
+    const bus = new Bus({ nc, topology: topology({ subjectRoot: scope.subjectPrefix, namePrefix: scope.namePrefix }), service: 'storage-gateway', instance: 'sg@test', logger: createLogger('storage-gateway', 'sg@test', 'silent') });
+    const stop = serveObjectStore(bus, store);
+    try {
+      const remote = await RemoteObjectStore.connect(bus, undefined, { commitTimeoutMs: 500, cleanupDelayMs: 200 });
+      await expect(remote.put('archives/20261126T000000Z-0000abcd.tra', Buffer.from('archive bytes'))).rejects.toBeInstanceOf(NoReplyError);
+      // The commit handler has finished by now; the object it stored is gone.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await local.head('archives/20261126T000000Z-0000abcd.tra')).toBeUndefined();
     } finally {
       stop();
       await bus.close();

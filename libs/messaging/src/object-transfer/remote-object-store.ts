@@ -2,7 +2,16 @@ import { Readable } from 'node:stream';
 import { COMMANDS, HEADERS, TRANSFER_CHUNK_BYTES } from '@tresor/contracts';
 import type { StorageLocation } from '@tresor/contracts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions, PutResult, StoreCapabilities } from '@tresor/storage';
+import { NoReplyError } from '../bus.js';
 import type { Bus } from '../bus.js';
+
+export interface RemoteStoreOptions {
+  /** How long a commit may take before the put fails (default 120 s). */
+  readonly commitTimeoutMs?: number;
+  /** Tries, and the pause between them, to delete an object whose commit reply was lost (10, 3 s). */
+  readonly cleanupAttempts?: number;
+  readonly cleanupDelayMs?: number;
+}
 
 /**
  * An ObjectStore whose objects live behind the storage-gateway: archive bytes travel as 256 KiB
@@ -14,18 +23,19 @@ export class RemoteObjectStore implements ObjectStore {
     readonly location: string,
     readonly capabilities: StoreCapabilities,
     private readonly traceparent?: string,
+    private readonly options: RemoteStoreOptions = {},
   ) {}
 
-  static async connect(bus: Bus, traceparent?: string): Promise<RemoteObjectStore> {
+  static async connect(bus: Bus, traceparent?: string, options: RemoteStoreOptions = {}): Promise<RemoteObjectStore> {
     const { locations } = await bus.request(COMMANDS.storageLocations, { v: 1 }, { traceparent });
     const primary: StorageLocation | undefined = locations[0];
     if (!primary) throw new Error('the storage-gateway serves no storage location');
-    return new RemoteObjectStore(bus, `storage-gateway:${primary.location}`, primary.capabilities, traceparent);
+    return new RemoteObjectStore(bus, `storage-gateway:${primary.location}`, primary.capabilities, traceparent, options);
   }
 
   /** The same store, with requests carrying another trace context. */
   withTrace(traceparent: string): RemoteObjectStore {
-    return new RemoteObjectStore(this.bus, this.location, this.capabilities, traceparent);
+    return new RemoteObjectStore(this.bus, this.location, this.capabilities, traceparent, this.options);
   }
 
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
@@ -37,6 +47,7 @@ export class RemoteObjectStore implements ObjectStore {
     // The rest of the upload goes to the replica that began it (the others do not know the upload).
     const t = { traceparent: this.traceparent, ...(instance ? { instance } : {}) };
     let seq = 0;
+    let committing = false;
     try {
       for await (const chunk of rechunk(body)) {
         await this.bus.request(COMMANDS.storagePutChunk, chunk, {
@@ -45,13 +56,31 @@ export class RemoteObjectStore implements ObjectStore {
         });
         seq++;
       }
-      const done = await this.bus.request(COMMANDS.storagePutCommit, { v: 1, uploadId, chunks: seq }, { ...t, timeoutMs: 120_000 });
+      committing = true;
+      const done = await this.bus.request(COMMANDS.storagePutCommit, { v: 1, uploadId, chunks: seq }, { ...t, timeoutMs: this.options.commitTimeoutMs ?? 120_000 });
       return { size: done.size, sha256: done.sha256 };
     } catch (err) {
       await this.bus.request(COMMANDS.storagePutAbort, { v: 1, uploadId }, t).catch(() => undefined);
       if (body instanceof Readable) body.destroy();
+      // The commit may have stored the object with only its reply lost (NATS restarted): a failed
+      // put must leave nothing, or the object stays an orphan no catalog entry points to.
+      if (committing && err instanceof NoReplyError) await this.removeUncertain(key);
       throw err;
     }
+  }
+
+  /** Deletes `key` after a commit whose outcome is unknown, retrying while the bus recovers (best effort). */
+  private async removeUncertain(key: string): Promise<void> {
+    const attempts = this.options.cleanupAttempts ?? 10;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      try {
+        await this.bus.request(COMMANDS.storageDelete, { v: 1, key }, { traceparent: this.traceparent });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, this.options.cleanupDelayMs ?? 3_000));
+      }
+    }
+    this.bus.logger.warn({ key }, 'an object whose commit reply was lost may remain as an orphan (tresor fsck finds it)');
   }
 
   async get(key: string, range: ByteRange = { offset: 0 }): Promise<Readable> {
