@@ -108,7 +108,7 @@ describe('tresor storage', () => {
     expect(restore.code).toBe(0);
     // The unreadable first location is passed over, and said so.
     expect(restore.stderr).toMatch(/^warning: storage location primary: .*; read archives\/\S+\.tra from second instead/m);
-  });
+  }, 180_000);
 
   it('restores and verifies from the second location when the first holds a corrupt archive', async () => {
     const dir = await scratch();
