@@ -3,27 +3,30 @@ import type { AlertManager } from '@tresor/alerting';
 import type { CheckResult } from '@tresor/assurance';
 import { alertOnChecks, checkCertificates, checkFreshness, loadMonitorConfig, parseMonitorConfig } from '@tresor/assurance';
 import type { Catalog } from '@tresor/catalog';
-import type { Logger } from '@tresor/messaging';
+import type { Bus, Logger } from '@tresor/messaging';
 import type { ServiceMetrics } from '@tresor/service';
+import { clusterRepositoryChecks } from './repository-checks.js';
 
 const LEVEL: Record<CheckResult['status'], number> = { ok: 0, warning: 1, critical: 2 };
 
 /**
  * The health checks the monitoring service runs over the cluster (docs/monitoring.md): backup
- * freshness per source against the MongoDB catalog and certificate expiry of the configured TLS
- * endpoints, every `intervalSeconds` of the monitoring config (TRESOR_MONITOR_CONFIG, the
+ * freshness per source against the MongoDB catalog, certificate expiry of the configured TLS
+ * endpoints, the storage probe through the storage gateway and, with TRESOR_REPO, the KEK
+ * cryptoperiods (repository-checks.ts), every `intervalSeconds` of the monitoring config (TRESOR_MONITOR_CONFIG, the
  * `monitor.json` format; its `alerts` section is not read here: TRESOR_ALERTS_CONFIG is). Failed
  * checks raise alerts, passing ones resolve them; `tresor_check_status` exposes each result.
  * Only the leading replica runs them (docs/monitoring.md).
  */
-export async function startClusterChecks(deps: { file: string | undefined; catalog: Catalog; manager: AlertManager; metrics: ServiceMetrics; logger: Logger }): Promise<() => void> {
+export async function startClusterChecks(deps: { file: string | undefined; repoDir: string | undefined; bus: Bus; catalog: Catalog; manager: AlertManager; metrics: ServiceMetrics; logger: Logger }): Promise<() => void> {
   const config = deps.file ? await loadMonitorConfig(deps.file) : parseMonitorConfig({});
+  const repositoryChecks = clusterRepositoryChecks(deps);
   // Started again at every leadership term of this replica: the gauge is registered once.
   const status =
     (deps.metrics.registry.getSingleMetric('tresor_check_status') as Gauge<'check' | 'target'> | undefined) ??
     new Gauge({ name: 'tresor_check_status', help: 'Result of each health check the monitoring service runs: 0 ok, 1 warning, 2 critical.', labelNames: ['check', 'target'], registers: [deps.metrics.registry] });
   const run = async (): Promise<void> => {
-    const results = [...(await checkFreshness(deps.catalog, config)), ...(await checkCertificates(config))];
+    const results = [...(await checkFreshness(deps.catalog, config)), ...(await checkCertificates(config)), ...(await repositoryChecks(config))];
     status.reset();
     for (const r of results) status.set({ check: r.check, target: r.target }, LEVEL[r.status]);
     await alertOnChecks(deps.manager, results);

@@ -64,7 +64,7 @@ export function leaderWork(d: LeaderWorkDeps): LeaderWork {
     const stops: (() => void | Promise<void>)[] = [() => alerting.stop()];
     try {
       const manager = alerting.manager;
-      stops.unshift(await startClusterChecks({ file: d.monitorConfig, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
+      stops.unshift(await startClusterChecks({ file: d.monitorConfig, repoDir: d.repoDir, bus: d.bus, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
       stops.unshift(await startClusterDrills({ file: d.monitorConfig, repoDir: d.repoDir, bus: d.bus, db: d.db, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
       const feed = consumeEventsForAlerts(d.bus, d.consumer, (data) => alerting.onEvent(data), d.logger);
       stops.unshift(() => feed.stop());

@@ -40,41 +40,100 @@ export function worstStatus(results: readonly CheckResult[]): CheckStatus {
 export async function checkStorage(locations: readonly StorageLocation[], config: MonitorConfig, now: () => number = Date.now): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const location of locations) {
-    const details: Record<string, string | number | boolean> = { type: location.type };
-    let store: ObjectStore | undefined;
-    try {
-      const t0 = now();
-      store = await openLocation(location);
-      const key = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
-      const body = randomBytes(64);
-      await store.put(key, body);
-      const chunks: Buffer[] = [];
-      for await (const c of await store.get(key)) chunks.push(c as Buffer);
-      await store.delete(key);
-      if (!Buffer.concat(chunks).equals(body)) throw new Error('probe object read back differs from what was written');
-      const latencyMs = now() - t0;
-      details.latencyMs = latencyMs;
-      let status: CheckStatus = latencyMs > config.storage.latencyWarningMs ? 'warning' : 'ok';
-      let summary = `storage location ${location.name} is reachable and writable (${latencyMs} ms)`;
-      const path = (location.settings as { path?: unknown }).path;
-      if (location.type === 'local' && typeof path === 'string') {
-        const fs = await statfs(path);
-        const usedPercent = Math.round((1 - fs.bavail / fs.blocks) * 1000) / 10;
-        details.usedPercent = usedPercent;
-        details.freeBytes = fs.bavail * fs.bsize;
-        if (usedPercent >= config.storage.criticalPercent) status = 'critical';
-        else if (usedPercent >= config.storage.warningPercent && status === 'ok') status = 'warning';
-        summary += `, ${usedPercent} % used`;
-        if (status !== 'ok') summary = `storage location ${location.name}: ${usedPercent} % used (warning at ${config.storage.warningPercent} %, critical at ${config.storage.criticalPercent} %), ${latencyMs} ms`;
-      }
-      results.push({ check: 'storage', target: location.name, status, summary, details });
-    } catch (err) {
-      results.push({ check: 'storage', target: location.name, status: 'critical', summary: `storage location ${location.name} is not reachable or not writable: ${(err as Error).message}`, details });
-    } finally {
-      await store?.close?.().catch(() => undefined);
-    }
+    const path = (location.settings as { path?: unknown }).path;
+    results.push(
+      await probeStorage(location.name, () => openLocation(location), config, {
+        now,
+        details: { type: location.type },
+        ...(location.type === 'local' && typeof path === 'string' ? { usage: () => filesystemUsage(path) } : {}),
+      }),
+    );
   }
   return results;
+}
+
+/** How full the store behind a storage target is, where that can be seen (a local filesystem). */
+export interface StorageUsage {
+  readonly usedPercent: number;
+  readonly freeBytes: number;
+}
+
+export interface StorageProbeOptions {
+  readonly now?: () => number;
+  /** The probe (open, write, read, delete) fails when it takes longer (default: no limit). */
+  readonly timeoutMs?: number;
+  /** Facts about the target reported with the result (its type, ...). */
+  readonly details?: Record<string, string | number | boolean>;
+  /** The used share of the target's space, judged against `storage.warningPercent` / `criticalPercent`. */
+  readonly usage?: () => Promise<StorageUsage>;
+}
+
+/**
+ * The `storage` check of one target: `open` it, write a 64-byte probe object (`monitor/probe-*`), read
+ * it back and delete it. CRITICAL when any step fails or exceeds `timeoutMs`; WARNING when slower than
+ * `storage.latencyWarningMs`; with `usage`, also judged by how full the target is.
+ */
+export async function probeStorage(target: string, open: () => Promise<ObjectStore>, config: MonitorConfig, options: StorageProbeOptions = {}): Promise<CheckResult> {
+  const now = options.now ?? Date.now;
+  const details: Record<string, string | number | boolean> = { ...options.details };
+  let store: ObjectStore | undefined;
+  try {
+    const t0 = now();
+    await withTimeout(
+      (async () => {
+        store = await open();
+        await writeReadDelete(store);
+      })(),
+      options.timeoutMs,
+    );
+    const latencyMs = now() - t0;
+    details.latencyMs = latencyMs;
+    let status: CheckStatus = latencyMs > config.storage.latencyWarningMs ? 'warning' : 'ok';
+    let summary = `storage location ${target} is reachable and writable (${latencyMs} ms)`;
+    if (options.usage) {
+      const { usedPercent, freeBytes } = await options.usage();
+      details.usedPercent = usedPercent;
+      details.freeBytes = freeBytes;
+      if (usedPercent >= config.storage.criticalPercent) status = 'critical';
+      else if (usedPercent >= config.storage.warningPercent && status === 'ok') status = 'warning';
+      summary += `, ${usedPercent} % used`;
+      if (status !== 'ok') summary = `storage location ${target}: ${usedPercent} % used (warning at ${config.storage.warningPercent} %, critical at ${config.storage.criticalPercent} %), ${latencyMs} ms`;
+    }
+    return { check: 'storage', target, status, summary, details };
+  } catch (err) {
+    return { check: 'storage', target, status: 'critical', summary: `storage location ${target} is not reachable or not writable: ${(err as Error).message}`, details };
+  } finally {
+    await (store as ObjectStore | undefined)?.close?.().catch(() => undefined);
+  }
+}
+
+async function writeReadDelete(store: ObjectStore): Promise<void> {
+  const key = `${PROBE_PREFIX}${randomBytes(6).toString('hex')}`;
+  const body = randomBytes(64);
+  await store.put(key, body);
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(key)) chunks.push(c as Buffer);
+  await store.delete(key);
+  if (!Buffer.concat(chunks).equals(body)) throw new Error('probe object read back differs from what was written');
+}
+
+async function filesystemUsage(path: string): Promise<StorageUsage> {
+  const fs = await statfs(path);
+  return { usedPercent: Math.round((1 - fs.bavail / fs.blocks) * 1000) / 10, freeBytes: fs.bavail * fs.bsize };
+}
+
+/** `work`, or a rejection once `timeoutMs` has passed (a hanging store; the work itself is not cancelled). */
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the probe did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Backup freshness: each source's last backup against its RPO (default 26 h; CRITICAL past twice that). */
