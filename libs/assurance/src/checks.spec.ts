@@ -1,6 +1,10 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackupRecord, Catalog } from '@tresor/catalog';
-import { checkCryptoperiods, checkFreshness, checkLastVerify, worstStatus } from './checks.js';
+import { openLocation, parseStorageLocation } from '@tresor/storage';
+import { checkCryptoperiods, checkFreshness, checkLastVerify, probeStorage, worstStatus } from './checks.js';
 import { parseMonitorConfig } from './config.js';
 import { pickBackup } from './drill.js';
 import type { DrillRecord } from './results.js';
@@ -28,6 +32,27 @@ describe('checkCryptoperiods', () => {
     ]);
     expect(results[1]!.details).toMatchObject({ cryptoperiodDays: 365, daysLeft: 15 });
     expect(worstStatus(results)).toBe('critical');
+  });
+});
+
+describe('probeStorage', () => {
+  it('writes, reads back and deletes its probe object, judges usage, and is CRITICAL when the store fails or does not answer in time', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tresor-probe-'));
+    try {
+      const config = parseMonitorConfig({ storage: { warningPercent: 50, criticalPercent: 95 } });
+      const open = () => openLocation(parseStorageLocation({ name: 'local', type: 'local', path: dir }));
+      const ok = await probeStorage('local', open, config, { usage: async () => ({ usedPercent: 60, freeBytes: 1000 }) });
+      expect(ok).toMatchObject({ check: 'storage', target: 'local', status: 'warning', details: { usedPercent: 60, freeBytes: 1000 } });
+      expect(ok.summary).toMatch(/^storage location local: 60 % used \(warning at 50 %, critical at 95 %\), \d+ ms$/);
+      expect((await readdir(dir, { recursive: true })).filter((f) => f.includes('probe-'))).toEqual([]);
+
+      const refused = await probeStorage('gw', () => Promise.reject(new Error('no responders')), config);
+      expect(refused).toMatchObject({ status: 'critical', summary: 'storage location gw is not reachable or not writable: no responders' });
+      const hanging = await probeStorage('gw', () => new Promise(() => undefined), config, { timeoutMs: 50 });
+      expect(hanging).toMatchObject({ status: 'critical', summary: 'storage location gw is not reachable or not writable: the probe did not finish within 50 ms' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
