@@ -49,8 +49,12 @@ describe('monitoring leader election: alerts delivered once across a leader fail
         routes: [{ levels: ['WARNING', 'CRITICAL'], channels: ['hook'] }],
       }),
     );
+    // The delivered alerts are counted: a storage probe slow on a loaded machine must not add a WARNING.
+    const monitorConfig = join(cluster.dir, 'monitor.json');
+    await writeFile(monitorConfig, JSON.stringify({ storage: { latencyWarningMs: 600_000 } }));
     await cluster.start('storage-gateway');
     const env = (name: string) => ({
+      TRESOR_MONITOR_CONFIG: monitorConfig,
       TRESOR_INSTANCE: name,
       TRESOR_REDIS_URL: redis.url,
       TRESOR_REDIS_PREFIX: redis.keyPrefix,
