@@ -23,7 +23,7 @@ const configSchema = baseConfigSchema.extend({
   TRESOR_ALERTS_TICK_MS: z.coerce.number().int().min(100).default(1000),
   /** monitor.json with check thresholds, RPOs and TLS endpoints (docs/monitoring.md); unset: defaults. */
   TRESOR_MONITOR_CONFIG: z.string().min(1).optional(),
-  /** The repository directory (tresor.json, signing key): needed only for scheduled restore drills. */
+  /** The repository directory (tresor.json, signing key): for restore drills, the compliance report and the KEK cryptoperiod check. */
   TRESOR_REPO: z.string().min(1).optional(),
   /** Redis for leader election; without it this replica assumes it is the only one. */
   TRESOR_REDIS_URL: z.string().optional(),
