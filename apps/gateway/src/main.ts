@@ -12,7 +12,7 @@ import {
   MongoApiTokenStore,
   OidcAuthenticator,
   PasswordLogin,
-  RedisRevocationList,
+  RevocationList,
   SessionService,
   authConfigFromEnv,
   sessionKeys,
@@ -37,7 +37,7 @@ start(async () => {
   const mongo = await connectMongoCatalog(config.TRESOR_MONGODB_URL, config.TRESOR_MONGODB_DB, { clientOptions: mongoTlsOptions(config), readConcern: config.TRESOR_MONGODB_READ_CONCERN });
   const db = mongo.client.db(config.TRESOR_MONGODB_DB);
   const redis = new Redis(config.TRESOR_REDIS_URL, { ...redisTlsOptions(config), keyPrefix: config.TRESOR_REDIS_PREFIX, maxRetriesPerRequest: 2 });
-  const sessions = new SessionService(sessionKeys(auth.signingKeyPem), new RedisRevocationList(redis, 'auth:'), auth);
+  const sessions = new SessionService(sessionKeys(auth.signingKeyPem), new RevocationList(redis, db, 'auth:'), auth);
   const passwords = new PasswordLogin({
     ...(auth.ldap ? { ldap: new LdapAuthenticator(auth.ldap) } : {}),
     ...(auth.breakGlass ? { breakGlass: new BreakGlassAuthenticator(auth.breakGlass) } : {}),

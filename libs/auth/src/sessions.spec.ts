@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mongoDatabase, redisScope } from '../../../test/support/infra.js';
 import type { MongoScope, RedisScope } from '../../../test/support/infra.js';
@@ -8,7 +9,7 @@ import { parseAuthConfig } from './config.js';
 import type { Identity } from './identity.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, rolesAllow } from './roles.js';
-import { RedisRevocationList, SessionService, sessionKeys } from './sessions.js';
+import { RevocationList, SessionService, sessionKeys } from './sessions.js';
 
 const ada: Identity = { subject: 'ldap:ada', name: 'ada', kind: 'ldap', roles: ['admin'], tenants: ['*'] };
 
@@ -24,7 +25,7 @@ describe('sessions, throttle, API tokens and break-glass (Redis, MongoDB)', () =
     await mongo.cleanup();
   });
 
-  const sessions = async (keys = sessionKeys()) => new SessionService(keys, new RedisRevocationList(await redis.client()), { issuer: 'test', accessTtlSeconds: 60, refreshTtlSeconds: 600 });
+  const sessions = async (keys = sessionKeys()) => new SessionService(keys, new RevocationList(await redis.client(), mongo.db), { issuer: 'test', accessTtlSeconds: 60, refreshTtlSeconds: 600 });
 
   it('issues EdDSA access tokens that verify, and ends the session at once on revocation', async () => {
     const s = await sessions();
@@ -45,6 +46,26 @@ describe('sessions, throttle, API tokens and break-glass (Redis, MongoDB)', () =
     await expect(s.verifyAccess(first.refreshToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(s.refresh(first.refreshToken)).rejects.toThrow(/already used/);
     await expect(s.verifyAccess(second.accessToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('keeps a logged-out session out, and a used refresh token used, after Redis loses its data', async () => {
+    const s = await sessions();
+    const out = await s.issue(ada);
+    await s.revoke((await s.verifyAccess(out.accessToken)).sid);
+    const live = await s.issue(ada);
+    const rotated = await s.refresh(live.refreshToken);
+    // What a FLUSHALL or a restart without persistence does to this list's keys.
+    const admin = new Redis(redis.url, { maxRetriesPerRequest: 2 });
+    const keys = await admin.keys(`${redis.keyPrefix}*`);
+    expect(keys.some((k) => k.endsWith('revocations-loaded'))).toBe(true);
+    await admin.del(...keys);
+    admin.disconnect();
+    await expect(s.verifyAccess(out.accessToken)).rejects.toThrow(/logged out or revoked/);
+    await expect(s.refresh(out.refreshToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect((await s.verifyAccess(rotated.accessToken)).subject).toBe('ldap:ada');
+    // The replayed refresh token is still known as used: the replay ends the session.
+    await expect(s.refresh(live.refreshToken)).rejects.toThrow(/already used/);
+    await expect(s.verifyAccess(rotated.accessToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('refuses tokens signed by another key and tampered tokens', async () => {

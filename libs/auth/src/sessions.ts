@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } f
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Redis } from 'ioredis';
+import type { Collection, Db } from 'mongodb';
 import { IoError, UnauthenticatedError } from '@tresor/errors';
 import type { Identity } from './identity.js';
 import { ROLES } from './roles.js';
@@ -25,29 +26,75 @@ export function sessionKeys(pem?: string): { privateKey: KeyObject; publicKey: K
   return generateKeyPairSync('ed25519');
 }
 
+interface RevocationDoc {
+  _id: string;
+  kind: 'session' | 'refresh';
+  until: Date;
+}
+
 /**
- * Revoked sessions in Redis: one key per session id, kept as long as the session's refresh token
- * could live. Every authenticated request checks it, so logout takes effect at once.
+ * Revoked sessions and used refresh tokens. MongoDB holds the record, Redis a copy that every
+ * request reads: a Redis that lost its data (FLUSHALL, a restart without persistence) has lost the
+ * `loaded` marker with it, and the next check reloads the copy before answering, so a logged-out
+ * session cannot come back (docs/reliability.md, faults 30-31).
  */
-export class RedisRevocationList {
+export class RevocationList {
+  private readonly records: Collection<RevocationDoc>;
+  private readonly marker: string;
+
   constructor(
     private readonly redis: Redis,
+    db: Db,
     private readonly prefix = 'tresor:auth:',
-  ) {}
-
-  /** Marks a session revoked for `ttlSeconds`. */
-  async revoke(sid: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(`${this.prefix}revoked:${sid}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+    private readonly now: () => number = Date.now,
+  ) {
+    this.records = db.collection<RevocationDoc>('auth_revocations');
+    this.marker = `${prefix}revocations-loaded`;
   }
 
-  /** Whether the session was revoked. */
+  /** Marks a session revoked for `ttlSeconds` (MongoDB first: a revocation Redis alone knows could be lost). */
+  async revoke(sid: string, ttlSeconds: number): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(ttlSeconds));
+    await this.records.updateOne({ _id: `session:${sid}` }, { $set: { kind: 'session', until: new Date(this.now() + seconds * 1000) } }, { upsert: true });
+    await this.redis.set(this.key(sid), '1', 'EX', seconds);
+  }
+
+  /** Whether the session was revoked; one Redis round trip unless Redis lost its data. */
   async isRevoked(sid: string): Promise<boolean> {
-    return (await this.redis.exists(`${this.prefix}revoked:${sid}`)) === 1;
+    const [revoked, loaded] = await this.redis.mget(this.key(sid), this.marker);
+    if (loaded !== null) return revoked !== null;
+    await this.reload();
+    return (await this.redis.exists(this.key(sid))) === 1;
   }
 
   /** Records a refresh token as used; false if it already was (a replayed refresh token). */
   async useOnce(jti: string, ttlSeconds: number): Promise<boolean> {
-    return (await this.redis.set(`${this.prefix}refresh-used:${jti}`, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
+    const until = new Date(this.now() + Math.max(1, Math.ceil(ttlSeconds)) * 1000);
+    try {
+      await this.records.insertOne({ _id: `refresh:${jti}`, kind: 'refresh', until });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false;
+      throw err;
+    }
+  }
+
+  /** Copies every unexpired revocation from MongoDB into Redis, then sets the marker; drops expired records. */
+  private async reload(): Promise<void> {
+    try {
+      const now = this.now();
+      for await (const doc of this.records.find({ kind: 'session', until: { $gt: new Date(now) } })) {
+        await this.redis.set(this.key(doc._id.slice('session:'.length)), '1', 'EX', Math.max(1, Math.ceil((doc.until.getTime() - now) / 1000)));
+      }
+      await this.redis.set(this.marker, new Date(now).toISOString());
+      await this.records.deleteMany({ until: { $lte: new Date(now) } });
+    } catch (err) {
+      throw new IoError(`cannot reload the session revocation list from MongoDB into Redis: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private key(sid: string): string {
+    return `${this.prefix}revoked:${sid}`;
   }
 }
 
@@ -62,12 +109,12 @@ interface Claims {
 
 /**
  * Short-lived EdDSA (Ed25519) JWT access tokens with rotating refresh tokens. A session id (`sid`)
- * ties both; revoking it in Redis ends the session on every gateway replica at once.
+ * ties both; revoking it ends the session on every gateway replica at once.
  */
 export class SessionService {
   constructor(
     private readonly keys: { privateKey: KeyObject; publicKey: KeyObject },
-    private readonly revocations: RedisRevocationList,
+    private readonly revocations: RevocationList,
     private readonly options: { issuer: string; accessTtlSeconds: number; refreshTtlSeconds: number },
   ) {}
 
@@ -130,6 +177,7 @@ export class SessionService {
     }
     const revoked = await this.revocations.isRevoked(payload.sid).catch((err: unknown) => {
       // Without the revocation list a logged-out session cannot be told apart: refuse, as an outage.
+      if (err instanceof IoError) throw err;
       throw new IoError(`cannot check the session revocation list in Redis: ${(err as Error).message}`, { cause: err });
     });
     if (revoked) throw new UnauthenticatedError('the session was logged out or revoked; log in again (tresor login)');
