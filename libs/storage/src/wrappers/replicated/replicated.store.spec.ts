@@ -31,6 +31,23 @@ async function takeDown(dir: string, name: string): Promise<void> {
   await writeFile(join(dir, name), 'down');
 }
 
+/** An S3Store on the test bucket at `endpoint` (MinIO, or a fault proxy in front of it), credentials passed by environment variable as operators do. */
+async function openMinio(s3: Awaited<ReturnType<typeof s3Bucket>>, endpoint: string, extra: Record<string, unknown> = {}): Promise<S3Store> {
+  const credentials = s3.config.credentials as { accessKeyId: string; secretAccessKey: string };
+  process.env.TRESOR_SPEC_S3_KEY_ID = credentials.accessKeyId;
+  process.env.TRESOR_SPEC_S3_SECRET = credentials.secretAccessKey;
+  return S3Store.open(
+    parseS3Config({
+      bucket: s3.bucket,
+      endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: { env: 'TRESOR_SPEC_S3_KEY_ID' }, secretAccessKey: { env: 'TRESOR_SPEC_S3_SECRET' } },
+      partSizeMiB: 5,
+      ...extra,
+    }),
+  );
+}
+
 describeObjectStoreConformance('replicated local+local (quorum of 2 = both)', async () => {
   const dir = await scratch();
   const store = new ReplicatedStore(await localLocations(dir, ['a', 'b']), { policy: 'quorum' });
@@ -42,21 +59,7 @@ describeObjectStoreConformance(
   async () => {
     const dir = await scratch();
     const s3 = await s3Bucket();
-    const credentials = s3.config.credentials as { accessKeyId: string; secretAccessKey: string };
-    process.env.TRESOR_SPEC_S3_KEY_ID = credentials.accessKeyId;
-    process.env.TRESOR_SPEC_S3_SECRET = credentials.secretAccessKey;
-    const remote = await S3Store.open(
-      parseS3Config({
-        bucket: s3.bucket,
-        endpoint: s3.config.endpoint,
-        forcePathStyle: true,
-        credentials: {
-          accessKeyId: { env: 'TRESOR_SPEC_S3_KEY_ID' },
-          secretAccessKey: { env: 'TRESOR_SPEC_S3_SECRET' },
-        },
-        partSizeMiB: 5,
-      }),
-    );
+    const remote = await openMinio(s3, s3.config.endpoint);
     const store = new ReplicatedStore(
       [
         { name: 'local', store: await LocalStore.open({ path: join(dir, 'local') }) },
@@ -113,21 +116,8 @@ describe('ReplicatedStore', () => {
     const endpoint = new URL(s3.config.endpoint);
     const proxy = await startFaultProxy({ host: endpoint.hostname, port: Number(endpoint.port) });
     onTestFinished(() => proxy.close());
-    const credentials = s3.config.credentials as { accessKeyId: string; secretAccessKey: string };
-    process.env.TRESOR_SPEC_S3_KEY_ID = credentials.accessKeyId;
-    process.env.TRESOR_SPEC_S3_SECRET = credentials.secretAccessKey;
     // A request timeout far beyond the test: only the quorum's grace can end the wait.
-    const remote = await S3Store.open(
-      parseS3Config({
-        bucket: s3.bucket,
-        endpoint: proxy.url,
-        forcePathStyle: true,
-        credentials: { accessKeyId: { env: 'TRESOR_SPEC_S3_KEY_ID' }, secretAccessKey: { env: 'TRESOR_SPEC_S3_SECRET' } },
-        partSizeMiB: 5,
-        queueSize: 1,
-        timeoutSeconds: 3600,
-      }),
-    );
+    const remote = await openMinio(s3, proxy.url, { queueSize: 1, timeoutSeconds: 3600 });
     const degraded: string[] = [];
     const store = new ReplicatedStore([...(await localLocations(dir, ['a', 'b'])), { name: 'offsite', store: remote }], {
       policy: 'quorum',
