@@ -17,6 +17,8 @@ function boundaries(allow) {
       { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: ['scope:shared'] },
       // Core libs serve both modes; the cluster plumbing (messaging, service kit) stays out of them.
       { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:core', 'scope:shared'] },
+      // The console runs in a browser: it may only use libs made for one (none yet), never node-only libs.
+      { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['platform:browser'] },
     ],
   };
 }
@@ -42,6 +44,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@nx/enforce-module-boundaries': ['error', boundaries([])],
+    },
+  },
+  {
+    // The ops console (browser code, .ts and .tsx): TypeScript checks the names (no-undef would not
+    // know the DOM), the layering rule applies as everywhere, and Node built-ins cannot sneak in.
+    files: ['apps/console/src/**/*.ts', 'apps/console/src/**/*.tsx'],
+    plugins: { '@nx': nx },
+    rules: {
+      'no-undef': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@nx/enforce-module-boundaries': ['error', boundaries([])],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'the console runs in a browser' }] }],
     },
   },
   {
