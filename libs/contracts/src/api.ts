@@ -49,6 +49,20 @@ export const createRestoreRequestSchema = z.strictObject({
 });
 export type CreateRestoreRequest = z.input<typeof createRestoreRequestSchema>;
 
+/** GET /v1/restores/preview: what a restore with these patterns would select, read from the catalog (nothing is restored). */
+export const restorePreviewEntrySchema = z.object({ path: z.string(), type: z.enum(['file', 'dir', 'symlink']), size: z.number().int().nonnegative() });
+export const restorePreviewResponseSchema = z.object({
+  backup: backupRecordSchema.extend({ source: z.string() }),
+  /** Whether the restore would wait for custodians' approvals (dual control). */
+  sensitive: z.boolean(),
+  /** The first `limit` selected entries in path order. */
+  entries: z.array(restorePreviewEntrySchema),
+  /** Counts over every selected entry, not just the listed ones. */
+  totals: z.object({ entries: z.number().int(), files: z.number().int(), dirs: z.number().int(), symlinks: z.number().int(), bytes: z.number().int() }),
+  truncated: z.boolean(),
+});
+export type RestorePreviewResponse = z.infer<typeof restorePreviewResponseSchema>;
+
 export const listSourcesResponseSchema = z.object({ sources: z.array(sourceRecordSchema) });
 export const listJobsResponseSchema = z.object({ jobs: z.array(jobRecordSchema) });
 export const storageLocationsResponseSchema = z.object({ locations: z.array(storageLocationSchema) });

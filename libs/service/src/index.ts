@@ -5,5 +5,6 @@ export * from './health.js';
 export * from './jobs.js';
 export * from './leadership.js';
 export * from './audit.js';
+export * from './audit-search.js';
 export * from './metrics.js';
 export * from './tracing.js';

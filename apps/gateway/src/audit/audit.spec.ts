@@ -88,6 +88,40 @@ describe('gateway AuditModule', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/audit/entries?limit=0' })).statusCode).toBe(400);
   });
 
+  it('searches entries by target, action, outcome and time, and exports the matches as JSON lines and CSV', async () => {
+    const { app } = await gateway(true);
+    for (const location of ['/etc/keys', '/srv/data', '/etc/keys-old', '=cmd|calc']) expect((await app.inject({ method: 'POST', url: '/v1/things', payload: { location } })).statusCode).toBe(201);
+    const get = (query: string) => app.inject({ method: 'GET', url: `/v1/audit/entries?${query}` });
+    const targets = async (query: string) => ((await get(query)).json() as { entries: { target: string }[] }).entries.map((e) => e.target);
+
+    expect(await targets('target=KEYS')).toEqual(['/etc/keys', '/etc/keys-old']);
+    expect(await targets('action=backups%3Acreate&outcome=success')).toEqual(['/etc/keys', '/srv/data', '/etc/keys-old', '=cmd|calc']);
+    expect(await targets('action=approvals.')).toEqual([]);
+    expect(await targets('outcome=denied')).toEqual([]);
+    expect(await targets('until=2000-01-01T00:00:00Z')).toEqual([]);
+    expect(await targets('since=2000-01-01T00:00:00Z&actor=anonymous&target=/srv')).toEqual(['/srv/data']);
+    // A page ends at `limit` matches; `next` continues after the last one returned.
+    const first = (await get('target=keys&limit=1')).json() as { entries: { seq: number }[]; next: number };
+    expect(first.entries.map((e) => e.seq)).toEqual([1]);
+    expect(await targets(`target=keys&limit=1&from=${first.next}`)).toEqual(['/etc/keys-old']);
+    expect((await get('since=yesterday')).json()).toMatchObject({ error: { code: 'USAGE', message: 'query since: yesterday is not an ISO-8601 time' } });
+    expect((await get('format=xml')).statusCode).toBe(400);
+
+    const jsonl = await get('format=jsonl&target=keys');
+    expect(jsonl.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    expect(jsonl.headers['content-disposition']).toMatch(/^attachment; filename="tresor-audit-.*\.jsonl"$/);
+    expect(jsonl.body.trimEnd().split('\n').map((l) => (JSON.parse(l) as { target: string }).target)).toEqual(['/etc/keys', '/etc/keys-old']);
+
+    const csv = await get('format=csv');
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = csv.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('seq,time,actor,roles,ip,action,target,outcome,requestId,traceId,details,prevHash,hash');
+    expect(lines).toHaveLength(5);
+    expect(lines[2]).toMatch(/^2,[^,]+,anonymous,,[^,]*,backups:create,\/srv\/data,success,/);
+    // A cell a spreadsheet would run as a formula is written as text.
+    expect(lines[4]).toContain(",'=cmd|calc,");
+  });
+
   it('refuses a state-changing request (502) and does not run it when the audit log cannot record it', async () => {
     const { app } = await gateway(false);
     const before = handled;

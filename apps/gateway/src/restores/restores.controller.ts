@@ -1,12 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import type { Identity } from '@tresor/auth';
 import { IDEMPOTENCY_KEY_HEADER } from '@tresor/contracts';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
 import type { AuthenticatedRequest } from '../auth/access.decorator.js';
 import { requestContext } from '../approvals/approvals.controller.js';
-import { parse } from '../core/parse.js';
+import { list, parse } from '../core/parse.js';
+import { positiveInt } from '../core/query.js';
 import { RestoresService } from './restores.service.js';
 import { createRestoreRequestSchema } from './restores.schema.js';
+
+/** The most entries a preview lists (its totals count them all). */
+const MAX_PREVIEW = 5000;
 
 /** Restore requests and their jobs. */
 @Controller('v1/restores')
@@ -20,6 +24,14 @@ export class RestoresController {
     const req = parse(createRestoreRequestSchema, body, 'POST /v1/restores');
     // 202 with { job }, or { approval } when the source is sensitive (dual control).
     return this.restores.create(who, req, { idempotencyKey: key ?? null, traceparent, context: requestContext(request) });
+  }
+
+  /** Which entries a restore would select (`backup` id or `latest`, or `at` a point in time of `source`), without restoring. */
+  @Get('preview')
+  @RequirePermission('restores:create')
+  preview(@CurrentIdentity() who: Identity, @Query() query: Record<string, string | string[] | undefined>) {
+    const one = (name: string): string | undefined => list(query[name])[0];
+    return this.restores.preview(who, { backup: one('backup') ?? 'latest', at: one('at'), source: one('source'), include: list(query.include), exclude: list(query.exclude) }, positiveInt('limit', one('limit'), 200, MAX_PREVIEW));
   }
 
   @Get(':id')
