@@ -20,6 +20,7 @@ import {
 import { connectMongoCatalog } from '@tresor/catalog';
 import { baseConfigSchema, loadConfig, mongoTlsOptions, redisTlsOptions, runService, start } from '@tresor/service';
 import { AuthModule } from './auth/auth.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { CoreModule } from './core/core.module.js';
 import { ErrorFilter } from './core/http-errors.js';
 import { FEATURE_MODULES } from './gateway.module.js';
@@ -31,6 +32,8 @@ start(async () => {
       TRESOR_HTTP_PORT: baseConfigSchema.shape.TRESOR_HTTP_PORT.default(8420),
       TRESOR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379/0'),
       TRESOR_REDIS_PREFIX: z.string().default('tresor:'),
+      /** The ops console build served at `/` (docs/console.md); relative to the working directory. */
+      TRESOR_CONSOLE_DIR: z.string().min(1).default('dist/apps/console'),
     }),
   );
   const auth = authConfigFromEnv();
@@ -55,6 +58,7 @@ start(async () => {
           CoreModule.forRoot({ bus, jobs: mongo.jobs, catalog: mongo.catalog, schedules: mongo.schedules, db }),
           AuthModule.forRoot({ sessions, passwords, apiTokens: new MongoApiTokenStore(db), ...(auth.oidc ? { oidc: new OidcAuthenticator(auth.oidc, auth.groupMap) } : {}) }),
           ...FEATURE_MODULES,
+          ConsoleModule.forRoot({ dir: config.TRESOR_CONSOLE_DIR, logger }),
         ],
         checks: () => ({ redis: redis.status === 'ready' }),
         configureApp: (app) => {
