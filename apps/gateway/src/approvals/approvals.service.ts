@@ -113,6 +113,14 @@ export class ApprovalsService implements OnModuleInit, OnModuleDestroy {
     return toDto(await this.visible(who, id));
   }
 
+  /** A request the caller made themselves (the requester follows it without approvals:read); NotFound for anyone else's. */
+  async getOwn(who: Identity, id: string): Promise<ApprovalRequestDto> {
+    await this.sweep();
+    const r = await this.visible(who, id);
+    if (r.requester.subject !== who.subject) throw new NotFoundError(`restore request ${id} not found`);
+    return toDto(r);
+  }
+
   /**
    * Approves after re-authenticating the caller with their password; the approval that completes
    * the request queues the restore job and returns it.

@@ -4,6 +4,7 @@ import { IDEMPOTENCY_KEY_HEADER } from '@tresor/contracts';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
 import type { AuthenticatedRequest } from '../auth/access.decorator.js';
 import { requestContext } from '../approvals/approvals.controller.js';
+import { ApprovalsService } from '../approvals/approvals.service.js';
 import { list, parse } from '../core/parse.js';
 import { positiveInt } from '../core/query.js';
 import { RestoresService } from './restores.service.js';
@@ -15,7 +16,10 @@ const MAX_PREVIEW = 5000;
 /** Restore requests and their jobs. */
 @Controller('v1/restores')
 export class RestoresController {
-  constructor(@Inject(RestoresService) private readonly restores: RestoresService) {}
+  constructor(
+    @Inject(RestoresService) private readonly restores: RestoresService,
+    @Inject(ApprovalsService) private readonly approvals: ApprovalsService,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -32,6 +36,13 @@ export class RestoresController {
   preview(@CurrentIdentity() who: Identity, @Query() query: Record<string, string | string[] | undefined>) {
     const one = (name: string): string | undefined => list(query[name])[0];
     return this.restores.preview(who, { backup: one('backup') ?? 'latest', at: one('at'), source: one('source'), include: list(query.include), exclude: list(query.exclude) }, positiveInt('limit', one('limit'), 200, MAX_PREVIEW));
+  }
+
+  /** The caller's own restore request under dual control: its approvals so far, and its job once executed. */
+  @Get('requests/:id')
+  @RequirePermission('restores:create')
+  async request(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return { approval: await this.approvals.getOwn(who, id) };
   }
 
   @Get(':id')

@@ -1,4 +1,4 @@
-import { createRestoreRequestSchema, createRestoreResponseSchema, jobResponseSchema, restorePreviewResponseSchema } from '@tresor/contracts';
+import { approvalResponseSchema, createRestoreRequestSchema, createRestoreResponseSchema, jobResponseSchema, restorePreviewResponseSchema } from '@tresor/contracts';
 import { errorResponse, idParam, idem, json, ok } from '../core/openapi-parts.js';
 
 export { createRestoreRequestSchema };
@@ -27,5 +27,6 @@ export const restoresPaths = {
       responses: ok(restorePreviewResponseSchema),
     },
   },
+  '/v1/restores/requests/{id}': { get: { summary: 'Your own restore request under dual control (the requester follows its approvals and job without approvals:read)', parameters: [idParam], responses: ok(approvalResponseSchema) } },
   '/v1/restores/{id}': { get: { summary: 'A restore job', parameters: [idParam], responses: ok(jobResponseSchema) } },
 };
