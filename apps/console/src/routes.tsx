@@ -2,6 +2,9 @@
 // its own line(s) here; `nav: false` keeps detail pages (e.g. /backups/:id) out of the menu.
 import type { ReactElement } from 'react';
 import { OverviewScreen } from './screens/overview/OverviewScreen';
+import { ApprovalsScreen } from './screens/approvals/ApprovalsScreen';
+import { AuditScreen } from './screens/audit/AuditScreen';
+import { RestoreScreen } from './screens/restore/RestoreScreen';
 
 /** One screen of the console. */
 export interface ConsoleRoute {
@@ -18,4 +21,7 @@ export interface ConsoleRoute {
 
 export const ROUTES: ConsoleRoute[] = [
   { path: '/', label: 'Overview', permission: 'health:read', element: <OverviewScreen /> },
+  { path: '/restore', label: 'Restore', permission: 'restores:create', element: <RestoreScreen /> },
+  { path: '/approvals', label: 'Approvals', permission: 'approvals:read', element: <ApprovalsScreen /> },
+  { path: '/audit', label: 'Audit', permission: 'audit:read', element: <AuditScreen /> },
 ];
