@@ -5,7 +5,9 @@ import { authPaths } from './auth/auth.schema.js';
 import { backupsPaths } from './backups/backups.schema.js';
 import { healthPaths } from './health/health.schema.js';
 import { jobsPaths } from './jobs/jobs.schema.js';
+import { keysPaths } from './keys/keys.schema.js';
 import { restoresPaths } from './restores/restores.schema.js';
+import { retentionPaths } from './retention/retention.schema.js';
 import { schedulesPaths } from './schedules/schedules.schema.js';
 import { storagePaths } from './storage/storage.schema.js';
 import { tokensPaths } from './tokens/tokens.schema.js';
@@ -18,6 +20,6 @@ export function openApiDocument() {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session access token (POST /v1/auth/login) or an API token (tresor_...)' } } },
     security: [{ bearer: [] }],
     // One entry per feature module; a new feature adds its <feature>.schema.ts paths here.
-    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...approvalsPaths, ...jobsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths, ...assurancePaths },
+    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...approvalsPaths, ...jobsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths, ...assurancePaths, ...retentionPaths, ...keysPaths },
   };
 }

@@ -10,6 +10,7 @@ import { UsageError } from '@tresor/errors';
 import type { Bus, Logger } from '@tresor/messaging';
 import { RemoteObjectStore } from '@tresor/messaging';
 import { timetableOf } from '@tresor/scheduling';
+import { keysOf } from './keys.js';
 import { drillAndRecord } from './drill-run.js';
 import type { ServiceMetrics } from '@tresor/service';
 import { openClusterRepository, serviceKeySupplier } from '@tresor/service';
@@ -32,7 +33,8 @@ export interface AssuranceDeps {
 
 /**
  * The cluster's side of drills and compliance (docs/monitoring.md, docs/compliance.md): answers
- * `monitoring.drill` (POST /v1/drills) and `monitoring.compliance` (GET /v1/compliance/report), and
+ * `monitoring.drill` (POST /v1/drills), `monitoring.compliance` (GET /v1/compliance/report) and
+ * `monitoring.keys` (GET /v1/keys), and
  * with `compliance.watch`, evaluates the controls every `intervalSeconds` to raise WARNING
  * `compliance-<control>` alerts.
  * Every replica answers the commands (a drill a follower runs is recorded, but only the leader
@@ -65,6 +67,7 @@ export async function startClusterAssurance(deps: AssuranceDeps): Promise<() => 
     drills: await drillAndRecord({ ...deps, manager: deps.manager() }, await repository(), drills, { ...(req.source ? { sources: [req.source] } : {}), ...(req.randomWithinDays ? { randomWithinDays: req.randomWithinDays } : {}) }),
   }));
   deps.bus.serve(COMMANDS.monitoringCompliance, async () => ({ v: 1 as const, report: await report() }));
+  deps.bus.serve(COMMANDS.monitoringKeys, async () => ({ v: 1 as const, keys: await keysOf(await repository(), config.keys.warnDays) }));
   if (!deps.repoDir || !config.compliance.watch) return () => undefined;
 
   let running: Promise<void> | undefined;

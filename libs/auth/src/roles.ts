@@ -18,6 +18,7 @@ export const PERMISSIONS = [
   'schedules:write',
   'storage:read',
   'health:read',
+  'keys:read',
   'tokens:manage',
   'audit:read',
   'approvals:read',
@@ -30,8 +31,8 @@ export const PERMISSIONS = [
 export type Permission = (typeof PERMISSIONS)[number];
 
 const READ: Permission[] = ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'schedules:read', 'health:read'];
-/** Assurance evidence (alerts, drill results, the compliance report): what operators and auditors read, not viewers. */
-const ASSURANCE: Permission[] = ['alerts:read', 'drills:read', 'compliance:read'];
+/** Assurance evidence (alerts, drill results, the compliance report, KEK ages): what operators and auditors read, not viewers. */
+const ASSURANCE: Permission[] = ['alerts:read', 'drills:read', 'compliance:read', 'keys:read'];
 
 /**
  * What each role may do. Admins run the service but cannot approve restores (approvals:decide):

@@ -149,6 +149,17 @@ export const COMMANDS = {
     ...MONITORING_COMMAND_SCHEMAS.compliance,
     example: { request: { v: 1 }, reply: { v: 1, report: { generatedAt: '2026-11-26T10:08:00.000Z', repositoryId: 'r-1', totals: { pass: 1, fail: 0, 'not-evaluated': 0, 'not-applicable': 0 }, repository: [{ control: 'audit-chain', status: 'pass', summary: 'audit chain of 14 entries verified', evidence: { entries: 14 } }], sources: [] } } },
   }),
+  monitoringKeys: command({
+    name: 'monitoring.keys',
+    version: 1,
+    service: 'monitoring',
+    description: 'The KEK versions of the repository (GET /v1/keys): state, age against the cryptoperiod, provider types of their slots; read through the storage gateway, never key material.',
+    ...MONITORING_COMMAND_SCHEMAS.keys,
+    example: {
+      request: { v: 1 },
+      reply: { v: 1, keys: { repositoryId: 'r-1', generatedAt: '2026-11-26T10:08:00.000Z', warnDays: 30, providers: [{ type: 'passphrase', versions: [1] }], versions: [{ version: 1, state: 'active', createdAt: '2026-11-01T09:00:00.000Z', ageDays: 25, cryptoperiodDays: 365, defaulted: true, rotateBy: '2027-11-01T09:00:00.000Z', daysLeft: 339, status: 'ok', slots: [{ type: 'passphrase', kekId: 'kek-1' }] }], warnings: [] } },
+    },
+  }),
   ...AUDIT_COMMANDS,
 } as const;
 export type CommandName = keyof typeof COMMANDS;

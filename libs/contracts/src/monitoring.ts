@@ -103,8 +103,44 @@ export const listDrillsResponseSchema = z.object({ drills: z.array(drillRecordSc
 export const runDrillResponseSchema = z.object({ drills: z.array(drillRecordSchema) });
 export const complianceReportResponseSchema = z.object({ report: complianceReportSchema });
 
+/** A key slot as the API shows it: provider type and id, recovery share holders; never key material. */
+export const publicSlotSchema = z.object({
+  type: z.string(),
+  kekId: z.string(),
+  recovery: z.object({ threshold: z.number().int(), custodians: z.array(z.string()) }).optional(),
+});
+
+/** A KEK version with its age against its cryptoperiod (`due` within warnDays of rotateBy, `overdue` past it). */
+export const kekVersionOverviewSchema = z.object({
+  version: z.number().int(),
+  state: z.enum(['active', 'disabled', 'destroyed']),
+  createdAt: z.string(),
+  ageDays: z.number().int(),
+  cryptoperiodDays: z.number().int(),
+  /** True when the version names no cryptoperiod and the default (365 days) applies. */
+  defaulted: z.boolean(),
+  rotateBy: z.string(),
+  daysLeft: z.number().int(),
+  status: z.enum(['ok', 'due', 'overdue', 'inactive']),
+  slots: z.array(publicSlotSchema),
+});
+
+/** GET /v1/keys and `monitoring.keys`: the repository's KEK versions and providers, read without any key. */
+export const keysOverviewSchema = z.object({
+  repositoryId: z.string(),
+  generatedAt: z.string(),
+  warnDays: z.number().int(),
+  providers: z.array(z.object({ type: z.string(), versions: z.array(z.number().int()) })),
+  versions: z.array(kekVersionOverviewSchema),
+  /** One line per active version that is due or overdue. */
+  warnings: z.array(z.string()),
+});
+export type KeysOverviewRecord = z.infer<typeof keysOverviewSchema>;
+export const keysResponseSchema = z.object({ keys: keysOverviewSchema });
+
 /** The monitoring service's commands (spread into COMMANDS). */
 export const MONITORING_COMMAND_SCHEMAS = {
   drill: { request: versioned(1, runDrillRequestSchema.shape), reply: versioned(1, { drills: z.array(drillRecordSchema) }) },
   compliance: { request: versioned(1, {}), reply: versioned(1, { report: complianceReportSchema }) },
+  keys: { request: versioned(1, {}), reply: versioned(1, { keys: keysOverviewSchema }) },
 } as const;

@@ -16,6 +16,7 @@ export * from './keyring/kek-versions.js';
 export * from './keyring/keyring.js';
 export * from './keyring/key-service.js';
 export * from './keyring/cryptoperiod.js';
+export * from './keyring/key-overview.js';
 export * from './keyring/tenants.js';
 export * from './keyring/slots.js';
 export * from './keyring/recovery.js';

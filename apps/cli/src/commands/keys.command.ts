@@ -12,6 +12,7 @@ import {
   decodeShareFile,
   encodeShareFile,
   KeyService,
+  publicSlot,
   recoverRecoveryKey,
   splitRecoveryKey,
 } from '@tresor/repository';
@@ -94,7 +95,7 @@ export function registerKeys(program: Command): void {
             daysLeft: period.daysLeft,
             cryptoperiod: period.status,
             overdue: period.status === 'overdue',
-            slots: slots.map((s) => ({ type: s.type, kekId: s.kekId, recovery: s.type === 'x25519' && s.recovery ? { threshold: s.recovery.threshold, custodians: s.recovery.shares.map((r) => r.custodian) } : undefined })),
+            slots: slots.map(publicSlot),
           })),
         );
       process.stdout.write(
