@@ -32,6 +32,11 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     if (token) headers.authorization = `Bearer ${token}`;
     if (method !== 'GET') headers['content-type'] = 'application/json';
     const r = await fetch(`${server}${path}`, { method, headers, ...(method !== 'GET' ? { body: JSON.stringify(body ?? {}) } : {}) });
+    // GET /v1/events never ends: its status is the answer.
+    if (r.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await r.body?.cancel();
+      return { status: r.status, body: undefined };
+    }
     const text = await r.text();
     return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
   };

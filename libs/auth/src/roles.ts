@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'restores:read',
   'restores:create',
   'jobs:read',
+  'events:read',
   'schedules:read',
   'schedules:write',
   'storage:read',
@@ -30,7 +31,8 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ: Permission[] = ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'schedules:read', 'health:read'];
+/** events:read streams job progress (GET /v1/events), filtered like the jobs themselves. */
+const READ: Permission[] = ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'events:read', 'schedules:read', 'health:read'];
 /** Assurance evidence (alerts, drill results, the compliance report, KEK ages): what operators and auditors read, not viewers. */
 const ASSURANCE: Permission[] = ['alerts:read', 'drills:read', 'compliance:read', 'keys:read'];
 
@@ -43,7 +45,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'tokens:manage', 'audit:read', 'approvals:read', 'drills:run'],
   operator: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'drills:run'],
   auditor: [...READ, ...ASSURANCE, 'storage:read', 'audit:read', 'approvals:read'],
-  custodian: ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'health:read', 'approvals:read', 'approvals:decide'],
+  custodian: ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'events:read', 'health:read', 'approvals:read', 'approvals:decide'],
   viewer: READ,
 };
 

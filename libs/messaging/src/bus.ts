@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { CloudEvent, CommandDefinition, ConsumerDefinition, EventDefinition, JobDefinition, Topology } from '@tresor/contracts';
 import { HEADERS, MAX_MESSAGE_BYTES, cloudEventSchema, errorBodySchema, eventDataSchemaUri, eventType } from '@tresor/contracts';
 import { IoError, TooLargeError, TresorError, redactText } from '@tresor/errors';
-import { decodeMessage, encodeJson } from './decode.js';
+import { decodeMessage, encodeJson, safeJson } from './decode.js';
 import { MalformedMessageError, fromErrorBody, toErrorBody } from './errors.js';
 import type { Logger } from './logger.js';
 import { SpanKind, startSpan, traceIdOf } from './trace.js';
@@ -403,14 +403,6 @@ export class Bus {
 /** Messaging attributes of a NATS span (OpenTelemetry semantic conventions): subjects and names only, never bodies. */
 function natsAttributes(operation: 'send' | 'publish' | 'process', subject: string, extra: Record<string, string | number>): Record<string, string | number> {
   return { 'messaging.system': 'nats', 'messaging.operation.type': operation, 'messaging.destination.name': subject, ...extra };
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(Buffer.from(data).toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** A message NATS would refuse is the caller's request being too large (413 at the gateway), not a bus failure. */

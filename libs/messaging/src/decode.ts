@@ -31,3 +31,12 @@ export function decodeMessage<S extends z.ZodType>(data: Uint8Array, schema: S, 
 }
 
 export const encodeJson = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
+
+/** A body parsed as JSON, or undefined when it is not JSON (for callers that check the result with a schema). */
+export function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(data).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -2,6 +2,7 @@ export * from './bus.js';
 export * from './connection.js';
 export * from './decode.js';
 export * from './errors.js';
+export * from './event-tail.js';
 export * from './logger.js';
 export * from './topology.js';
 export * from './trace.js';
