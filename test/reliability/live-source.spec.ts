@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { appendFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -55,6 +56,15 @@ describe('files that change while being backed up', () => {
       return this.inner.readPrepared(path, sizeHint, step);
     }
   }
+
+  /** `source` with its own `open` (which calls the real one): a stream that changes the file as it is read. */
+  const withOpen = (source: FilesystemSource, open: (path: string) => Readable): Source => ({
+    kind: source.kind,
+    location: source.location,
+    scan: () => source.scan(),
+    readWhole: (path, size) => source.readWhole(path, size),
+    open,
+  });
 
   beforeAll(async () => {
     dir = await tempDir('tresor-live-');
@@ -120,27 +130,21 @@ describe('files that change while being backed up', () => {
     const big = join(root, 'big-keystore.bin');
     await writeFile(big, randomBytes(3 * 1024 * 1024));
     const source = new FilesystemSource(root);
-    const growing: Source = {
-      kind: source.kind,
-      location: source.location,
-      scan: () => source.scan(),
-      readWhole: (path, size) => source.readWhole(path, size),
-      open: (path) => {
-        const stream = source.open(path);
-        if (path !== 'big-keystore.bin') return stream;
-        // Appends to the file once its first chunk has been read, while the rest is still being read.
-        let first = true;
-        const tap = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            if (!first) return done(null, chunk);
-            first = false;
-            appendFile(big, randomBytes(4096)).then(() => done(null, chunk), done);
-          },
-        });
-        stream.on('error', (err) => tap.destroy(err));
-        return stream.pipe(tap);
-      },
-    };
+    const growing = withOpen(source, (path) => {
+      const stream = source.open(path);
+      if (path !== 'big-keystore.bin') return stream;
+      // Appends to the file once its first chunk has been read, while the rest is still being read.
+      let first = true;
+      const tap = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          if (!first) return done(null, chunk);
+          first = false;
+          appendFile(big, randomBytes(4096)).then(() => done(null, chunk), done);
+        },
+      });
+      stream.on('error', (err) => tap.destroy(err));
+      return stream.pipe(tap);
+    });
     const grown = await runBackup(repo, growing, { level: 'incremental' });
     const warning = grown.warnings.find((w) => w.startsWith('big-keystore.bin'));
     // The append races the read: either the read saw it (a warning) or it did not (the scan's size).
@@ -151,5 +155,53 @@ describe('files that change while being backed up', () => {
     if (warning) expect(warning).toMatch(/changed size while being read \(3145728 -> 3149824 bytes\)/);
     else expect(entry?.size).toBe(3 * 1024 * 1024);
     expect(entry).toBeDefined();
+  });
+  it('a large (streamed) file rewritten in place at the same size mid-read is stored as read, with a warning', async () => {
+    const name = 'big-rewritten.bin';
+    const size = 3 * 1024 * 1024 + 12_345;
+    const path = join(root, name);
+    await writeFile(path, randomBytes(size));
+    const source = new FilesystemSource(root);
+    let rewrites = 0;
+    const rewriting = withOpen(source, (p) => {
+      const stream = source.open(p);
+      if (p !== name || rewrites > 0) return stream;
+      // The stream itself goes to the backup (the source records its times on it); the whole
+      // file is overwritten in place, same size, when its first chunk has been read and the
+      // rest has not: what a key store rewriting a file under a running backup does.
+      const push = stream.push.bind(stream);
+      stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
+        if (chunk !== null && rewrites === 0) {
+          rewrites++;
+          const fd = openSync(path, 'r+');
+          writeSync(fd, randomBytes(size), 0, size, 0);
+          closeSync(fd);
+        }
+        return push(chunk, encoding);
+      };
+      return stream;
+    });
+    const result = await runBackup(repo, rewriting, { level: 'incremental' });
+    expect(rewrites, 'the rewrite ran mid-read').toBe(1);
+    expect(result.warnings.filter((w) => w.startsWith(name))).toEqual([
+      `${name}: changed while being read (modified after the scan, same size); stored as read`,
+    ]);
+    // The next backup reads it again (the entry kept the scan's mtime) and has its latest content, without a warning.
+    const next = await runBackup(repo, new FilesystemSource(root), { level: 'incremental' });
+    expect(next.warnings.filter((w) => w.startsWith(name))).toEqual([]);
+    const target = join(dir, 'restored-rewritten');
+    await runRestore(
+      repo,
+      (await repo.catalog.listBackups()).find((b) => b.id === next.backupId)!,
+      { target, include: [name] },
+    );
+    expect((await readFile(join(target, name))).equals(await readFile(path))).toBe(true);
+  });
+
+  it('a large (streamed) file left alone gets no warning', async () => {
+    // The times the reader takes after a streamed read must not raise a warning by themselves.
+    await writeFile(join(root, 'big-quiet.bin'), randomBytes(2 * 1024 * 1024 + 7));
+    const quiet = await runBackup(repo, new FilesystemSource(root), { level: 'full' });
+    expect(quiet.warnings).toEqual([]);
   });
 });

@@ -42,7 +42,10 @@ export interface Source {
    * lists entries in, so a scan can be walked in step with the previous backup's entries).
    */
   scan(): AsyncIterable<SourceEntry | SourceProblem>;
-  /** The content of a file entry; a failure to open or read it is an IoError on the stream. */
+  /**
+   * The content of a file entry; a failure to open or read it is an IoError on the stream. A
+   * source that can tells, through recordReadTimes, the file's times after the read.
+   */
   open(path: string): Readable;
   /**
    * Optional: the whole content of a small file entry (`sizeHint` is the size the scan saw), with
@@ -77,6 +80,30 @@ export interface PreparedRead {
   readonly mtimeNs?: string;
   /** The file's ctime moved while it was being read (changed under the reader). */
   readonly ctimeMoved?: boolean;
+}
+
+/** A file's times on its open handle once a stream of it was read to the end. */
+export interface ReadTimes {
+  /** The mtime (ns, decimal) after the read. */
+  readonly mtimeNs: string;
+  /** The ctime moved between the open and the end of the read (changed under the reader). */
+  readonly ctimeMoved: boolean;
+}
+
+// Keyed by the stream `open` returned, so the port's `open(): Readable` stays as it is.
+const streamTimes = new WeakMap<Readable, ReadTimes>();
+
+/** Records, for a stream a source's `open` returned, the file's times after its last byte was read. */
+export function recordReadTimes(stream: Readable, times: ReadTimes): void {
+  streamTimes.set(stream, times);
+}
+
+/**
+ * The times a source recorded for a stream it opened, once the stream was read to its end;
+ * undefined when the source cannot tell or the read did not end.
+ */
+export function readTimesOf(stream: Readable): ReadTimes | undefined {
+  return streamTimes.get(stream);
 }
 
 /** True when a scan result is a problem rather than an entry. */

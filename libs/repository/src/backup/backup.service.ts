@@ -6,8 +6,8 @@ import type { Codec, DataRef, Entry, Manifest, PreparedContent } from '@tresor/a
 import type { BackupLevel, BackupRecord } from '@tresor/catalog';
 import { generateDataKey } from '@tresor/crypto';
 import { IoError } from '@tresor/errors';
-import { isSourceProblem } from '@tresor/source';
-import type { Source, SourceEntry, SourceProblem } from '@tresor/source';
+import { isSourceProblem, readTimesOf } from '@tresor/source';
+import type { ReadTimes, Source, SourceEntry, SourceProblem } from '@tresor/source';
 import { newBackupId } from '../backup-id.js';
 import { KeyService } from '../keyring/key-service.js';
 import { hashStream } from '../io.js';
@@ -127,7 +127,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if (!step) return { content: await readWhole(source, item.path, item.size) };
     const read = await source.readPrepared!(item.path, item.size, step);
     // Times taken on the open handle after the read: a same-size rewrite shows only there.
-    const rewritten = read.ctimeMoved === true || (read.mtimeNs !== undefined && read.mtimeNs !== item.mtimeNs);
+    const rewritten = read.mtimeNs !== undefined && movedSinceScan(item, { mtimeNs: read.mtimeNs, ctimeMoved: read.ctimeMoved === true });
     return { content: read.content, prepared: preparedContent(read.prepared, read.content), rewritten };
   };
 
@@ -154,7 +154,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
     // A size change has its own warning; a rewrite at the same size is only seen by its times. The
     // entry keeps the scan's mtime, so the next backup reads the file again.
-    if (rewritten && content?.length === item.size) warnings.push(`${item.path}: changed while being read (modified after the scan, same size); stored as read`);
+    if (rewritten && content?.length === item.size) warnings.push(sameSizeRewrite(item.path));
     if (content) {
       const sha256 = prepared?.sha256 ?? createHash('sha256').update(content).digest('hex');
       const existing = storedHere.get(sha256) ?? (chainIds.length > 0 ? await repo.catalog.findData(sha256, chainIds) : undefined);
@@ -167,11 +167,18 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
       const { sha256, size } = await hashStream(stream);
       const existing = storedHere.get(sha256) ?? (await repo.catalog.findData(sha256, chainIds));
-      if (existing && size === item.size) return reuse({ ...meta, sha256, data: existing });
+      if (existing && size === item.size) return checkStreamed(item, stream, reuse({ ...meta, sha256, data: existing }));
     }
     const stream = await openReadable(source, item.path);
     if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
-    return store(item, meta, stream);
+    return checkStreamed(item, stream, await store(item, meta, stream));
+  };
+
+  /** A streamed file read whole at the scan's size whose times moved was rewritten at the same size: say so. */
+  const checkStreamed = (item: SourceEntry, stream: Readable, entry: Entry): Entry => {
+    const times = readTimesOf(stream);
+    if (times && entry.size === item.size && movedSinceScan(item, times)) warnings.push(sameSizeRewrite(item.path));
+    return entry;
   };
 
   const store = async (item: SourceEntry, meta: Entry, content: Readable): Promise<Entry> => {
@@ -331,6 +338,17 @@ function toEntryMeta(item: SourceEntry): Entry {
 /** Size, mtime and inode all equal: the file is taken as unchanged without reading it. */
 function isUnchanged(previous: Entry, item: SourceEntry): boolean {
   return previous.type === 'file' && previous.size === item.size && previous.mtimeNs === item.mtimeNs && previous.ino === item.ino;
+}
+
+/** The file's times after the read say it changed since the scan: another mtime, or a ctime that moved during the read. */
+function movedSinceScan(item: SourceEntry, after: ReadTimes): boolean {
+  return after.ctimeMoved || after.mtimeNs !== item.mtimeNs;
+}
+
+/** The warning for a file rewritten at the same size between the scan and the end of its read. */
+function sameSizeRewrite(path: string): string {
+  // The entry keeps the scan's mtime, so the next backup reads the file again.
+  return `${path}: changed while being read (modified after the scan, same size); stored as read`;
 }
 
 /** Opens a file's content, surfacing permission errors before any byte reaches the archive. */

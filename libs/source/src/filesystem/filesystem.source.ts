@@ -3,7 +3,8 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { IoError, NotFoundError, UsageError } from '@tresor/errors';
-import type { PreparedRead, ReadStep, Source, SourceEntry, SourceProblem } from '../source.js';
+import { recordReadTimes } from '../source.js';
+import type { PreparedRead, ReadStep, ReadTimes, Source, SourceEntry, SourceProblem } from '../source.js';
 import { describeErrno, errnoOf } from './errno.js';
 import { decodeName, displayName, nameProblem } from './names.js';
 import { readPool } from './read-pool.js';
@@ -86,7 +87,11 @@ export class FilesystemSource implements Source {
 
   open(path: string): Readable {
     checkRelativePath(path);
-    return Readable.from(this.readFile(path), { objectMode: false, highWaterMark: readChunkSize });
+    const stream: Readable = Readable.from(
+      this.readFile(path, (times) => recordReadTimes(stream, times)),
+      { objectMode: false, highWaterMark: readChunkSize },
+    );
+    return stream;
   }
 
   /** Reads a small file whole on the shared reader threads, in batches with other reads. */
@@ -107,7 +112,8 @@ export class FilesystemSource implements Source {
     });
   }
 
-  private async *readFile(path: string): AsyncGenerator<Buffer> {
+  /** Streams a file in chunks; at its end, `done` gets the handle's times (a same-size rewrite shows only there). */
+  private async *readFile(path: string, done: (times: ReadTimes) => void): AsyncGenerator<Buffer> {
     const full = join(this.location, path);
     const failure = (err: unknown): IoError =>
       new IoError(`cannot read ${path} in source ${this.location}: ${describeErrno(err)}`, { cause: err });
@@ -115,15 +121,18 @@ export class FilesystemSource implements Source {
       throw failure(err);
     });
     try {
-      if (!(await handle.stat()).isFile()) {
+      const opened = await handle.stat({ bigint: true });
+      if (!opened.isFile()) {
         throw new IoError(`cannot read ${path} in source ${this.location}: no longer a regular file`);
       }
       for (;;) {
         const buffer = Buffer.allocUnsafe(readChunkSize);
         const { bytesRead } = await handle.read(buffer, 0, readChunkSize, null);
-        if (bytesRead === 0) return;
+        if (bytesRead === 0) break;
         yield buffer.subarray(0, bytesRead);
       }
+      const after = await handle.stat({ bigint: true });
+      done({ mtimeNs: after.mtimeNs.toString(), ctimeMoved: after.ctimeNs !== opened.ctimeNs });
     } catch (err) {
       throw err instanceof IoError ? err : failure(err);
     } finally {
