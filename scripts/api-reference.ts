@@ -1,6 +1,23 @@
 // Renders the gateway's OpenAPI document (apps/gateway/src/openapi.ts, the one served at
 // /openapi.json) as Markdown, so the REST reference cannot drift from the API.
+import { HTTP_STATUS_OF_CODE } from '../apps/gateway/src/core/http-errors.js';
 import { openApiDocument } from '../apps/gateway/src/openapi.js';
+
+/** What each error code means for a caller (the status comes from the gateway's own table). */
+const CODE_MEANING: Record<string, string> = {
+  USAGE: 'the request is invalid (a field, a value out of range); the message names it',
+  UNAUTHENTICATED: 'no valid credentials: missing, wrong, expired or revoked',
+  FORBIDDEN: 'the role or tenant does not allow the action',
+  WRONG_KEY: 'the key or passphrase given cannot unlock the data',
+  NOT_FOUND: 'the named backup, job, schedule or request does not exist (or is in another tenant)',
+  CONFLICT: 'the action would change or lose something that exists',
+  TOO_LARGE: 'the body or the message built from it exceeds a limit; the message names it',
+  INTEGRITY: 'stored data failed a hash, tag or signature check',
+  RATE_LIMITED: 'too many failed logins: locked out for a while',
+  UNSUPPORTED: 'a format version or feature this build does not have',
+  IO: 'a dependency answered with a failure (the audit service could not store the entry, an OpenID provider\'s HTTP error), or an I/O failure',
+  UNAVAILABLE: 'a dependency could not be reached or did not answer in time (LDAP directory, OpenID provider, Redis, the audit log, another service over NATS, the MongoDB-wire server); the message names it. Retry later, with the same `Idempotency-Key` for a state-changing request (ADR 30)',
+};
 
 interface Parameter {
   name: string;
@@ -76,8 +93,12 @@ export function renderApiReference(doc = openApiDocument() as { info: { title: s
     .map((op) => op.responses?.default)
     .find((r) => r?.content?.['application/json']?.schema);
   if (error) {
-    lines.push('## Errors', '', 'Every route answers an error with this body and an HTTP status that fits its code (for example 400 USAGE, 404 NOT_FOUND, 409 CONFLICT, 422 INTEGRITY):', '');
+    lines.push('## Errors', '', 'Every route answers an error with this body and an HTTP status that fits its code; the message is one line:', '');
     lines.push(...json(error.content!['application/json']!.schema));
+    lines.push('| status | code | meaning |', '|---|---|---|');
+    const byStatus = Object.entries(HTTP_STATUS_OF_CODE).sort(([a, x], [b, y]) => x - y || a.localeCompare(b));
+    for (const [code, status] of byStatus) lines.push(`| ${status} | \`${code}\` | ${CODE_MEANING[code] ?? ''} |`);
+    lines.push('| 500 | `INTERNAL` | anything else: `internal error (see the service log)` |');
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -196,7 +196,7 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     expect(await state(r.id)).toMatchObject({ state: 'executed', jobId: jobs[0]!.id });
   }, 180_000);
 
-  it('refuses requests and approvals the audit log cannot record (502), and nothing changes', async () => {
+  it('refuses requests and approvals the audit log cannot record (503: no audit service answers), and nothing changes', async () => {
     const r = await request(fx.users.requester.uid, 'keys', join(cluster.dir, 'restored-audit'));
     expect((await approve(colin.uid, r.id)).status).toBe(200);
     const audit = cluster.services.find((x) => x.name === 'audit')!;
@@ -208,8 +208,8 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     const count = async () => ((await call('GET', '/v1/approvals', tokens[colin.uid]!)).body.approvals as unknown[]).length;
     const before = await count();
     const jobsBefore = (await restoreJobs()).length;
-    expect((await call('POST', '/v1/restores', tokens[fx.users.requester.uid]!, { backup: sources.keys.backupId, target: join(cluster.dir, 'restored-x') })).status).toBe(502);
-    expect((await approve(cora.uid, r.id)).status).toBe(502);
+    expect((await call('POST', '/v1/restores', tokens[fx.users.requester.uid]!, { backup: sources.keys.backupId, target: join(cluster.dir, 'restored-x') })).status).toBe(503);
+    expect((await approve(cora.uid, r.id)).status).toBe(503);
     expect(await count()).toBe(before);
     expect(await state(r.id)).toMatchObject({ state: 'pending', approvals: [expect.objectContaining({ name: colin.uid })] });
     expect((await restoreJobs()).length).toBe(jobsBefore);

@@ -82,9 +82,9 @@ describe('LdapAuthenticator (slapd, plain ldap:// on loopback)', () => {
     }
   });
 
-  it('reports an unreachable directory as an I/O error, not a failed login', async () => {
+  it('reports an unreachable directory as unavailable (503), not a failed login', async () => {
     const ldap = new LdapAuthenticator(config({ url: 'ldap://127.0.0.1:1', timeoutMs: 1000 }).ldap!);
-    await expect(ldap.authenticate(fx.users.admin.uid, fx.users.admin.password)).rejects.toMatchObject({ code: 'IO' });
+    await expect(ldap.authenticate(fx.users.admin.uid, fx.users.admin.password)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^cannot search the directory at ldap:\/\/127\.0\.0\.1:1: /) });
   });
 
   it('grants the union of all mapped groups and collapses tenants to * when one grants all', () => {

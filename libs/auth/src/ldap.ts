@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import type { Entry } from 'ldapts';
-import { IoError } from '@tresor/errors';
+import { UnavailableError } from '@tresor/errors';
 import type { LdapConfig } from './config.js';
 
 /** An LDAP user who proved their password, with the DNs of their groups. */
@@ -68,9 +68,9 @@ export class LdapAuthenticator {
     }).catch((err: unknown) => this.unreachable(err));
   }
 
-  /** A directory that cannot be asked is an outage (502), not a wrong password. */
+  /** A directory that cannot be asked is an outage (503), not a wrong password. */
   private unreachable(err: unknown): never {
-    throw new IoError(`cannot search the directory at ${this.config.url}: ${(err as Error).message}`, { cause: err });
+    throw new UnavailableError(`cannot search the directory at ${this.config.url}: ${(err as Error).message}`, { cause: err });
   }
 
   private searchGroups(dn: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { IoError, UnauthenticatedError, registerSecret } from '@tresor/errors';
+import { IoError, UnauthenticatedError, UnavailableError, registerSecret } from '@tresor/errors';
 import type { AuthConfig } from './config.js';
 import { grantsOf } from './auth.service.js';
 import type { Identity } from './identity.js';
@@ -93,7 +93,7 @@ export class OidcAuthenticator {
     try {
       r = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
     } catch (err) {
-      throw new IoError(`cannot reach the OpenID provider at ${new URL(url).origin}: ${(err as Error).message}`, { cause: err });
+      throw new UnavailableError(`cannot reach the OpenID provider at ${new URL(url).origin}: ${(err as Error).message}`, { cause: err });
     }
     return { ok: r.ok, status: r.status, json: await r.json().catch(() => ({})) };
   }

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Redis } from 'ioredis';
 import type { Collection, Db } from 'mongodb';
-import { IoError, UnauthenticatedError } from '@tresor/errors';
+import { IoError, UnauthenticatedError, UnavailableError } from '@tresor/errors';
 import type { Identity } from './identity.js';
 import { ROLES } from './roles.js';
 import type { Role } from './roles.js';
@@ -89,7 +89,7 @@ export class RevocationList {
       await this.redis.set(this.marker, new Date(now).toISOString());
       await this.records.deleteMany({ until: { $lte: new Date(now) } });
     } catch (err) {
-      throw new IoError(`cannot reload the session revocation list from MongoDB into Redis: ${(err as Error).message}`, { cause: err });
+      throw new UnavailableError(`cannot reload the session revocation list from MongoDB into Redis: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -178,7 +178,7 @@ export class SessionService {
     const revoked = await this.revocations.isRevoked(payload.sid).catch((err: unknown) => {
       // Without the revocation list a logged-out session cannot be told apart: refuse, as an outage.
       if (err instanceof IoError) throw err;
-      throw new IoError(`cannot check the session revocation list in Redis: ${(err as Error).message}`, { cause: err });
+      throw new UnavailableError(`cannot check the session revocation list in Redis: ${(err as Error).message}`, { cause: err });
     });
     if (revoked) throw new UnauthenticatedError('the session was logged out or revoked; log in again (tresor login)');
     const tenants = Array.isArray(payload.tenants) ? payload.tenants.filter((t): t is string => typeof t === 'string') : [];

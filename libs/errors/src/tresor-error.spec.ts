@@ -11,6 +11,19 @@ describe('TresorError', () => {
   });
 });
 
+describe('UnavailableError', () => {
+  it('is an I/O failure (exit 8) with its own code, and keeps its class across the wire', async () => {
+    const { errorFromCode, IoError, UnavailableError } = await import('./tresor-error.js');
+    const err = new UnavailableError('cannot search the directory at ldap://dir: ECONNREFUSED');
+    expect(err).toBeInstanceOf(IoError);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.exitCode).toBe(ExitCode.Io);
+    expect(err.name).toBe('UnavailableError');
+    expect(errorFromCode('UNAVAILABLE', err.message)).toBeInstanceOf(UnavailableError);
+    expect(new IoError('disk full').code).toBe('IO');
+  });
+});
+
 describe('errorFromCode', () => {
   it('rebuilds the typed error behind a code, and nothing for an unknown one', async () => {
     const { errorFromCode, IntegrityError } = await import('./tresor-error.js');

@@ -83,6 +83,16 @@ export class IoError extends TresorError {
   }
 }
 
+/**
+ * A dependency that must be asked (the LDAP directory, Redis, the audit log, another service over
+ * NATS, the MongoDB-wire server) could not be reached or did not answer in time. The request can be
+ * sent again later, with the same Idempotency-Key when it changes state (a request that timed out
+ * may have taken effect). HTTP 503; for the CLI an I/O failure (exit 8).
+ */
+export class UnavailableError extends IoError {
+  override readonly code: string = 'UNAVAILABLE';
+}
+
 /** No valid credentials: missing, wrong, expired or revoked login, token or session (HTTP 401). */
 export class UnauthenticatedError extends TresorError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -119,6 +129,7 @@ const ERROR_CLASSES: Record<string, new (message: string) => TresorError> = {
   CONFLICT: ConflictError,
   UNSUPPORTED: UnsupportedError,
   IO: IoError,
+  UNAVAILABLE: UnavailableError,
   UNAUTHENTICATED: UnauthenticatedError,
   FORBIDDEN: ForbiddenError,
   RATE_LIMITED: RateLimitedError,

@@ -12,7 +12,7 @@ describe('Bus', () => {
     const nc = await nats.connect();
     const t = topology({ subjectRoot: nats.subjectPrefix, namePrefix: nats.namePrefix });
     const bus = new Bus({ nc, topology: t, service: 'gateway', instance: 'bus-spec', logger: createLogger('gateway', 'bus-spec', 'silent') });
-    // Nobody listens: a request that went out would fail with "no responders" (an IoError, a 502).
+    // Nobody listens: a request that went out would fail with "no responders" (an UnavailableError, a 503).
     const sent: string[] = [];
     const sub = nc.subscribe(`${nats.subjectPrefix}.>`, { callback: (_err, msg) => {
       sent.push(msg.subject);

@@ -6,7 +6,7 @@ import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transp
 import type { z } from 'zod';
 import type { CloudEvent, CommandDefinition, ConsumerDefinition, EventDefinition, JobDefinition, Topology } from '@tresor/contracts';
 import { HEADERS, MAX_MESSAGE_BYTES, cloudEventSchema, errorBodySchema, eventDataSchemaUri, eventType } from '@tresor/contracts';
-import { IoError, TooLargeError, TresorError, redactText } from '@tresor/errors';
+import { IoError, TooLargeError, TresorError, UnavailableError, redactText } from '@tresor/errors';
 import { decodeMessage, encodeJson, safeJson } from './decode.js';
 import { MalformedMessageError, fromErrorBody, toErrorBody } from './errors.js';
 import type { Logger } from './logger.js';
@@ -413,4 +413,4 @@ function refuseOversized(what: string, data: Uint8Array): void {
 }
 
 /** A request that got no reply (no responder, a timeout, the connection lost): whether it took effect is unknown. */
-export class NoReplyError extends IoError {}
+export class NoReplyError extends UnavailableError {}

@@ -1,5 +1,6 @@
 import { COMMANDS } from '@tresor/contracts';
 import type { AuditAppendInput, AuditEntry, AuditVerifyReport } from '@tresor/contracts';
+import { IoError, TresorError, UnavailableError } from '@tresor/errors';
 import type { Bus } from '@tresor/messaging';
 
 /** How long a caller waits for the audit service (it waits up to 10 s for MongoDB itself). */
@@ -14,6 +15,15 @@ const AUDIT_TIMEOUT_MS = 15_000;
 export async function appendAudit(bus: Bus, entry: AuditAppendInput, options: { traceparent?: string; timeoutMs?: number } = {}): Promise<AuditEntry> {
   const reply = await bus.request(COMMANDS.auditAppend, { v: 1, entry }, { timeoutMs: options.timeoutMs ?? AUDIT_TIMEOUT_MS, ...(options.traceparent ? { traceparent: options.traceparent } : {}) });
   return reply.entry;
+}
+
+/**
+ * Why a request is refused when its audit entry could not be stored: unavailable (503) when no
+ * audit service answered in time, an I/O failure (502) when it answered with an error.
+ */
+export function auditRefusal(err: unknown): IoError {
+  const message = `request refused: the audit log cannot record it (${err instanceof TresorError ? err.message : 'audit service error'})`;
+  return err instanceof UnavailableError ? new UnavailableError(message, { cause: err }) : new IoError(message, { cause: err });
 }
 
 /** Asks the audit service to verify the whole chain. */

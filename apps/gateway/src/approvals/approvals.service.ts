@@ -9,10 +9,10 @@ import type { ApprovalRequest, DualControlConfig, DualControlPolicy, RestorePara
 import type { MongoJobStore } from '@tresor/catalog';
 import { EVENTS } from '@tresor/contracts';
 import type { ApprovalRequestDto, ApprovalState, AuditAppendInput, JobRecord } from '@tresor/contracts';
-import { ForbiddenError, IoError, NotFoundError, RateLimitedError, TresorError, UnauthenticatedError } from '@tresor/errors';
+import { ForbiddenError, NotFoundError, RateLimitedError, TresorError, UnauthenticatedError } from '@tresor/errors';
 import type { Bus } from '@tresor/messaging';
 import { traceIdOf } from '@tresor/messaging';
-import { appendAudit } from '@tresor/service';
+import { appendAudit, auditRefusal } from '@tresor/service';
 import { PASSWORD_LOGIN } from '../auth/auth.tokens.js';
 import { BUS, JOB_STORE, MONGO_DB } from '../core/tokens.js';
 import { queueRestore } from '../restores/queue-restore.js';
@@ -240,7 +240,7 @@ export class ApprovalsService implements OnModuleInit, OnModuleDestroy {
     try {
       await appendAudit(this.bus, this.entry(who, ctx, action, target, 'success', details));
     } catch (err) {
-      throw new IoError(`request refused: the audit log cannot record it (${err instanceof TresorError ? err.message : 'audit service error'})`, { cause: err });
+      throw auditRefusal(err);
     }
   }
 

@@ -5,10 +5,10 @@ import { Reflector } from '@nestjs/core';
 import { from, lastValueFrom } from 'rxjs';
 import type { Observable } from 'rxjs';
 import type { AuditAppendInput } from '@tresor/contracts';
-import { IoError, TresorError } from '@tresor/errors';
+import { TresorError } from '@tresor/errors';
 import type { Bus } from '@tresor/messaging';
 import { traceIdOf } from '@tresor/messaging';
-import { appendAudit } from '@tresor/service';
+import { appendAudit, auditRefusal } from '@tresor/service';
 import { ACCESS_KEY } from '../auth/access.decorator.js';
 import type { AccessRule, AuthenticatedRequest } from '../auth/access.decorator.js';
 import { BUS } from '../core/tokens.js';
@@ -23,7 +23,7 @@ type Request = AuthenticatedRequest & { method: string; url: string; routeOption
 
 /**
  * Audits every state-changing request BEFORE its handler runs: if the audit service cannot store
- * the entry, the request is refused (502) and nothing changes, as Vault refuses requests when no
+ * the entry, the request is refused (503 when no audit service answered, 502 when it answered with an error) and nothing changes, as Vault refuses requests when no
  * audit device can write. A handler that then fails gets a second, `failure` entry (best effort).
  */
 @Injectable()
@@ -43,7 +43,7 @@ export class AuditInterceptor implements NestInterceptor {
         try {
           await appendAudit(this.bus, entry);
         } catch (err) {
-          throw new IoError(`request refused: the audit log cannot record it (${err instanceof TresorError ? err.message : 'audit service error'})`, { cause: err });
+          throw auditRefusal(err);
         }
         try {
           return await lastValueFrom(next.handle(), { defaultValue: undefined });

@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { AuditLog, MongoAuditStore, trustedKeys, verifyAuditChain } from '@tresor/audit-log';
 import { COMMANDS, topology } from '@tresor/contracts';
 import { generateSigningKeyPair } from '@tresor/crypto';
+import { IoError } from '@tresor/errors';
 import { Bus, createLogger, ensureTopology } from '@tresor/messaging';
 import { mongoDatabase, natsScope } from '../../../../test/support/infra.js';
 import { RequirePermission } from '../auth/access.decorator.js';
@@ -29,7 +30,8 @@ class ThingsController {
 }
 
 /** The gateway's AuditModule on a Fastify app with a bus; `withAuditService` starts the audit service on the same NATS namespace. */
-async function gateway(withAuditService: boolean) {
+/** `failing`: an audit service that answers every append with an error (it cannot store the entry). */
+async function gateway(withAuditService: boolean | 'failing') {
   const nats = await natsScope();
   onTestFinished(() => nats.cleanup());
   const t = topology({ subjectRoot: nats.subjectPrefix, namePrefix: nats.namePrefix });
@@ -38,7 +40,14 @@ async function gateway(withAuditService: boolean) {
   await ensureTopology(nc, Object.values(t.streams), []);
   const bus = new Bus({ nc, topology: t, service: 'gateway', instance: 'gw-test', logger });
   let store: MongoAuditStore | undefined;
-  if (withAuditService) {
+  if (withAuditService === 'failing') {
+    const auditNc = await nats.connect();
+    const auditBus = new Bus({ nc: auditNc, topology: t, service: 'audit', instance: 'audit-test', logger });
+    auditBus.serve(COMMANDS.auditAppend, async () => {
+      throw new IoError('audit store: cannot write the entry to MongoDB');
+    });
+    await auditNc.flush();
+  } else if (withAuditService) {
     const mongo = await mongoDatabase();
     onTestFinished(() => mongo.cleanup());
     store = await MongoAuditStore.open(mongo.db);
@@ -122,12 +131,21 @@ describe('gateway AuditModule', () => {
     expect(lines[4]).toContain(",'=cmd|calc,");
   });
 
-  it('refuses a state-changing request (502) and does not run it when the audit log cannot record it', async () => {
+  it('refuses a state-changing request (503) and does not run it when no audit service answers', async () => {
     const { app } = await gateway(false);
     const before = handled;
     const res = await app.inject({ method: 'POST', url: '/v1/things', payload: { location: '/etc/keys' } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ error: { code: 'UNAVAILABLE', message: expect.stringMatching(/^request refused: the audit log cannot record it \(audit\.append: no reply from audit/) } });
+    expect(handled).toBe(before);
+  });
+
+  it('refuses a state-changing request (502) and does not run it when the audit service answers that it failed', async () => {
+    const { app } = await gateway('failing');
+    const before = handled;
+    const res = await app.inject({ method: 'POST', url: '/v1/things', payload: { location: '/etc/keys' } });
     expect(res.statusCode).toBe(502);
-    expect(res.json()).toMatchObject({ error: { code: 'IO', message: expect.stringMatching(/^request refused: the audit log cannot record it/) } });
+    expect(res.json()).toEqual({ error: { code: 'IO', message: 'request refused: the audit log cannot record it (audit store: cannot write the entry to MongoDB)' } });
     expect(handled).toBe(before);
   });
 });

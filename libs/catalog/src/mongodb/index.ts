@@ -3,3 +3,4 @@ export * from './mongo.catalog.js';
 export * from './mongo.jobs.js';
 export * from './connect.js';
 export * from './mongo.schedules.js';
+export * from './unreachable.js';

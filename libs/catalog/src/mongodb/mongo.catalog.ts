@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Collection, Db, ReadConcernLevel, ReadConcernLike, WriteConcernSettings } from 'mongodb';
 import type { DataRef, Entry } from '@tresor/archive';
 import { entrySchema } from '@tresor/archive';
-import { ConflictError, IntegrityError, IoError, NotFoundError, TresorError, UsageError } from '@tresor/errors';
+import { ConflictError, IntegrityError, IoError, NotFoundError, TresorError, UnavailableError, UsageError } from '@tresor/errors';
 import type { BackupQuery, BackupRecord, Catalog, EntryQuery, SourceRecord } from '../catalog.js';
 import { compileEntryQuery } from '../entry-filter.js';
 import type { MongoCatalogConfig } from './config.js';
 import { DEFAULT_STALE_PENDING_MS } from './config.js';
 import type { BackupDoc, EntryDoc, SourceDoc } from './documents.js';
+import { isMongoUnreachable } from './unreachable.js';
 import { entryFromDoc, entryToDoc, sourceFromDoc } from './documents.js';
 import { ensureIndexes } from './indexes.js';
 
@@ -295,6 +296,7 @@ export class MongoCatalog implements Catalog {
   private wrap(err: unknown, doing: string): unknown {
     if (err instanceof TresorError) return err;
     const message = err instanceof Error ? err.message : String(err);
+    if (isMongoUnreachable(err)) return new UnavailableError(`${doing}: catalog ${this.location}: ${message}`, { cause: err });
     return new IoError(`${doing}: catalog ${this.location}: ${message}`, { cause: err });
   }
 }
