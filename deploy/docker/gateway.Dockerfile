@@ -9,7 +9,9 @@ FROM node:20.20.2-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund && node scripts/bundle.mjs gateway /out
+# The ops console (docs/console.md) is built into the bundle's directory: /app/console at run time.
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund && node scripts/bundle.mjs gateway /out && \
+    node node_modules/vite/bin/vite.js build --config apps/console/vite.config.ts --outDir /out/gateway/console --emptyOutDir --logLevel warn
 
 FROM build AS prod-deps
 # Production dependencies only, and of those only the packages this app's bundle imports with
@@ -19,7 +21,8 @@ RUN npm prune --omit=dev --no-audit --no-fund && node scripts/prune-deps.mjs /ou
 FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production \
     TRESOR_HTTP_HOST=0.0.0.0 \
-    TRESOR_HTTP_PORT=8420
+    TRESOR_HTTP_PORT=8420 \
+    TRESOR_CONSOLE_DIR=/app/console
 WORKDIR /app
 COPY --from=prod-deps /deps/node_modules ./node_modules
 COPY --from=build /out/gateway/ ./

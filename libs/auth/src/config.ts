@@ -50,6 +50,8 @@ export const authConfigSchema = z.strictObject({
       scope: z.string().default('openid profile groups'),
       /** Claim holding the user's groups, matched against the group map. */
       groupsClaim: z.string().default('groups'),
+      /** Exact redirect URIs of web clients (the console's `https://<gateway>/callback`), besides the CLI's loopback ones. */
+      redirectUris: z.array(z.url({ protocol: /^https?$/ })).default([]),
     })
     .optional(),
   /** LDAP group DN -> roles and tenants. Users in no mapped group cannot log in. */
@@ -116,6 +118,7 @@ export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthCon
           clientSecret: fileOr(env.TRESOR_OIDC_CLIENT_SECRET, env.TRESOR_OIDC_CLIENT_SECRET_FILE),
           scope: env.TRESOR_OIDC_SCOPE,
           groupsClaim: env.TRESOR_OIDC_GROUPS_CLAIM,
+          redirectUris: env.TRESOR_OIDC_REDIRECT_URIS?.split(',').map((u) => u.trim()).filter(Boolean),
         }
       : undefined,
     groupMap,

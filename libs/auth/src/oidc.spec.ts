@@ -43,4 +43,14 @@ describe('OidcAuthenticator (oidc-provider on loopback, code + PKCE)', () => {
     await expect(none.a.redeem(none.code, none.verifier, redirect)).rejects.toThrow(/no Tresor role/);
     await expect(none.a.redeem('x', none.verifier, 'https://evil.example/cb')).rejects.toThrow(/loopback/);
   });
+
+  it('accepts a web client\'s redirect only when it is one of the configured redirect URIs', async () => {
+    const c = parseAuthConfig({ oidc: { issuer: op.issuer, clientId: op.clientId, redirectUris: ['https://tresor.example/callback'] }, groupMap: {} });
+    const a = new OidcAuthenticator(c.oidc!, c.groupMap);
+    const { verifier } = pkcePair();
+    // Past the redirect check, the provider refuses the made-up code: the configured URI was let through.
+    await expect(a.redeem('made-up-code', verifier, 'https://tresor.example/callback')).rejects.toThrow(/did not accept the authorization code/);
+    await expect(a.redeem('made-up-code', verifier, 'https://tresor.example/callback/other')).rejects.toThrow(/TRESOR_OIDC_REDIRECT_URIS/);
+    expect(() => parseAuthConfig({ oidc: { issuer: op.issuer, clientId: op.clientId, redirectUris: ['javascript:alert(1)'] } })).toThrow();
+  });
 });

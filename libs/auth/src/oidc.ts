@@ -47,7 +47,9 @@ export class OidcAuthenticator {
     // The code and verifier together are a login: keep both out of anything this process writes.
     registerSecret(code);
     registerSecret(codeVerifier);
-    if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//.test(redirectUri)) throw new UnauthenticatedError('the SSO redirect must go to a loopback address (RFC 8252)');
+    // The CLI listens on loopback (RFC 8252); web clients such as the console use exactly the URIs configured.
+    const loopback = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?\//.test(redirectUri);
+    if (!loopback && !this.config.redirectUris.includes(redirectUri)) throw new UnauthenticatedError('the SSO redirect must go to a loopback address (RFC 8252) or be one of TRESOR_OIDC_REDIRECT_URIS');
     const d = await this.discover();
     const body = new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: redirectUri, client_id: this.config.clientId });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };

@@ -72,13 +72,18 @@ function send(path: string, options: RequestOptions): Promise<Response> {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(options.body);
   }
-  // A POST retried after a network error or refresh must not run twice (the gateway honours Idempotency-Key).
-  if (init.method === 'POST' && !headers['Idempotency-Key']) headers['Idempotency-Key'] = crypto.randomUUID();
   return fetch(apiUrl(path, options.query), init);
 }
 
 /** Fetch with the session's token; on 401 refresh once and retry. Returns the raw Response. */
-export async function authorizedFetch(path: string, options: RequestOptions = {}): Promise<Response> {
+export async function authorizedFetch(path: string, givenOptions: RequestOptions = {}): Promise<Response> {
+  let options = givenOptions;
+  // One Idempotency-Key for both attempts: a POST retried after the refresh cannot run twice.
+  // getRandomValues, not randomUUID: the latter exists only in secure contexts (HTTPS or loopback).
+  if (options.method === 'POST' && !options.headers?.['Idempotency-Key']) {
+    const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    options = { ...options, headers: { ...options.headers, 'Idempotency-Key': key } };
+  }
   const res = await send(path, options);
   if (res.status !== 401 || !currentRefreshToken()) return res;
   if (!(await refreshSession())) return res;

@@ -1,10 +1,15 @@
 // Login: LDAP (or break-glass) username and password; single sign-on when the gateway has it.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
+import { useNavigate } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import type { TokenPair } from '../../api/session';
+import { finishSso, isSsoCallback, startSso } from '../../auth/sso';
+import type { SsoSettings } from '../../auth/sso';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
+
+const messageOf = (cause: unknown) => (cause instanceof ApiError || cause instanceof Error ? cause.message : 'login failed');
 
 /** The login form; `onLoggedIn` receives the issued token pair. */
 export function LoginScreen({ onLoggedIn, notice }: { onLoggedIn: (tokens: TokenPair) => Promise<void>; notice?: string }) {
@@ -12,6 +17,31 @@ export function LoginScreen({ onLoggedIn, notice }: { onLoggedIn: (tokens: Token
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [sso, setSso] = useState<SsoSettings>();
+  const navigate = useNavigate();
+  const callbackHandled = useRef(false);
+
+  useEffect(() => {
+    // Back from the OpenID provider: redeem the code once (StrictMode runs effects twice in development).
+    if (isSsoCallback() && !callbackHandled.current) {
+      callbackHandled.current = true;
+      setBusy(true);
+      finishSso()
+        .then(async (tokens) => {
+          navigate('/', { replace: true });
+          await onLoggedIn(tokens);
+        })
+        .catch((cause: unknown) => {
+          navigate('/', { replace: true });
+          setError(messageOf(cause));
+        })
+        .finally(() => setBusy(false));
+    }
+    // The SSO button shows only when the gateway has a provider configured.
+    api<SsoSettings>('/auth/oidc')
+      .then(setSso)
+      .catch(() => setSso(undefined));
+  }, [navigate, onLoggedIn]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -20,7 +50,7 @@ export function LoginScreen({ onLoggedIn, notice }: { onLoggedIn: (tokens: Token
     try {
       await onLoggedIn(await api<TokenPair>('/auth/login', { method: 'POST', body: { username, password } }));
     } catch (cause) {
-      setError(cause instanceof ApiError ? cause.message : 'login failed');
+      setError(messageOf(cause));
       setPassword('');
     } finally {
       setBusy(false);
@@ -38,6 +68,14 @@ export function LoginScreen({ onLoggedIn, notice }: { onLoggedIn: (tokens: Token
         <button type="submit" className="button" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}
         </button>
+        {sso && (
+          <>
+            <p className="login-divider">or</p>
+            <button type="button" className="button secondary" disabled={busy} onClick={() => void startSso(sso).catch((cause: unknown) => setError(messageOf(cause)))}>
+              Log in with single sign-on
+            </button>
+          </>
+        )}
       </form>
     </main>
   );

@@ -38,7 +38,7 @@ function Axis({ days, max, label }: { days: DayBucket[]; max: number; label: (v:
       <text x={LEFT - 6} y={top} textAnchor="end" dominantBaseline="middle">{label(max)}</text>
       {days.map((d, i) =>
         i % 5 === 4 || i === days.length - 1 ? (
-          <text key={d.day} x={LEFT + i * slot + slot / 2} y={HEIGHT - 4} textAnchor="middle">
+          <text key={d.day} x={LEFT + i * slot + slot / 2} y={HEIGHT - 4} textAnchor={i === days.length - 1 ? 'end' : 'middle'}>
             {d.day.slice(5)}
           </text>
         ) : null,
@@ -52,7 +52,7 @@ export function BackupChart({ days }: { days: DayBucket[] }) {
   const outcomesMax = niceMax(Math.max(...days.map((d) => d.succeeded + d.failed)));
   const bytesMax = niceMax(Math.max(...days.map((d) => d.bytesStored)), 1024);
   const totals = days.reduce((t, d) => ({ ok: t.ok + d.succeeded, failed: t.failed + d.failed, stored: t.stored + d.bytesStored }), { ok: 0, failed: 0, stored: 0 });
-  const summary = `Last ${days.length} days: ${totals.ok} backups succeeded, ${totals.failed} failed, ${formatBytes(totals.stored)} stored.`;
+  const summary = `Last ${days.length} days: ${totals.ok} ${totals.ok === 1 ? 'backup' : 'backups'} succeeded, ${totals.failed} failed, ${formatBytes(totals.stored)} stored.`;
   return (
     <figure className="chart">
       <figcaption>{summary}</figcaption>

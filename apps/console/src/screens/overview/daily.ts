@@ -43,11 +43,14 @@ export function dailyBuckets(now: Date, days: number, jobs: readonly JobRecord[]
   return buckets;
 }
 
-/** A round upper bound for an axis: 1, 2, 5 × a power of ten (or of 1024 for bytes), at least `value`. */
+/** A round upper bound for an axis, at least `value`: 1, 2 or 5 × a power of ten times a unit (1, or a power of 1024 for bytes). */
 export function niceMax(value: number, base: 10 | 1024 = 10): number {
   if (value <= 0) return 1;
   let unit = 1;
-  while (unit * base <= value) unit *= base;
-  for (const step of [1, 2, 5, 10]) if (step * unit >= value) return step * unit;
-  return 10 * unit;
+  if (base === 1024) while (unit * 1024 <= value) unit *= 1024;
+  const scaled = value / unit;
+  let decade = 1;
+  while (decade * 10 < scaled) decade *= 10;
+  for (const step of [1, 2, 5, 10]) if (step * decade >= scaled) return step * decade * unit;
+  return 10 * decade * unit;
 }
