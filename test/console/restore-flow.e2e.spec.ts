@@ -2,16 +2,17 @@
 // source up twice and requests a restore of `*.key` as it was at the first backup, two custodians
 // approve it in their own browser contexts, it executes (checked byte for byte on disk), and an
 // auditor finds every step in the Audit screen; a viewer sees none of the restore or approval actions.
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { until } from '../support/wait.js';
-import { consoleUsers, login, screenshot, startConsole } from './harness.js';
+import { consoleUsers, ldapGatewayEnv, login, screenshot, startConsole } from './harness.js';
 import type { ConsoleHarness } from './harness.js';
 
 const users = consoleUsers();
-const [carla, colin] = users.custodians;
+const [carla, colin, cora] = users.custodians;
 const OLD = { 'a.key': 'first a.key: 3f9c1e', 'team/b.key': 'first b.key: 77ad02', 'notes.txt': 'not a key' };
 const NEW = { 'a.key': 'second a.key, different bytes', 'team/b.key': 'second b.key', 'team/c.key': 'only in the second backup', 'notes.txt': 'still not a key' };
 
@@ -36,14 +37,14 @@ describe('console: backup, point-in-time restore of *.key under dual control, ap
     const text = await r.text();
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   };
-  const write = async (files: Record<string, string>) => {
+  const write = async (files: Record<string, string>, dir = source) => {
     for (const [path, content] of Object.entries(files)) {
-      await mkdir(join(source, path, '..'), { recursive: true });
-      await writeFile(join(source, path), content);
+      await mkdir(join(dir, path, '..'), { recursive: true });
+      await writeFile(join(dir, path), content);
     }
   };
-  const backUp = async () => {
-    const started = await call('POST', '/v1/backups', tokens.operator!, { source: { kind: 'filesystem', location: source } });
+  const backUp = async (dir = source) => {
+    const started = await call('POST', '/v1/backups', tokens.operator!, { source: { kind: 'filesystem', location: dir } });
     expect(started.status).toBe(202);
     const jobId = (started.body.job as { id: string }).id;
     const done = await until('the backup job to finish', 120_000, async () => {
@@ -53,18 +54,31 @@ describe('console: backup, point-in-time restore of *.key under dual control, ap
     expect(done.state).toBe('completed');
     const backup = (await call('GET', `/v1/backups/${done.result!.backupId}`, tokens.operator!)).body.backup as { id: string; createdAt: string };
     backups.push(backup);
+    return backup;
   };
 
+  let plain: string;
+
   beforeAll(async () => {
-    h = await startConsole({ gatewayEnv: { TRESOR_DUAL_CONTROL: JSON.stringify({ approvals: 2, expirySeconds: 3600 }) } });
+    // A source outside dual control (its path must be known before the gateway starts).
+    plain = await mkdtemp(join(tmpdir(), 'tresor-console-plain-'));
+    // Custodians may request restores here too, to show they cannot approve their own.
+    const groups = JSON.parse(ldapGatewayEnv().TRESOR_AUTH_GROUP_MAP!) as Record<string, { roles: string[] }>;
+    for (const grant of Object.values(groups)) if (grant.roles.includes('custodian')) grant.roles.push('operator');
+    h = await startConsole({
+      gatewayEnv: { TRESOR_AUTH_GROUP_MAP: JSON.stringify(groups), TRESOR_DUAL_CONTROL: JSON.stringify({ approvals: 2, expirySeconds: 3600, sources: { [plain]: { sensitive: false } } }) },
+    });
     source = join(h.cluster.dir, 'src-keys');
-    for (const [name, u] of Object.entries({ operator: users.operator, viewer: users.viewer, admin: users.admin })) {
+    for (const [name, u] of Object.entries({ operator: users.operator, viewer: users.viewer, admin: users.admin, cora })) {
       const r = await fetch(`${h.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u.uid, password: u.password }) });
       expect(r.status).toBe(200);
       tokens[name] = ((await r.json()) as { accessToken: string }).accessToken;
     }
   }, 300_000);
-  afterAll(() => h?.close());
+  afterAll(async () => {
+    await h?.close();
+    await rm(plain, { recursive: true, force: true });
+  });
 
   it('runs the whole flow', async () => {
     // Two backups with different content, so "the first point in time" is observable in the restored bytes.
@@ -81,12 +95,14 @@ describe('console: backup, point-in-time restore of *.key under dual control, ap
 
     // The second backup starts now; the operator watches it arrive on the Restore screen's timeline.
     await backUp();
-    await until('the second backup on the timeline', 60_000, async () => {
+    await until('the second backup on the timeline', 120_000, async () => {
       // Leaving the screen and coming back loads its data afresh (a reload would drop the in-memory session).
       await operator.getByRole('link', { name: 'Overview' }).click();
       await operator.getByRole('link', { name: 'Restore' }).click();
       await operator.getByLabel('Source', { exact: true }).selectOption(source);
-      return (await operator.getByRole('radio').count().catch(() => 0)) === 2 ? true : undefined;
+      // The timeline draws once the source's backups are loaded; count its markers then.
+      await operator.getByRole('radio').first().waitFor({ timeout: 30_000 });
+      return (await operator.getByRole('radio').count()) === 2 ? true : undefined;
     }, { intervalMs: 1000 });
 
     // Keyboard: the newest backup holds the tab stop; Home moves to (and selects) the first one.
@@ -184,4 +200,40 @@ describe('console: backup, point-in-time restore of *.key under dual control, ap
     expect(lines).toHaveLength(5);
     expect(lines.slice(1).map((l) => l.split(',')[5]).sort()).toEqual(['approvals.approve', 'approvals.approve', 'approvals.execute', 'approvals.request']);
   }, 600_000);
+
+  it('dry-runs a restore of a source outside dual control at once, and tells a custodian they cannot approve their own request', async () => {
+    await write({ 'x.key': 'plain x', 'y.txt': 'plain y' }, plain);
+    const plainBackup = await backUp(plain);
+    const operator = await h.newPage();
+    await login(operator, h.url, users.operator);
+    await operator.getByRole('link', { name: 'Restore' }).click();
+    await operator.getByLabel('Source', { exact: true }).selectOption(plain);
+    await operator.getByLabel('Include patterns').fill('*.key');
+    await textWhen(operator, '[data-testid=preview-totals]', (t) => t.startsWith('1 file,') && t.includes(plainBackup.id) && !t.includes('dual control'));
+    const target = join(h.cluster.dir, 'dry-run-target');
+    await operator.getByLabel('Target directory').fill(target);
+    await operator.getByRole('button', { name: 'Dry run' }).click();
+    await textWhen(operator, '[data-testid=job-state]', (t) => t.includes('completed'), 120_000);
+    expect(await operator.getByRole('region', { name: 'Your restore' }).textContent()).toContain('Dry run: would restore 1 file (');
+    // No approval was needed, and nothing was written.
+    expect(await operator.locator('[data-testid=approval-state]').count()).toBe(0);
+    await expect(readdir(target)).rejects.toThrow(/ENOENT/);
+
+    // cora is a custodian who may also request restores: her own request is not hers to approve.
+    const second = join(h.cluster.dir, 'src-cora');
+    await write({ 'z.key': 'cora z' }, second);
+    const secondBackup = await backUp(second);
+    const requested = await call('POST', '/v1/restores', tokens.cora!, { backup: secondBackup.id, target: join(h.cluster.dir, 'cora-target') });
+    expect(requested.status).toBe(202);
+    const requestId = (requested.body.approval as { id: string }).id;
+    const page = await h.newPage();
+    await login(page, h.url, cora);
+    await page.getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('row').filter({ hasText: cora.uid }).first().click();
+    await textWhen(page, '#decision-title ~ [role=alert]', (t) => t.includes('You requested this restore, so you cannot approve it'));
+    expect(await page.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(0);
+    const refused = await call('POST', `/v1/approvals/${requestId}/approve`, tokens.cora!, { password: cora.password });
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).toMatch(/cannot approve/);
+  }, 300_000);
 });

@@ -132,7 +132,7 @@ export function AuditScreen() {
               { key: 'seq', header: '#', numeric: true, cell: (e) => e.seq },
               { key: 'time', header: 'Time', cell: (e) => <Time value={e.time} /> },
               { key: 'actor', header: 'Actor', cell: (e) => e.actor.user },
-              { key: 'action', header: 'Action', cell: (e) => <code>{e.action}</code> },
+              { key: 'action', header: 'Action', cell: (e) => <code className="audit-action">{e.action}</code> },
               { key: 'target', header: 'Target', cell: (e) => <code>{e.target}</code> },
               { key: 'outcome', header: 'Outcome', cell: (e) => <StatusBadge status={e.outcome} /> },
               { key: 'details', header: 'Details', cell: (e) => (e.details ? <code className="audit-details">{JSON.stringify(e.details)}</code> : '—') },

@@ -2,6 +2,7 @@ import { useApi } from '../../api/useApi';
 import { LoadState, Notice } from '../../components/Notice';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatCount } from '../../components/format';
+import { plural } from '../restore/plural';
 
 /** GET /v1/audit/verify → report. */
 interface VerifyReport {
@@ -25,8 +26,8 @@ export function ChainStatus() {
       {r && (
         <div data-testid="chain-status">
           <p>
-            <StatusBadge status={r.ok ? 'verified' : 'failed'} label={r.ok ? 'chain intact' : 'chain broken'} /> {formatCount(r.entries)} entries, {formatCount(r.checkpoints)} signed checkpoints; the last checkpoint covers entry {formatCount(r.lastCheckpointSeq)} of {formatCount(r.lastSeq)}
-            {r.unprotectedEntries > 0 ? ` (${formatCount(r.unprotectedEntries)} newer entries not yet under a signature)` : ''}.
+            <StatusBadge status={r.ok ? 'verified' : 'failed'} label={r.ok ? 'chain intact' : 'chain broken'} /> {plural(r.entries, 'entry', 'entries')}, {plural(r.checkpoints, 'signed checkpoint')}; the last checkpoint covers entry {formatCount(r.lastCheckpointSeq)} of {formatCount(r.lastSeq)}
+            {r.unprotectedEntries > 0 ? ` (${plural(r.unprotectedEntries, 'newer entry', 'newer entries')} not yet under a signature)` : ''}.
           </p>
           {r.problem && <Notice kind="error">{r.problem.message}</Notice>}
         </div>

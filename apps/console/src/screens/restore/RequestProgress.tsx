@@ -8,6 +8,7 @@ import { Notice } from '../../components/Notice';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Time } from '../../components/Time';
 import { approvalCount } from '../approvals/approval';
+import { plural } from './plural';
 import type { ApprovalRequest, RestoreJob } from '../approvals/approval';
 
 const POLL_MS = 1000;
@@ -84,7 +85,7 @@ export function RequestProgress({ approval: initial, jobId: directJobId }: { app
           </p>
           {job.value?.state === 'completed' && job.value.result && (
             <p>
-              {job.value.result.dryRun ? 'Dry run: would restore' : 'Restored'} {job.value.result.files ?? 0} files (<Bytes value={job.value.result.bytes} />) in <Duration ms={job.value.result.durationMs} />.
+              {job.value.result.dryRun ? 'Dry run: would restore' : 'Restored'} {plural(job.value.result.files ?? 0, 'file')} (<Bytes value={job.value.result.bytes} />) in <Duration ms={job.value.result.durationMs} />.
             </p>
           )}
           {job.value?.error && <Notice kind="error">The restore failed: {job.value.error.message}</Notice>}

@@ -10,6 +10,7 @@ import { Screen } from '../../components/Screen';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Time } from '../../components/Time';
 import { formatCount } from '../../components/format';
+import { plural } from './plural';
 import type { ApprovalRequest, RestoreJob } from '../approvals/approval';
 import { RequestProgress } from './RequestProgress';
 import { Timeline } from './Timeline';
@@ -108,7 +109,7 @@ export function RestoreScreen() {
             />
             {chosen ? (
               <p data-testid="chosen-backup">
-                Backup <code>{chosen.id}</code> ({chosen.level}) of <Time value={chosen.createdAt} />, {formatCount(chosen.files)} files, <Bytes value={chosen.bytesIn} />.
+                Backup <code>{chosen.id}</code> ({chosen.level}) of <Time value={chosen.createdAt} />, {plural(chosen.files, 'file')}, <Bytes value={chosen.bytesIn} />.
               </p>
             ) : (
               pointInTime && <Notice kind="error">No backup of this source was taken at or before that time.</Notice>
@@ -153,7 +154,7 @@ function Preview({ preview, error, loading }: { preview: ReturnType<typeof usePr
       {preview && (
         <>
           <p className="preview-totals" role="status" data-testid="preview-totals">
-            {formatCount(preview.totals.files)} files, {formatCount(preview.totals.dirs)} directories, {formatCount(preview.totals.symlinks)} symlinks (<Bytes value={preview.totals.bytes} />) from backup <code>{preview.backup.id}</code> of <Time value={preview.backup.createdAt} />
+            {plural(preview.totals.files, 'file')}, {plural(preview.totals.dirs, 'directory', 'directories')}, {plural(preview.totals.symlinks, 'symlink')} (<Bytes value={preview.totals.bytes} />) from backup <code>{preview.backup.id}</code> of <Time value={preview.backup.createdAt} />
             {preview.sensitive && (
               <>
                 {' '}
