@@ -1,6 +1,9 @@
 // THE list of screens: the router and the navigation are both built from it. Each screen adds
 // its own line(s) here; `nav: false` keeps detail pages (e.g. /backups/:id) out of the menu.
 import type { ReactElement } from 'react';
+import { ComplianceScreen } from './screens/compliance/ComplianceScreen';
+import { KeysScreen } from './screens/keys/KeysScreen';
+import { SchedulesScreen } from './screens/schedules/SchedulesScreen';
 import { BackupDetailScreen } from './screens/backups/BackupDetailScreen';
 import { BackupsScreen } from './screens/backups/BackupsScreen';
 import { OverviewScreen } from './screens/overview/OverviewScreen';
@@ -30,4 +33,7 @@ export const ROUTES: ConsoleRoute[] = [
   { path: '/restore', label: 'Restore', permission: 'restores:create', element: <RestoreScreen /> },
   { path: '/approvals', label: 'Approvals', permission: 'approvals:read', element: <ApprovalsScreen /> },
   { path: '/audit', label: 'Audit', permission: 'audit:read', element: <AuditScreen /> },
+  { path: '/schedules', label: 'Schedules', permission: 'schedules:read', element: <SchedulesScreen /> },
+  { path: '/compliance', label: 'Compliance', permission: 'compliance:read', element: <ComplianceScreen /> },
+  { path: '/keys', label: 'Keys', permission: 'keys:read', element: <KeysScreen /> },
 ];
