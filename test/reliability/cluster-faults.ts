@@ -143,15 +143,35 @@ export async function fsckCluster(cluster: TestCluster, readData = true): Promis
   }
 }
 
+/** Orphans the cluster repair found and removed (summed over a test file, for docs/reliability.md). */
+export const repairTotals = { found: 0, removed: 0 };
+
+/**
+ * The cluster repair once every job has ended: `tresor fsck --server --repair --older-than 1s`
+ * through the gateway (the monitoring service runs it). Nothing is in flight, so a short age is
+ * safe here; in production the age is longer than the longest backup job.
+ */
+export async function repairCluster(cluster: TestCluster, gateway: string): Promise<{ found: number; removed: number }> {
+  const r = await cluster.cli(['--json', 'fsck', '--server', gateway, '--repair', '--older-than', '1s']);
+  expect(r.code, `fsck --server --repair: ${r.stderr}`).toBe(0);
+  const report = JSON.parse(r.stdout) as FsckReport;
+  const removed = report.repairs.filter((x) => x.outcome === 'deleted').length;
+  expect(report.repairs.filter((x) => x.outcome !== 'deleted'), 'every orphan removed').toEqual([]);
+  repairTotals.found += report.repairs.length;
+  repairTotals.removed += removed;
+  return { found: report.repairs.length, removed };
+}
+
 /**
  * The checks after a fault: every accepted job completed or failed with a reason; each completed
  * backup job has its own backup, exactly once in the catalog; fsck finds nothing but orphan
- * archives (docs/reliability.md, open 5); every completed backup restores byte for byte; and
- * the audit chain verifies through the gateway and `tresor audit verify --server`. `accepted`
- * is every job since the cluster started (the catalog is compared with all of them).
+ * archives, or with `repair` (the cluster's monitoring service must run), after the cluster repair
+ * nothing at all; every completed backup restores byte for byte; and the audit chain verifies
+ * through the gateway and `tresor audit verify --server`. `accepted` is every job since the
+ * cluster started (the catalog is compared with all of them).
  * Returns a one-line summary for the test's log.
  */
-export async function checkAfterFault(cluster: TestCluster, client: TresorClient, gateway: string, accepted: readonly Accepted[], fault: string, checked = new Set<string>()): Promise<string> {
+export async function checkAfterFault(cluster: TestCluster, client: TresorClient, gateway: string, accepted: readonly Accepted[], fault: string, checked = new Set<string>(), options: { repair?: boolean } = {}): Promise<string> {
   const hashes = new Map<string, Promise<Record<string, string>>>();
   const expected = (source: string) => hashes.get(source) ?? hashes.set(source, hashTree(source)).get(source)!;
   const ended = await Promise.all(accepted.map(async (a) => ({ ...a, job: await finished(client, a.job.id) })));
@@ -168,7 +188,9 @@ export async function checkAfterFault(cluster: TestCluster, client: TresorClient
   // Restores the stream finished must match the source.
   for (const a of ended.filter((x) => x.kind === 'restore' && x.job.state === 'completed')) expect(await hashTree(a.target!), `restore ${a.job.id}`).toEqual(await expected(a.source));
 
+  const repaired = options.repair ? await repairCluster(cluster, gateway) : undefined;
   const report = await fsckCluster(cluster);
+  if (repaired) expect(report.findings, 'fsck after the repair: nothing at all').toEqual([]);
   const unexpected = report.findings.filter((f) => !(f.kind === 'orphan' && /^archives\/.*\.tra$/.test(f.key ?? '')));
   expect(unexpected, 'fsck: nothing but orphan archives').toEqual([]);
 
@@ -192,6 +214,7 @@ export async function checkAfterFault(cluster: TestCluster, client: TresorClient
   return (
     `${fault}: ${ended.length} jobs accepted (${completedBackups.length} backups completed, ${failed.length} failed` +
     `${failed.length ? `: ${failed.map((a) => `${a.kind} ${JSON.stringify(a.job.error)}`).join('; ')}` : ''}), ` +
-    `fsck ${report.findings.length} orphan archive(s), audit ${audit.entries} entries ok`
+    (repaired ? `cluster repair: ${repaired.found} orphan(s) found, ${repaired.removed} removed, fsck then clean, ` : `fsck ${report.findings.length} orphan archive(s), `) +
+    `audit ${audit.entries} entries ok`
   );
 }

@@ -6,7 +6,7 @@ import { TresorClient } from '@tresor/client';
 import { TestCluster } from '../cluster/cluster.js';
 import { hashTree } from '../support/tree.js';
 import { until } from '../support/wait.js';
-import { checkAfterFault, finished, jobStream, randomTree, Supervisor } from './cluster-faults.js';
+import { checkAfterFault, finished, jobStream, randomTree, repairTotals, Supervisor } from './cluster-faults.js';
 import type { Accepted } from './cluster-faults.js';
 
 /** Fast redelivery (5 s) and abort of idle uploads (2 s), so a killed service's work moves on within a test. */
@@ -20,8 +20,9 @@ const JOBS = { TRESOR_JOB_ACK_WAIT_MS: '5000' };
  * stream of backups and restores through the gateway (engine and scheduler kills:
  * test/cluster/engine-failover and scheduler-failover). The test restarts the killed service as a
  * supervisor would; no other service is restarted. After each kill: every accepted job completed
- * once or failed with a reason, fsck finds nothing but orphan archives, every completed backup
- * restores byte for byte and the audit chain verifies.
+ * once or failed with a reason; the cluster repair (`tresor fsck --server --repair`, run by the
+ * monitoring service) removes whatever orphans are left, and then fsck finds nothing at all; every
+ * completed backup restores byte for byte and the audit chain verifies.
  */
 export function describeServiceKills(rounds: number): void {
   describe('services killed (-9) during a stream of backups and restores', () => {
@@ -41,11 +42,14 @@ export function describeServiceKills(rounds: number): void {
       await sup.start('backup-engine', { ...JOBS, TRESOR_TEST_UPLOAD_DELAY_MS: '40' });
       await sup.start('recovery', JOBS);
       await sup.start('audit', JOBS);
+      // Runs the cluster's fsck and repair (POST /v1/fsck).
+      await sup.start('monitoring');
       gateway = (await sup.start('gateway', JOBS)).http;
       client = new TresorClient({ url: gateway });
       small = await randomTree(join(cluster.dir, 'keys'), 48, 64 * 1024);
     }, 300_000);
     afterAll(async () => {
+      console.log(`service kills: the cluster repair found ${repairTotals.found} orphan(s) in all, removed ${repairTotals.removed}`);
       await cluster?.stop();
     });
 
@@ -76,7 +80,7 @@ export function describeServiceKills(rounds: number): void {
       accepted.push(...stream.accepted);
       if (stream.refused.length)
         console.log(`${name}: refused while down: ${stream.refused.length} (first: ${stream.refused[0]})`);
-      const summary = await checkAfterFault(cluster, client, gateway, accepted, name, checked);
+      const summary = await checkAfterFault(cluster, client, gateway, accepted, name, checked, { repair: true });
       console.log(summary);
       sup.expectAllRunning();
     };

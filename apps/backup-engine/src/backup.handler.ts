@@ -11,6 +11,7 @@ import type { Catalog } from '@tresor/catalog';
 import { holdLease } from '@tresor/scheduling';
 import type { HeldLease, Lease } from '@tresor/scheduling';
 import type { CodecName } from './types.js';
+import { discardUncommitted } from './discard.js';
 import { fencedStore } from './fenced.js';
 import { throttledStore } from './throttle.js';
 import { BackupStages } from './stages.js';
@@ -68,6 +69,7 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
   await bus.publishEvent(EVENTS.backupStarted, { jobId: job.jobId, attempt: claimed.attempts, worker: deps.worker }, t);
   const store = deps.store.withTrace(ctx.traceparent);
   const stages = new BackupStages();
+  const written = new Set<string>();
   let files = 0;
   let bytesIn = 0;
   try {
@@ -86,7 +88,7 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
         claimed = next;
         await bus.publishEvent(EVENTS.backupProgress, { jobId: job.jobId, phase: 'uploaded', files, bytesIn }, t);
       },
-    }, stages);
+    }, stages, written);
     const result = await runBackup({ ...repo, store: fenced, catalog: deps.catalog } as unknown as Repository, new FilesystemSource(job.source.location), {
       level: job.level,
       tags: job.tags,
@@ -112,6 +114,8 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
     return 'ack';
   } catch (err) {
     stages.finish(err);
+    // This attempt's backup id is never used again: what it stored and did not catalogue goes now.
+    await discardUncommitted({ catalog: deps.catalog, store, logger: ctx.logger }, written);
     if (err instanceof ConflictError && /taken over/.test(err.message)) {
       ctx.logger.warn('claim superseded by another worker: leaving the job to it');
       return 'term';

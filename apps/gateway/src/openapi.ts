@@ -4,6 +4,7 @@ import { auditPaths } from './audit/audit.schema.js';
 import { authPaths } from './auth/auth.schema.js';
 import { backupsPaths } from './backups/backups.schema.js';
 import { eventsPaths } from './events/events.schema.js';
+import { fsckPaths } from './fsck/fsck.schema.js';
 import { healthPaths } from './health/health.schema.js';
 import { jobsPaths } from './jobs/jobs.schema.js';
 import { keysPaths } from './keys/keys.schema.js';
@@ -21,6 +22,6 @@ export function openApiDocument() {
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session access token (POST /v1/auth/login) or an API token (tresor_...)' } } },
     security: [{ bearer: [] }],
     // One entry per feature module; a new feature adds its <feature>.schema.ts paths here.
-    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...approvalsPaths, ...jobsPaths, ...eventsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths, ...assurancePaths, ...retentionPaths, ...keysPaths },
+    paths: { ...authPaths, ...tokensPaths, ...backupsPaths, ...restoresPaths, ...approvalsPaths, ...jobsPaths, ...eventsPaths, ...schedulesPaths, ...storagePaths, ...healthPaths, ...auditPaths, ...assurancePaths, ...retentionPaths, ...keysPaths, ...fsckPaths },
   };
 }

@@ -13,6 +13,8 @@ import { consumeEventsForAlerts } from './alerts/event-feed.js';
 import type { JobSourceLookup } from './alerts/job-alerts.js';
 import { startClusterChecks } from './checks.js';
 import { startClusterDrills } from './drills.js';
+import { startOrphanSweep } from './orphans.js';
+import type { OrphanSweepConfig } from './orphans.js';
 
 export interface LeaderWorkDeps {
   bus: Bus;
@@ -31,6 +33,7 @@ export interface LeaderWorkDeps {
   leading: () => boolean;
   /** How often the leader re-reads the alert history for raises recorded elsewhere (the lease ttl). */
   adoptMs: number;
+  orphanSweep: OrphanSweepConfig;
 }
 
 /** The leader's work, and the alert manager of the running term (none on a follower). */
@@ -55,7 +58,8 @@ export async function checkLeaderWork(d: Pick<LeaderWorkDeps, 'alerts' | 'monito
  * job events (the durable `monitoring` consumer, so events wait while nobody leads), run the health
  * checks and restore drills, and deliver notifications. Each term starts a fresh AlertManager that
  * resumes from the alert history in MongoDB: raises the previous leader recorded but did not
- * announce are announced, what it announced is not repeated.
+ * announce are announced, what it announced is not repeated. The leader also sweeps orphan
+ * objects older than the grace (orphans.ts).
  */
 export function leaderWork(d: LeaderWorkDeps): LeaderWork {
   let current: AlertManager | undefined;
@@ -66,6 +70,7 @@ export function leaderWork(d: LeaderWorkDeps): LeaderWork {
       const manager = alerting.manager;
       stops.unshift(await startClusterChecks({ file: d.monitorConfig, repoDir: d.repoDir, bus: d.bus, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
       stops.unshift(await startClusterDrills({ file: d.monitorConfig, repoDir: d.repoDir, bus: d.bus, db: d.db, catalog: d.catalog, manager, metrics: d.metrics, logger: d.logger }));
+      stops.unshift(startOrphanSweep({ bus: d.bus, catalog: d.catalog, repoDir: d.repoDir, metrics: d.metrics, logger: d.logger }, d.orphanSweep));
       const feed = consumeEventsForAlerts(d.bus, d.consumer, (data) => alerting.onEvent(data), d.logger);
       stops.unshift(() => feed.stop());
       current = manager;

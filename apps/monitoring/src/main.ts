@@ -11,6 +11,7 @@ import { baseConfigSchema, loadConfig, mongoTlsOptions, runService, start, start
 import { loadAlertingConfig } from './alerts/alerting.js';
 import { startClusterAssurance } from './assurance.js';
 import { checkLeaderWork, leaderWork } from './leader-work.js';
+import { serveClusterFsck } from './orphans.js';
 import { followSlis } from './slis.js';
 
 /** A service not heard from for this long is reported not ready. */
@@ -32,6 +33,10 @@ const configSchema = baseConfigSchema.extend({
   TRESOR_MONITORING_LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
   /** How often the leader renews and followers try to take over (default ttl / 3). */
   TRESOR_MONITORING_LEASE_RENEW_MS: z.coerce.number().int().min(100).optional(),
+  /** How often the leader deletes orphan objects older than the grace (needs TRESOR_REPO); 0: never. */
+  TRESOR_ORPHAN_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Orphans younger than this are kept: longer than the longest backup job, whose objects have no catalog entry until it commits. */
+  TRESOR_ORPHAN_GRACE_MS: z.coerce.number().int().min(0).default(86_400_000),
 });
 
 start(async () => {
@@ -66,6 +71,7 @@ start(async () => {
         repoDir: config.TRESOR_REPO,
         leading: () => leading(),
         adoptMs: config.TRESOR_MONITORING_LEASE_TTL_MS,
+        orphanSweep: { intervalMs: config.TRESOR_ORPHAN_SWEEP_INTERVAL_MS, graceMs: config.TRESOR_ORPHAN_GRACE_MS },
         // A job requested before this replica started: its source is in the job document.
         lookupSource: async (jobId) => {
           const source = (await mongo.jobs.get(jobId))?.params.source as { location?: unknown } | undefined;
@@ -102,6 +108,7 @@ start(async () => {
       });
       const stopSlis = await followSlis({ bus, metrics, catalog: mongo.catalog, jobParams: async (jobId) => (await mongo.jobs.get(jobId))?.params });
       const stopAssurance = await startClusterAssurance({ file: config.TRESOR_MONITOR_CONFIG, repoDir: config.TRESOR_REPO, bus, db: mongo.client.db(config.TRESOR_MONGODB_DB), catalog: mongo.catalog, schedules: mongo.schedules, manager: () => work.manager(), metrics, logger });
+      serveClusterFsck({ bus, catalog: mongo.catalog, repoDir: config.TRESOR_REPO, metrics, logger });
       bus.serve(COMMANDS.monitoringStatus, async () => {
         const now = Date.now();
         return {

@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'drills:read',
   'drills:run',
   'compliance:read',
+  'repository:fsck',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -40,9 +41,10 @@ const ASSURANCE: Permission[] = ['alerts:read', 'drills:read', 'compliance:read'
  * What each role may do. Admins run the service but cannot approve restores (approvals:decide):
  * dual control needs custodians other than the people who administer the system (PCI DSS 3.6.1.2).
  * Running a restore drill (drills:run) is an operator action: it decrypts a backup into scratch space.
+ * Checking and repairing the repository (repository:fsck) deletes objects: admins only.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'tokens:manage', 'audit:read', 'approvals:read', 'drills:run'],
+  admin: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'tokens:manage', 'audit:read', 'approvals:read', 'drills:run', 'repository:fsck'],
   operator: [...READ, ...ASSURANCE, 'backups:create', 'backups:verify', 'restores:create', 'schedules:write', 'storage:read', 'drills:run'],
   auditor: [...READ, ...ASSURANCE, 'storage:read', 'audit:read', 'approvals:read'],
   custodian: ['sources:read', 'backups:read', 'restores:read', 'jobs:read', 'events:read', 'health:read', 'approvals:read', 'approvals:decide'],

@@ -26,6 +26,8 @@ import type { AuditEntriesResponse, AuditVerifyReport } from '@tresor/contracts'
 import type { CreateBackupRequest, CreateRestoreRequest, CreateScheduleRequest, GetBackupResponse, JobRecord, ListedBackup, ScheduleRecord } from '@tresor/contracts';
 import { complianceReportResponseSchema, listAlertsResponseSchema, listDrillsResponseSchema, runDrillResponseSchema } from '@tresor/contracts';
 import type { AlertLevel, AlertState, ComplianceReport, DrillRecord, ListAlertsResponse, RunDrillRequest } from '@tresor/contracts';
+import { fsckResponseSchema } from '@tresor/contracts';
+import type { FsckReportRecord, FsckRequest } from '@tresor/contracts';
 import { ConflictError, errorFromCode, IoError, TresorError } from '@tresor/errors';
 
 export interface TresorClientOptions {
@@ -183,6 +185,10 @@ export class TresorClient {
   readonly compliance = {
     /** The cluster's compliance report (JSON; the CLI renders text and HTML from it). */
     report: (): Promise<ComplianceReport> => this.get('/v1/compliance/report', complianceReportResponseSchema).then((r) => r.report),
+  };
+  readonly repository = {
+    /** The cluster's fsck (admins): the catalog against the storage; with `repair`, deletes old orphans. */
+    fsck: (request: FsckRequest = {}): Promise<FsckReportRecord> => this.post('/v1/fsck', request, fsckResponseSchema).then((r) => r.report),
   };
   readonly storage = { locations: () => this.get('/v1/storage/locations', storageLocationsResponseSchema).then((r) => r.locations) };
 

@@ -3,6 +3,7 @@ import { isoTimeSchema, sha256Schema, storageLocationSchema } from './records.js
 import { versioned } from './versioned.js';
 import { AUDIT_COMMANDS } from './audit.js';
 import { MONITORING_COMMAND_SCHEMAS } from './monitoring.js';
+import { FSCK_COMMAND_SCHEMAS } from './fsck.js';
 
 // The audit service's records and commands live in their own file; they are part of this vocabulary.
 export * from './audit.js';
@@ -148,6 +149,17 @@ export const COMMANDS = {
     description: 'Evaluates the compliance controls (docs/compliance.md) over the cluster: MongoDB catalog, cluster schedules, drills, KEK versions, the audit chain, dual control.',
     ...MONITORING_COMMAND_SCHEMAS.compliance,
     example: { request: { v: 1 }, reply: { v: 1, report: { generatedAt: '2026-11-26T10:08:00.000Z', repositoryId: 'r-1', totals: { pass: 1, fail: 0, 'not-evaluated': 0, 'not-applicable': 0 }, repository: [{ control: 'audit-chain', status: 'pass', summary: 'audit chain of 14 entries verified', evidence: { entries: 14 } }], sources: [] } } },
+  }),
+  monitoringFsck: command({
+    name: 'monitoring.fsck',
+    version: 1,
+    service: 'monitoring',
+    description: 'Checks the catalog against the storage (the gateway\'s POST /v1/fsck, `tresor fsck --server`); with `repair`, deletes orphan objects older than `olderThanSeconds` (never what a catalogued backup reads, nor retained objects). Replies with the report once done.',
+    ...FSCK_COMMAND_SCHEMAS,
+    example: {
+      request: { v: 1, readData: false, repair: { olderThanSeconds: 86400 } },
+      reply: { v: 1, report: { ok: true, backups: 12, locations: ['storage-gateway:local:/srv/tresor/objects'], objects: 37, bytesRead: 0, readData: false, findings: [], repairs: [{ location: 'storage-gateway:local:/srv/tresor/objects', key: 'archives/20261126T100715Z-fa4d57e6.tra', backupId: '20261126T100715Z-fa4d57e6', outcome: 'deleted' }] } },
+    },
   }),
   monitoringKeys: command({
     name: 'monitoring.keys',

@@ -143,6 +143,13 @@ export const EVENTS = {
     data: z.object({ alertId: z.string() }),
     example: { alertId: 'service-down:backup-engine' },
   }),
+  repositoryOrphansRemoved: event({
+    name: 'repository.orphans-removed',
+    version: 1,
+    description: 'A repair (the monitoring leader\'s orphan sweep, or POST /v1/fsck with repair) deleted `count` orphan objects (the first 100 listed): archives, manifests or keyrings of backups the catalog does not know, older than the grace.',
+    data: z.object({ trigger: z.enum(['sweep', 'request']), olderThanSeconds: z.number().int().nonnegative(), count: z.number().int().positive(), removed: z.array(z.object({ location: z.string(), key: z.string(), backupId: z.string() })).max(100), kept: z.number().int().nonnegative() }),
+    example: { trigger: 'sweep', olderThanSeconds: 86400, count: 1, removed: [{ location: 'storage-gateway:local:/srv/tresor/objects', key: 'archives/20261126T100715Z-fa4d57e6.tra', backupId: '20261126T100715Z-fa4d57e6' }], kept: 0 },
+  }),
   auditAppended: event({
     name: 'audit.appended',
     version: 1,

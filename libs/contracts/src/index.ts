@@ -9,6 +9,7 @@ export * from './streams.js';
 export * from './api.js';
 export * from './approvals.js';
 export * from './monitoring.js';
+export * from './fsck.js';
 export * from './auth.js';
 export * from './events-doc.js';
 export * from './nats-permissions.js';

@@ -27,7 +27,7 @@ const usage = (u: Partial<NatsServiceUsage>): NatsServiceUsage => ({ serves: [],
 
 export const NATS_SERVICE_USAGE: Readonly<Record<string, NatsServiceUsage>> = {
   gateway: usage({
-    calls: ['storage.locations', 'monitoring.status', 'monitoring.drill', 'monitoring.compliance', 'monitoring.keys', 'audit.append', 'audit.verify', 'audit.entries'],
+    calls: ['storage.locations', 'monitoring.status', 'monitoring.drill', 'monitoring.compliance', 'monitoring.fsck', 'monitoring.keys', 'audit.append', 'audit.verify', 'audit.entries'],
     emits: ['backup.requested', 'restore.requested', 'verify.requested', 'approval.requested', 'approval.granted', 'approval.rejected', 'approval.expired', 'approval.executed'],
     submits: ['backup', 'restore', 'verify'],
   }),
@@ -40,7 +40,7 @@ export const NATS_SERVICE_USAGE: Readonly<Record<string, NatsServiceUsage>> = {
   'storage-gateway': usage({ serves: STORAGE }),
   audit: usage({ serves: ['audit.append', 'audit.verify', 'audit.entries'], emits: ['audit.appended'], readsEvents: true }),
   // Restore drills read archives through the storage gateway like recovery does.
-  monitoring: usage({ serves: ['monitoring.status', 'monitoring.drill', 'monitoring.compliance', 'monitoring.keys'], calls: [...STORAGE, 'audit.verify'], emits: ['alert.raised', 'alert.resolved'], readsEvents: true, watchesHeartbeats: true }),
+  monitoring: usage({ serves: ['monitoring.status', 'monitoring.drill', 'monitoring.compliance', 'monitoring.fsck', 'monitoring.keys'], calls: [...STORAGE, 'audit.verify'], emits: ['alert.raised', 'alert.resolved', 'repository.orphans-removed'], readsEvents: true, watchesHeartbeats: true }),
   scheduler: usage({ emits: ['backup.requested'], submits: ['backup'] }),
 };
 

@@ -12,6 +12,7 @@ export * from './verify/verify.service.js';
 export * from './catalog/rebuild.js';
 export * from './fsck/fsck.service.js';
 export * from './fsck/repair.js';
+export * from './fsck/sweep.js';
 export * from './keyring/kek-versions.js';
 export * from './keyring/keyring.js';
 export * from './keyring/key-service.js';

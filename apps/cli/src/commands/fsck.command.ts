@@ -4,6 +4,7 @@ import { fsckRepository } from '@tresor/repository';
 import { optionsOf, warnDegraded, withRepository } from '../context.js';
 import { parseDurationMs } from './duration.js';
 import { formatBytes, printJson } from '../format.js';
+import { remoteClient } from '../remote/remote.js';
 
 interface FsckOptions {
   readData?: boolean;
@@ -11,12 +12,12 @@ interface FsckOptions {
   olderThan: string;
 }
 
-/** `tresor fsck`: the catalog against every storage location (standalone). */
+/** `tresor fsck`: the catalog against every storage location (standalone; with --server the cluster's, run by its monitoring service). */
 export function registerFsck(program: Command): void {
   program
     .command('fsck')
     .description(
-      'check that the catalog matches every storage location: no orphan objects, no backup without its objects, sizes and hashes as recorded (--read-data hashes every archive)',
+      'check that the catalog matches every storage location: no orphan objects, no backup without its objects, sizes and hashes as recorded (--read-data hashes every archive; --server: the cluster\'s catalog and storage, checked by its monitoring service, admins only)',
     )
     .option('--read-data', 'also read every archive in every location and check its SHA-256')
     .option(
@@ -27,9 +28,11 @@ export function registerFsck(program: Command): void {
     .action(async (_opts: FsckOptions, command: Command) => {
       const options = optionsOf<FsckOptions>(command);
       const repair = options.repair ? { olderThanMs: parseDurationMs(options.olderThan, '--older-than') } : undefined;
-      const report = await withRepository(options, (repo) => fsckRepository(repo, { readData: options.readData, repair }), {
-        onDegraded: warnDegraded,
-      });
+      const client = remoteClient(options);
+      // In a cluster the monitoring service runs the same check: it sees the catalog and the storage.
+      const report = client
+        ? await client.repository.fsck({ readData: options.readData ?? false, ...(repair ? { repair: { olderThanSeconds: Math.ceil(repair.olderThanMs / 1000) } } : {}) })
+        : await withRepository(options, (repo) => fsckRepository(repo, { readData: options.readData, repair }), { onDegraded: warnDegraded });
       if (options.json) printJson(report);
       else {
         for (const r of report.repairs) {

@@ -166,7 +166,7 @@ export async function fsckRepository(repo: Repository, options: FsckOptions = {}
     }
 
     for (const object of listed) {
-      const owner = ownerOf(object.key);
+      const owner = ownerOfObject(object.key);
       if (owner === null) continue;
       if (owner === undefined) {
         findings.push({ kind: 'unknown', location: name, key: object.key, problem: `${name}: ${object.key} is not an object Tresor writes` });
@@ -214,7 +214,7 @@ async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: st
 }
 
 /** The backup an object belongs to; null for repository-wide objects; undefined for keys Tresor never writes. */
-function ownerOf(key: string): string | null | undefined {
+export function ownerOfObject(key: string): string | null | undefined {
   if (key === REPOSITORY_OBJECT || KEK_KEY.test(key)) return null;
   if (key.startsWith(ARCHIVE_PREFIX)) return ARCHIVE_KEY.exec(key)?.[1];
   if (key.startsWith(MANIFEST_PREFIX)) return MANIFEST_KEY.exec(key)?.[1];
