@@ -28,4 +28,41 @@ describe('forEachConcurrent', () => {
     ).rejects.toThrow('boom 2');
     expect(started.length).toBeLessThan(6);
   });
+
+  it('pulls an async source only as fast as the tasks finish', async () => {
+    let pulled = 0;
+    let maxAhead = 0;
+    let done = 0;
+    async function* source() {
+      for (let n = 0; n < 50; n++) {
+        pulled++;
+        maxAhead = Math.max(maxAhead, pulled - done);
+        yield n;
+      }
+    }
+    const seen: number[] = [];
+    await forEachConcurrent(source(), 4, async (n) => {
+      await new Promise((r) => setTimeout(r, 1));
+      seen.push(n);
+      done++;
+    });
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(maxAhead).toBeLessThanOrEqual(4);
+  });
+
+  it('rethrows a failure of the async source after the tasks in flight have settled', async () => {
+    let settled = 0;
+    async function* source() {
+      yield 1;
+      yield 2;
+      throw new Error('bad table');
+    }
+    await expect(
+      forEachConcurrent(source(), 2, async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        settled++;
+      }),
+    ).rejects.toThrow('bad table');
+    expect(settled).toBe(2);
+  });
 });

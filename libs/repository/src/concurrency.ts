@@ -1,16 +1,26 @@
 /**
  * Runs `task` over `items` with at most `limit` in flight, stopping at the first failure (which
- * it rethrows once the tasks already started have settled).
+ * it rethrows once the tasks already started have settled). An async iterable is pulled only as
+ * fast as the tasks finish, so a stream of items is never held in memory; its own failure (a bad
+ * entry table, say) counts as a failure too.
  */
 export async function forEachConcurrent<T>(
-  items: Iterable<T>,
+  items: Iterable<T> | AsyncIterable<T>,
   limit: number,
   task: (item: T) => Promise<void>,
 ): Promise<void> {
-  const iterator = items[Symbol.iterator]();
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let next = iterator.next(); !next.done && !failure; next = iterator.next()) {
+    while (!failure) {
+      let next: IteratorResult<T>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        failure ??= { error };
+        return;
+      }
+      if (next.done) return;
       try {
         await task(next.value);
       } catch (error) {
@@ -19,5 +29,9 @@ export async function forEachConcurrent<T>(
     }
   };
   await Promise.all(Array.from({ length: limit }, worker));
-  if (failure) throw failure.error;
+  if (failure) {
+    // Lets an async source release what it holds (an open archive read).
+    await Promise.resolve(iterator.return?.()).catch(() => undefined);
+    throw failure.error;
+  }
 }

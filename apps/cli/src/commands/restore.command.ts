@@ -78,6 +78,8 @@ export function printRestoreResult(result: RestoreResult, json: boolean): void {
   if (json) return printJson(result);
   if (result.dryRun) {
     for (const path of result.paths) process.stdout.write(`would restore ${path}\n`);
+    const unlisted = result.files + result.dirs + result.symlinks - result.paths.length;
+    if (result.pathsTruncated) process.stdout.write(`… and ${unlisted} more (only the first ${result.paths.length} are listed)\n`);
     process.stdout.write(`dry run: ${result.files} files (${formatBytes(result.bytes)}) from backup ${result.backupId}; nothing written\n`);
     return;
   }

@@ -12,6 +12,9 @@ import { forEachConcurrent } from '../concurrency.js';
 /** Files written at once: hides the latency of each file's handful of syscalls. */
 const WRITE_CONCURRENCY = 8;
 
+/** The most paths a restore result lists by default: the list must not grow with the backup (1M paths are ~100 MiB). */
+export const LISTED_PATHS_LIMIT = 10_000;
+
 export interface RestoreOptions {
   readonly target: string;
   readonly include?: readonly string[];
@@ -26,6 +29,8 @@ export interface RestoreOptions {
    * same job that was killed mid-write left it behind, and the next attempt removes it.
    */
   readonly stagingKey?: string;
+  /** The most paths the result lists (default LISTED_PATHS_LIMIT). */
+  readonly listedPathsLimit?: number;
 }
 
 export interface RestoreResult {
@@ -37,8 +42,10 @@ export interface RestoreResult {
   readonly symlinks: number;
   readonly bytes: number;
   readonly durationMs: number;
-  /** Paths restored (or, in a dry run, that would be). */
+  /** Paths restored (or, in a dry run, that would be), in table order: the first `listedPathsLimit`. */
   readonly paths: readonly string[];
+  /** Set when more entries were restored than `paths` lists. */
+  readonly pathsTruncated?: boolean;
   /** Storage copies passed over for a good one in another location (corrupt, missing, unreachable). */
   readonly warnings?: readonly string[];
 }
@@ -59,54 +66,69 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
   for (const id of new Set([backup.id, ...manifest.dataBackupIds])) await archives.locate(id);
   const reader = await archives.open(backup.id);
   const filter = compileEntryQuery({ include: options.include, exclude: options.exclude });
+  // The entry table is read again for each step instead of held: a restore's memory then stays
+  // bounded by the directories, not the files (1M files held ~530 B each).
+  const selectedEntries = async function* (): AsyncGenerator<Entry> {
+    for await (const entry of reader.entries({ expectedEntriesRoot: manifest.entriesRoot })) if (filter(entry.path)) yield entry;
+  };
+
+  // First pass: checks the whole table against its signed root, before anything is written.
   const dirs = new Map<string, Entry>();
-  const selected: Entry[] = [];
   const symlinks = new Set<string>();
+  const counts = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
+  const paths: string[] = [];
+  const listLimit = options.listedPathsLimit ?? LISTED_PATHS_LIMIT;
   for await (const entry of reader.entries({ expectedEntriesRoot: manifest.entriesRoot })) {
     if (entry.type === 'dir') dirs.set(entry.path, entry);
     if (entry.type === 'symlink') symlinks.add(entry.path);
-    if (filter(entry.path)) selected.push(entry);
+    if (!filter(entry.path)) continue;
+    tally(counts, entry);
+    if (paths.length < listLimit) paths.push(entry.path);
   }
-  refuseWritesThroughSymlinks(selected, symlinks);
+  if (symlinks.size > 0) for await (const entry of selectedEntries()) refuseWriteThroughSymlink(entry, symlinks);
+  const listed = { paths, ...(counts.files + counts.dirs + counts.symlinks > paths.length ? { pathsTruncated: true } : {}) };
 
-  const counts = count(selected);
-  const paths = selected.map((e) => e.path);
   const state = await inspectTarget(options.target);
   if (state === 'non-empty' && !options.overwrite) {
     throw new ConflictError(`restore target ${options.target} is not empty: use --overwrite to restore over it, or another --target`);
   }
   if (options.dryRun) {
-    return { backupId: backup.id, target: options.target, dryRun: true, ...counts, durationMs: Date.now() - started, paths, warnings: archives.warnings };
+    return { backupId: backup.id, target: options.target, dryRun: true, ...counts, durationMs: Date.now() - started, ...listed, warnings: archives.warnings };
   }
 
   const staging = await Staging.create(options.target, state !== 'missing', state === 'non-empty', options.stagingKey);
   try {
     const tree = new TreeWriter(staging.dir);
+    const touchedDirs = new Set<string>();
     let files = 0;
     let bytes = 0;
-    for (const entry of selected) if (entry.type === 'dir') await tree.writeDir(entry);
-    await forEachConcurrent(
-      selected.filter((e) => e.type === 'file'),
-      WRITE_CONCURRENCY,
-      async (entry) => {
-        const data = entry.data!;
-        const source = await archives.open(data.backupId);
-        // Key files are read and decompressed in one go; larger or unusual content is streamed.
-        const content = await source.readSmallContent(data, entry.size);
-        if (content) await tree.writeFileBytes(entry, content);
-        else await tree.writeFile(entry, source.openContent(data, entry.size));
-        files++;
-        bytes += entry.size;
-        options.onProgress?.({ files, bytes, path: entry.path });
-      },
-    );
-    // Symlinks last, so no file is ever written through one of them.
-    for (const entry of selected) if (entry.type === 'symlink') await tree.writeSymlink(entry);
-
-    const touchedDirs = impliedDirs(selected, dirs);
-    await forEachConcurrent(selected.filter((e) => e.type !== 'dir'), WRITE_CONCURRENCY, (e) => tree.applyMetadata(e));
+    // Second pass: directories and files, each file's metadata with its content (its directory's
+    // mtime is set at the end, so later writes in it do not undo anything).
+    await forEachConcurrent(selectedEntries(), WRITE_CONCURRENCY, async (entry) => {
+      noteDirs(entry, dirs, touchedDirs);
+      if (entry.type === 'dir') return tree.writeDir(entry);
+      if (entry.type !== 'file') return;
+      const data = entry.data!;
+      const source = await archives.open(data.backupId);
+      // Key files are read and decompressed in one go; larger or unusual content is streamed.
+      const content = await source.readSmallContent(data, entry.size);
+      if (content) await tree.writeFileBytes(entry, content);
+      else await tree.writeFile(entry, source.openContent(data, entry.size));
+      files++;
+      bytes += entry.size;
+      options.onProgress?.({ files, bytes, path: entry.path });
+    });
+    // Symlinks last (a third pass, only when there are any), so no file is ever written through one of them.
+    if (counts.symlinks > 0) {
+      for await (const entry of selectedEntries()) {
+        if (entry.type !== 'symlink') continue;
+        await tree.writeSymlink(entry);
+        await tree.applyMetadata(entry);
+      }
+    }
     // Deepest directories first: setting a parent's mtime before its children would be undone.
-    for (const dir of touchedDirs.sort((a, b) => b.path.length - a.path.length)) await tree.applyMetadata(dir);
+    const depthFirst = [...touchedDirs].sort((a, b) => b.length - a.length);
+    for (const path of depthFirst) await tree.applyMetadata(dirs.get(path)!);
 
     await staging.commit();
   } catch (err) {
@@ -117,48 +139,33 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
     }
     throw err;
   }
-  return { backupId: backup.id, target: options.target, dryRun: false, ...counts, durationMs: Date.now() - started, paths, warnings: archives.warnings };
+  return { backupId: backup.id, target: options.target, dryRun: false, ...counts, durationMs: Date.now() - started, ...listed, warnings: archives.warnings };
 }
 
 /** An entry below a symlink of the same backup would be written through it: refuse the archive. */
-function refuseWritesThroughSymlinks(entries: readonly Entry[], symlinks: ReadonlySet<string>): void {
-  if (symlinks.size === 0) return;
-  for (const entry of entries) {
-    const segments = entry.path.split('/');
-    for (let i = 1; i < segments.length; i++) {
-      const prefix = segments.slice(0, i).join('/');
-      if (symlinks.has(prefix)) {
-        throw new IntegrityError(`entry ${entry.path} lies below symlink ${prefix}; refusing to restore through it`);
-      }
+function refuseWriteThroughSymlink(entry: Entry, symlinks: ReadonlySet<string>): void {
+  const segments = entry.path.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const prefix = segments.slice(0, i).join('/');
+    if (symlinks.has(prefix)) {
+      throw new IntegrityError(`entry ${entry.path} lies below symlink ${prefix}; refusing to restore through it`);
     }
   }
 }
 
-/** Directory entries whose metadata must be applied: the selected ones and the parents of selected entries. */
-function impliedDirs(selected: readonly Entry[], dirs: ReadonlyMap<string, Entry>): Entry[] {
-  const result = new Map<string, Entry>();
-  for (const entry of selected) {
-    if (entry.type === 'dir') result.set(entry.path, entry);
-    const segments = entry.path.split('/');
-    for (let i = 1; i < segments.length; i++) {
-      const parent = dirs.get(segments.slice(0, i).join('/'));
-      if (parent) result.set(parent.path, parent);
-    }
+/** Records the directories whose metadata a restored entry calls for: itself if a directory, and its parents. */
+function noteDirs(entry: Entry, dirs: ReadonlyMap<string, Entry>, touched: Set<string>): void {
+  if (entry.type === 'dir') touched.add(entry.path);
+  for (let slash = entry.path.indexOf('/'); slash !== -1; slash = entry.path.indexOf('/', slash + 1)) {
+    const parent = entry.path.slice(0, slash);
+    if (dirs.has(parent)) touched.add(parent);
   }
-  return [...result.values()];
 }
 
-function count(entries: readonly Entry[]) {
-  let files = 0;
-  let dirs = 0;
-  let symlinks = 0;
-  let bytes = 0;
-  for (const e of entries) {
-    if (e.type === 'file') {
-      files++;
-      bytes += e.size;
-    } else if (e.type === 'dir') dirs++;
-    else symlinks++;
-  }
-  return { files, dirs, symlinks, bytes };
+function tally(counts: { files: number; dirs: number; symlinks: number; bytes: number }, e: Entry): void {
+  if (e.type === 'file') {
+    counts.files++;
+    counts.bytes += e.size;
+  } else if (e.type === 'dir') counts.dirs++;
+  else counts.symlinks++;
 }

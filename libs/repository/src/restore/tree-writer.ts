@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Entry } from '@tresor/archive';
 import { ConflictError, IntegrityError } from '@tresor/errors';
 import { writePool } from './write-pool.js';
+import type { Metadata } from './write-pool.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -15,8 +16,11 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
  * checked to be a real directory, files are written to a temporary name and renamed.
  */
 export class TreeWriter {
-  /** Directories already created or checked: the staging tree is private, so they stay as they are. */
-  private readonly knownDirs = new Set<string>();
+  /**
+   * Directories created or checked, or being so: the staging tree is private, so they stay as
+   * they are. Files of one directory are written several at once, and share one check of it.
+   */
+  private readonly knownDirs = new Map<string, Promise<void>>();
 
   constructor(private readonly root: string) {}
 
@@ -36,7 +40,10 @@ export class TreeWriter {
     await this.ensureDir(join(this.root, entry.path), entry.path);
   }
 
-  /** Writes a file's content, checking size and SHA-256 before it gets its final name (not yet synced). */
+  /**
+   * Writes a file's content, checking size and SHA-256 before it gets its final name (not yet
+   * synced), then its metadata.
+   */
   async writeFile(entry: Entry, content: Readable): Promise<void> {
     await this.ensureParents(entry.path);
     const dest = join(this.root, entry.path);
@@ -69,12 +76,13 @@ export class TreeWriter {
       await rm(temp, { force: true });
       throw err;
     }
+    await this.applyMetadata(entry);
   }
 
   /**
    * Writes a small file's content already in memory (one read, one decompression): the same checks
    * as writeFile, made before anything is written, and the same temporary name and rename, without
-   * the set-up of a stream pipeline per key file.
+   * the set-up of a stream pipeline per key file; the metadata is applied in the same writer job.
    */
   async writeFileBytes(entry: Entry, content: Buffer): Promise<void> {
     if (content.length !== entry.size || createHash('sha256').update(content).digest('hex') !== entry.sha256) {
@@ -86,7 +94,7 @@ export class TreeWriter {
     // On a writer thread: writeFileSync writes the whole buffer (a short write on a filling disk is
     // continued, so a full disk is an ENOSPC error), the temporary file is removed on failure (unless
     // EEXIST: then it is someone else's); durability comes from the sync before the tree is committed.
-    const { error, renaming } = await writePool().writeFile(temp, dest, content);
+    const { error, renaming } = await writePool().writeFile(temp, dest, content, metadataOf(entry));
     // A directory in the way makes the rename fail (EISDIR): one lstat per file fewer than asking first.
     if (error && renaming && error.code === 'EISDIR') throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
     if (error) throw error;
@@ -105,19 +113,22 @@ export class TreeWriter {
 
   /** Applies owner (when root), mode and mtime as recorded. */
   async applyMetadata(entry: Entry): Promise<void> {
-    const { error } = await writePool().applyMetadata(join(this.root, entry.path), {
-      symlink: entry.type === 'symlink',
-      chown: isRoot,
-      uid: entry.uid,
-      gid: entry.gid,
-      mode: entry.mode & 0o7777,
-      mtime: Number(BigInt(entry.mtimeNs)) / 1e9,
-    });
+    const { error } = await writePool().applyMetadata(join(this.root, entry.path), metadataOf(entry));
     if (error) throw error;
   }
 
-  private async ensureDir(dir: string, forPath: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
+  private ensureDir(dir: string, forPath: string): Promise<void> {
+    let known = this.knownDirs.get(dir);
+    if (!known) {
+      known = this.checkDir(dir, forPath);
+      this.knownDirs.set(dir, known);
+      // A failed check is not remembered: the next entry below it fails on its own.
+      known.catch(() => this.knownDirs.delete(dir));
+    }
+    return known;
+  }
+
+  private async checkDir(dir: string, forPath: string): Promise<void> {
     try {
       const stat = await lstat(dir);
       if (stat.isSymbolicLink()) {
@@ -126,17 +137,31 @@ export class TreeWriter {
       if (!stat.isDirectory()) throw new ConflictError(`entry ${forPath}: ${dir} exists and is not a directory`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dir, { mode: 0o700 }).catch((mkdirErr: NodeJS.ErrnoException) => {
-        // Another file of the same restore may have created it a moment ago.
-        if (mkdirErr.code !== 'EEXIST') throw mkdirErr;
-      });
-      return this.ensureDir(dir, forPath);
+      try {
+        // Created here, so a directory: no need to look again.
+        await mkdir(dir, { mode: 0o700 });
+      } catch (mkdirErr) {
+        // Something appeared there meanwhile: look at what it is.
+        if ((mkdirErr as NodeJS.ErrnoException).code !== 'EEXIST') throw mkdirErr;
+        return this.checkDir(dir, forPath);
+      }
     }
-    this.knownDirs.add(dir);
   }
 
   private async refuseDirectory(dest: string, path: string): Promise<void> {
     const stat = await lstat(dest).catch(() => undefined);
     if (stat?.isDirectory()) throw new ConflictError(`entry ${path}: a directory is in the way at ${dest}`);
   }
+}
+
+/** The metadata recorded for an entry, as the writer threads apply it. */
+function metadataOf(entry: Entry): Metadata {
+  return {
+    symlink: entry.type === 'symlink',
+    chown: isRoot,
+    uid: entry.uid,
+    gid: entry.gid,
+    mode: entry.mode & 0o7777,
+    mtime: Number(BigInt(entry.mtimeNs)) / 1e9,
+  };
 }

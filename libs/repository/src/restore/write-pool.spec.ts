@@ -28,6 +28,15 @@ describe('writePool', () => {
     expect(after.mtimeMs).toBe(1_700_000_000_500);
   });
 
+  it('applies metadata given with a write in the same job, after the rename', async () => {
+    const meta = { symlink: false, chown: false, uid: 0, gid: 0, mode: 0o400, mtime: 1_600_000_000 };
+    expect(await writePool().writeFile(join(dir, 'ro.key.tmp'), join(dir, 'ro.key'), Buffer.from('read only'), meta)).toEqual({});
+    const written = await stat(join(dir, 'ro.key'));
+    expect((written.mode & 0o777).toString(8)).toBe('400');
+    expect(written.mtimeMs).toBe(1_600_000_000_000);
+    expect(await readFile(join(dir, 'ro.key'), 'utf8')).toBe('read only');
+  });
+
   it('reports fs errors as the main thread would see them, and cleans up what it created', async () => {
     await writeFile(join(dir, 'taken.tmp'), 'not ours');
     const taken = await writePool().writeFile(join(dir, 'taken.tmp'), join(dir, 'x.key'), Buffer.from('k'));

@@ -10,7 +10,7 @@ const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const failure = (err) => ({ code: err.code, errno: err.errno, syscall: err.syscall, path: err.path, dest: err.dest, message: err.message });
 const remove = (path) => { try { fs.rmSync(path, { force: true }); } catch {} };
-function writeFile({ temp, dest, bytes }) {
+function writeFile({ temp, dest, bytes, meta }) {
   try {
     fs.writeFileSync(temp, bytes, { flag: 'wx', mode: 0o600 });
   } catch (err) {
@@ -24,7 +24,7 @@ function writeFile({ temp, dest, bytes }) {
     remove(temp);
     return { error: failure(err), renaming: true };
   }
-  return {};
+  return meta ? applyMetadata({ dest, ...meta }) : {};
 }
 function applyMetadata({ dest, symlink, chown, uid, gid, mode, mtime }) {
   try {
@@ -48,6 +48,9 @@ parentPort.on('message', ({ id, jobs }) => {
 type Failure = { code?: string; errno?: number; syscall?: string; path?: string; dest?: string; message: string };
 type Result = { error?: Failure; renaming?: boolean } | { threadError: Error };
 
+/** What a restored name gets after its content: owner (when `chown`), mode (not for a symlink), mtime in seconds. */
+export type Metadata = { symlink: boolean; chown: boolean; uid: number; gid: number; mode: number; mtime: number };
+
 /** What one write or metadata job gave: nothing, or the error the fs call threw. */
 export type WriteOutcome = { readonly error?: NodeJS.ErrnoException; readonly renaming?: boolean };
 
@@ -59,13 +62,16 @@ export class WritePool {
     this.pool = new BatchPool<Result>(WORKER_SOURCE, size);
   }
 
-  /** Writes `bytes` to `temp` (created 0600, never over an existing file) and renames it to `dest`. */
-  async writeFile(temp: string, dest: string, bytes: Buffer): Promise<WriteOutcome> {
-    return outcome(await this.pool.run({ op: 'file', temp, dest, bytes }, bytes.length));
+  /**
+   * Writes `bytes` to `temp` (created 0600, never over an existing file) and renames it to `dest`;
+   * then, given `meta`, applies it to `dest` in the same job (one round trip per file, not two).
+   */
+  async writeFile(temp: string, dest: string, bytes: Buffer, meta?: Metadata): Promise<WriteOutcome> {
+    return outcome(await this.pool.run({ op: 'file', temp, dest, bytes, meta }, bytes.length));
   }
 
   /** Owner (when `chown`), mode (not for a symlink) and mtime (seconds) of `dest`, not following a symlink. */
-  async applyMetadata(dest: string, meta: { symlink: boolean; chown: boolean; uid: number; gid: number; mode: number; mtime: number }): Promise<WriteOutcome> {
+  async applyMetadata(dest: string, meta: Metadata): Promise<WriteOutcome> {
     return outcome(await this.pool.run({ op: 'meta', dest, ...meta }, 0));
   }
 }
