@@ -204,6 +204,16 @@ describe('console: backup, point-in-time restore of *.key under dual control, ap
   it('dry-runs a restore of a source outside dual control at once, and tells a custodian they cannot approve their own request', async () => {
     await write({ 'x.key': 'plain x', 'y.txt': 'plain y' }, plain);
     const plainBackup = await backUp(plain);
+    // The preview route itself: patterns, the listing limit, and a point in time before any backup.
+    const preview = (query: string) => call('GET', `/v1/restores/preview?source=${encodeURIComponent(plain)}&${query}`, tokens.operator!);
+    expect((await preview('include=*.key')).body).toMatchObject({ backup: { id: plainBackup.id, source: plain }, sensitive: false, entries: [{ path: 'x.key', type: 'file', size: 7 }], totals: { files: 1, bytes: 7 }, truncated: false });
+    const limited = (await preview('limit=1')).body as { entries: unknown[]; totals: { files: number; bytes: number }; truncated: boolean };
+    expect(limited.entries).toHaveLength(1);
+    expect(limited).toMatchObject({ totals: { files: 2, bytes: 14 }, truncated: true });
+    expect((await preview('include=*.key&exclude=x.*')).body).toMatchObject({ entries: [], totals: { files: 0 } });
+    expect((await preview('at=2000-01-01T00:00:00Z')).status).toBe(404);
+    expect((await preview('at=yesterday')).body).toEqual({ error: { code: 'USAGE', message: "at 'yesterday' is not an ISO-8601 time" } });
+
     const operator = await h.newPage();
     await login(operator, h.url, users.operator);
     await operator.getByRole('link', { name: 'Restore' }).click();

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import type { AuditOutcome } from '@tresor/contracts';
 import type { Bus } from '@tresor/messaging';
-import { auditCsvHeader, auditEntryCsv, searchAuditEntries, searchAuditPage, verifyAudit } from '@tresor/service';
+import { auditCsvHeader, auditEntriesPage, auditEntryCsv, searchAuditEntries, searchAuditPage, verifyAudit } from '@tresor/service';
 import type { AuditFilter } from '@tresor/service';
 import { RequirePermission } from '../auth/access.decorator.js';
 import { isoTime, oneOf, positiveInt } from '../core/query.js';
@@ -47,6 +47,8 @@ export class AuditController {
       res.header('Content-Type', 'application/json; charset=utf-8').send(await searchAuditPage(this.bus, filter, from, limit));
       return;
     }
+    // Asked once before the headers go out, so an audit service that does not answer is a proper error, not an empty file.
+    await auditEntriesPage(this.bus, from, 1);
     const matches = searchAuditEntries(this.bus, filter, from);
     const body = format === 'csv' ? csvLines(matches) : jsonLines(matches);
     const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19);

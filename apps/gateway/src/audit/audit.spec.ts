@@ -138,6 +138,11 @@ describe('gateway AuditModule', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: 'UNAVAILABLE', message: expect.stringMatching(/^request refused: the audit log cannot record it \(audit\.append: no reply from audit/) } });
     expect(handled).toBe(before);
+    // An export is refused with the error, not answered with an empty file.
+    const exported = await app.inject({ method: 'GET', url: '/v1/audit/entries?format=csv' });
+    expect(exported.statusCode).toBe(503);
+    expect(exported.headers['content-disposition']).toBeUndefined();
+    expect(exported.json()).toMatchObject({ error: { code: 'UNAVAILABLE' } });
   });
 
   it('refuses a state-changing request (502) and does not run it when the audit service answers that it failed', async () => {
