@@ -7,9 +7,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, truncate, appendFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { measureFloors } from './floors.js';
+import type { Floor } from './floors.js';
 import { generateKeyTree } from './generate-key-tree.js';
 import { measure, median } from './measure.js';
 import type { Measurement } from './measure.js';
@@ -94,6 +97,9 @@ async function main(): Promise<void> {
     await generateKeyTree(tree, files, 1);
     await writeFile(join(work, '.complete'), '');
   }
+  // The machine is shared: the load during the run says how far to trust the wall times.
+  const loadSamples = [loadavg()[0]!];
+  const sampler = setInterval(() => loadSamples.push(loadavg()[0]!), 10_000);
   const all = await listFiles(tree);
   const changed = all.filter((_, i) => i % 100 === 0);
   const samples = new Map<string, { results: Record<Scenario, Measurement>; repoBytes: number }[]>();
@@ -107,6 +113,10 @@ async function main(): Promise<void> {
     }
   }
   const limits = rawLimits();
+  const floors = await measureFloors(tree, join(work, 'floors'));
+  clearInterval(sampler);
+  loadSamples.push(loadavg()[0]!);
+  const load = { min: Math.min(...loadSamples), median: median(loadSamples), max: Math.max(...loadSamples) };
   const treeBytes = await du(tree);
   const summary = Object.fromEntries(
     tools.map((tool) => {
@@ -136,6 +146,8 @@ async function main(): Promise<void> {
     tree: { files: all.length, bytes: treeBytes },
     reps,
     limits,
+    floors,
+    load,
     results: summary,
   };
   const outDir = resolve(fileURLToPath(import.meta.url), '../results');
@@ -152,6 +164,8 @@ function toMarkdown(report: {
   tree: { files: number; bytes: number };
   reps: number;
   limits: { tarSeconds: number; aesGcmMiBs: number };
+  floors: Floor[];
+  load: { min: number; median: number; max: number };
   results: Record<string, { scenarios: Record<string, Measurement>; repoBytes: number }>;
 }): string {
   const names = Object.keys(report.results);
@@ -175,9 +189,27 @@ function toMarkdown(report: {
     `| repository size MiB | ${names.map((n) => (report.results[n]!.repoBytes / 2 ** 20).toFixed(1)).join(' | ')} | | | | | | | |`,
     '',
     `Raw limits on the same tree: \`tar -cf - | cat > /dev/null\` ${fmt(report.limits.tarSeconds)} s; \`openssl speed -evp aes-256-gcm\` (64 KiB blocks) ${report.limits.aesGcmMiBs.toFixed(0)} MiB/s.`,
+    `Load average (1 min, sampled every 10 s during the run): median ${report.load.median.toFixed(1)}, min ${report.load.min.toFixed(1)}, max ${report.load.max.toFixed(1)}.`,
     '',
+    ...floorsTable(report),
   );
   return lines.join('\n');
+}
+
+/** The machine's floors beside each goal (0.5x restic's wall time) and what Tresor took. */
+function floorsTable(report: { floors: Floor[]; results: Record<string, { scenarios: Record<string, Measurement> }> }): string[] {
+  const restic = report.results.restic?.scenarios;
+  const tresor = report.results.tresor?.scenarios;
+  const cell = (m: Measurement | undefined, scale = 1) => (m ? (m.wallSeconds * scale).toFixed(2) : '');
+  return [
+    '| floor on the same tree | wall s | CPU s | RSS MiB | bounds | goal: 0.5× restic wall s | tresor wall s |',
+    '|---|---:|---:|---:|---|---:|---:|',
+    ...report.floors.map(
+      (f) =>
+        `| ${f.name.replaceAll('|', '\\|')} | ${f.measurement.wallSeconds.toFixed(2)} | ${f.measurement.cpuSeconds.toFixed(2)} | ${f.measurement.maxRssMiB.toFixed(0)} | ${f.scenario} | ${cell(restic?.[f.scenario], 0.5)} | ${cell(tresor?.[f.scenario])} |`,
+    ),
+    '',
+  ];
 }
 
 await main();
