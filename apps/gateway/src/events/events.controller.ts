@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Identity } from '@tresor/auth';
@@ -46,7 +47,7 @@ export class EventsController {
       for await (const { seq, event } of stream) {
         if (res.destroyed) break;
         // A slow reader: wait until its socket drained rather than buffering without bound.
-        if (!res.write(sseFrame(seq, event))) await new Promise((r) => res.once('drain', r).once('close', r));
+        if (!res.write(sseFrame(seq, event))) await drainedOrClosed(res);
       }
     } catch {
       // The tail broke (NATS gone): ending the response makes the reader reconnect with Last-Event-ID.
@@ -54,4 +55,17 @@ export class EventsController {
       end();
     }
   }
+}
+
+/** Resolves once the response can take more data, or is gone (removing both listeners either way). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
