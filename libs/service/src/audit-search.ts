@@ -47,6 +47,8 @@ export async function* searchAuditEntries(bus: Bus, filter: AuditFilter, from = 
 
 /** At most `limit` matching entries from seq `from`; `next` is where the following search page starts (null at the end). */
 export async function searchAuditPage(bus: Bus, filter: AuditFilter, from: number, limit: number): Promise<{ entries: AuditEntry[]; next: number | null }> {
+  // Without a filter every entry matches: one page of exactly `limit`, as the plain export reads it.
+  if (Object.values(filter).every((v) => v === undefined)) return auditEntriesPage(bus, from, limit);
   const entries: AuditEntry[] = [];
   for await (const entry of searchAuditEntries(bus, filter, from)) {
     entries.push(entry);
