@@ -15,7 +15,7 @@ export interface OrphanSweep {
 /**
  * `fsck --repair` without reading archive data: deletes every orphan object older than `graceMs`.
  * The grace is what protects a backup in flight, whose objects have no catalog entry until its
- * commit: it must be longer than the longest backup job (docs/reliability.md, ADR 30).
+ * commit: it must be longer than the longest backup job (docs/reliability.md, ADR 32).
  */
 export async function sweepOrphans(repo: Repository, graceMs: number, now?: Date): Promise<OrphanSweep> {
   const report = await fsckRepository(repo, { readData: false, repair: { olderThanMs: graceMs, ...(now ? { now } : {}) } });
