@@ -104,6 +104,23 @@ describe('cluster ops API (retention preview, keys)', () => {
     for (const c of canaries) expect(r.text).not.toContain(c);
   }, 60_000);
 
+  it('replaces a schedule with PUT: same id and history, new timing; a bad cron is a one-line 400 and the schedule stays', async () => {
+    const body = (cron: string) => ({ kind: 'cron', cron, timezone: 'Europe/Berlin', backup: { source: { kind: 'filesystem', location: src } } });
+    const created = JSON.parse((await call('POST', '/v1/schedules', body('0 3 * * *'))).text) as { schedule: { id: string; createdAt: string; version: number } };
+    const id = created.schedule.id;
+    const put = await call('PUT', `/v1/schedules/${id}`, { ...body('30 4 * * 1-5'), paused: true, backup: { source: { kind: 'filesystem', location: src }, level: 'full', tags: ['nightly'] } });
+    expect(put.status, put.text).toBe(200);
+    const replaced = (JSON.parse(put.text) as { schedule: { id: string; cron: string; paused: boolean; createdAt: string; version: number; backup: { level: string; tags: string[] } } }).schedule;
+    expect(replaced).toMatchObject({ id, cron: '30 4 * * 1-5', paused: true, createdAt: created.schedule.createdAt, backup: { level: 'full', tags: ['nightly'] } });
+    expect(replaced.version).toBeGreaterThan(created.schedule.version);
+    const bad = await call('PUT', `/v1/schedules/${id}`, body('every night'));
+    expect(bad.status).toBe(400);
+    expect((JSON.parse(bad.text) as { error: { message: string } }).error.message).toMatch(/^cron expression 'every night' has 2 fields/);
+    const listed = JSON.parse((await call('GET', '/v1/schedules')).text) as { schedules: { id: string; cron: string }[] };
+    expect(listed.schedules.map((x) => [x.id, x.cron])).toEqual([[id, '30 4 * * 1-5']]);
+    expect((await call('PUT', '/v1/schedules/sched-missing', body('0 3 * * *'))).status).toBe(404);
+  }, 60_000);
+
   it('keeps key status from viewers and lets auditors read it; a viewer may preview retention (it only reads backups)', async () => {
     const token = async (roles: string[]) => (JSON.parse((await call('POST', '/v1/tokens', { name: `ops-${roles[0]}`, roles })).text) as { token: string }).token;
     const viewer = await token(['viewer']);
@@ -111,5 +128,6 @@ describe('cluster ops API (retention preview, keys)', () => {
     expect((await call('GET', '/v1/keys', undefined, viewer)).status).toBe(403);
     expect((await call('GET', '/v1/keys', undefined, auditor)).status).toBe(200);
     expect((await preview({ source: src, policy: { keepLast: 1 } }, viewer)).status).toBe(200);
+    expect((await call('PUT', '/v1/schedules/sched-any', { kind: 'cron', cron: '0 3 * * *', backup: { source: { kind: 'filesystem', location: src } } }, viewer)).status).toBe(403);
   }, 60_000);
 });

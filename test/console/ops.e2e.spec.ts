@@ -79,6 +79,16 @@ describe('console: Schedules, Compliance and Keys screens (real cluster, headles
     expect(await rows.first().textContent()).toContain('paused');
     await rows.first().getByRole('button', { name: 'Resume' }).click();
     await rows.first().getByRole('button', { name: 'Pause' }).waitFor();
+
+    // Edit keeps the schedule (PUT): still one row, with the new timing.
+    await rows.first().getByRole('button', { name: /^Edit/ }).click();
+    const editor = page.getByRole('region', { name: 'Edit schedule' });
+    expect(await editor.getByLabel('Cron expression').inputValue()).toBe('0 3 * * *');
+    await editor.getByLabel('Cron expression').fill('30 4 * * 1-5');
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Schedule saved.').waitFor();
+    await expect.poll(async () => (await rows.first().textContent()) ?? '', { timeout: 20_000 }).toContain('cron 30 4 * * 1-5 (Europe/Berlin)');
+    expect(await rows.count()).toBe(1);
   }, 180_000);
 
   it('previews a retention policy: which backups it keeps and by which rule, which it removes; a bad duration is shown at its field', async () => {

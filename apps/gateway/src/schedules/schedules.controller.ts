@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { IDEMPOTENCY_KEY_HEADER } from '@tresor/contracts';
 import type { Identity } from '@tresor/auth';
 import { CurrentIdentity, RequirePermission } from '../auth/access.decorator.js';
@@ -28,6 +28,12 @@ export class SchedulesController {
   @RequirePermission('schedules:read')
   async get(@CurrentIdentity() who: Identity, @Param('id') id: string) {
     return { schedule: await this.schedules.get(who, id) };
+  }
+
+  @Put(':id')
+  @RequirePermission('schedules:write')
+  async replace(@CurrentIdentity() who: Identity, @Param('id') id: string, @Body() body: unknown) {
+    return { schedule: await this.schedules.replace(who, id, parse(createScheduleRequestSchema, body, `PUT /v1/schedules/${id}`)) };
   }
 
   @Delete(':id')

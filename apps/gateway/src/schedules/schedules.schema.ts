@@ -11,6 +11,7 @@ export const schedulesPaths = {
   },
   '/v1/schedules/{id}': {
     get: { summary: 'A schedule', parameters: [idParam], responses: ok(scheduleResponseSchema) },
+    put: { summary: 'Replace a schedule\'s definition (the body of POST /v1/schedules): same id and run history, next run from the new timing', parameters: [idParam], requestBody: json(createScheduleRequestSchema, 'input'), responses: ok(scheduleResponseSchema) },
     delete: { summary: 'Delete a schedule', parameters: [idParam], responses: { 204: { description: 'deleted' }, ...errorResponse } },
   },
   '/v1/schedules/{id}/pause': {

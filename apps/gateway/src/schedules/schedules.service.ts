@@ -34,6 +34,17 @@ export class SchedulesService {
     return this.schedules.create(def);
   }
 
+  /** Replaces a visible schedule's definition, checked as on create; its id and run history stay. */
+  async replace(who: Identity, id: string, req: CreateScheduleRequest) {
+    await this.get(who, id);
+    const def = scheduleDefinition(req);
+    const source = (def.backup as CreateBackupRequest).source;
+    await this.tenants.claim(who, source.location, source.tenant);
+    const updated = await this.schedules.replace(id, def);
+    if (!updated) throw new NotFoundError(`schedule ${id} not found`);
+    return updated;
+  }
+
   /** The schedules of the caller's tenants. */
   async list(who: Identity) {
     const all = await this.schedules.list();

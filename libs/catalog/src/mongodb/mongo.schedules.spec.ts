@@ -64,6 +64,17 @@ describe('MongoScheduleStore', () => {
     expect(await store.setPaused('sched-none', true)).toBeUndefined();
   });
 
+  it('replaces a definition: id, history and claimed runs stay, the timing starts again, a claim read before loses', async () => {
+    const sched = await store.create({ kind: 'cron', cron: '*/10 * * * * *', firstRunAt: s(0), backup });
+    const claimed = (await store.claim(sched, [s(0)], s(10), 1))!;
+    await store.fired(sched.id, s(0), 'job-1', s(1));
+    const replaced = await store.replace(sched.id, { kind: 'interval', everyMs: 60_000, firstRunAt: s(30), paused: true, backup: { ...backup, level: 'full' } });
+    expect(replaced).toMatchObject({ id: sched.id, kind: 'interval', everyMs: 60_000, cron: null, anchor: s(30).toISOString(), nextRunAt: s(30).toISOString(), paused: true, fired: 1, lastJobId: 'job-1', createdAt: sched.createdAt, backup: { level: 'full' } });
+    expect(replaced!.version).toBeGreaterThan(claimed.version);
+    expect(await store.claim(claimed, [s(10)], s(20), 1)).toBeUndefined();
+    expect(await store.replace('sched-none', { kind: 'once', firstRunAt: s(5), backup })).toBeUndefined();
+  });
+
   it('deletes a schedule; a claim on it then fails', async () => {
     const sched = await store.create({ kind: 'interval', everyMs: 1000, firstRunAt: t0, backup });
     expect(await store.delete(sched.id)).toBe(true);

@@ -90,6 +90,36 @@ export class MongoScheduleStore {
     return fromDoc(doc);
   }
 
+  /**
+   * Replaces a schedule's definition (timing, plan, backup request, paused) and starts it again from
+   * its new first run, keeping its id, history (fired, last run) and any runs already claimed. The
+   * version moves on, so a scheduler's claim read before the edit loses. Undefined if there is none.
+   */
+  async replace(id: string, schedule: NewSchedule): Promise<ScheduleRecord | undefined> {
+    const first = schedule.firstRunAt ?? new Date();
+    const updated = await this.schedules.findOneAndUpdate(
+      { _id: id },
+      {
+        $set: {
+          kind: schedule.kind,
+          everyMs: schedule.kind === 'interval' ? (schedule.everyMs ?? null) : null,
+          anchor: schedule.kind === 'interval' ? first : null,
+          cron: schedule.kind === 'cron' ? (schedule.cron ?? null) : null,
+          timezone: schedule.timezone ?? 'UTC',
+          plan: [...(schedule.plan ?? [])],
+          jitterMs: schedule.jitterMs ?? 0,
+          catchUp: schedule.catchUp ?? 'skip',
+          paused: schedule.paused ?? false,
+          backup: schedule.backup,
+          nextRunAt: first,
+        },
+        $inc: { version: 1 },
+      },
+      { returnDocument: 'after' },
+    );
+    return updated ? fromDoc(updated) : undefined;
+  }
+
   async get(id: string): Promise<ScheduleRecord | undefined> {
     const doc = await this.schedules.findOne({ _id: id });
     return doc ? fromDoc(doc) : undefined;

@@ -1,6 +1,6 @@
 // Create or edit a schedule. The server judges the values (cron syntax, time zone, interval);
-// its one-line error is shown next to the field it is about. Editing replaces the schedule: the
-// gateway has no update, so the new one is created first and the old one deleted once it exists.
+// its one-line error is shown next to the field it is about. An edit (PUT) keeps the schedule's
+// id and run history and starts its timing again from the new definition.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../../api/client';
@@ -30,8 +30,8 @@ export function ScheduleEditor({ editing, sources, onSaved, onCancel, onSourceCh
     setErrors({});
     setFormError(undefined);
     try {
-      await api('/schedules', { method: 'POST', body: scheduleRequest(form) });
-      if (editing) await api(`/schedules/${encodeURIComponent(editing.id)}`, { method: 'DELETE' });
+      if (editing) await api(`/schedules/${encodeURIComponent(editing.id)}`, { method: 'PUT', body: scheduleRequest(form) });
+      else await api('/schedules', { method: 'POST', body: scheduleRequest(form) });
       onSaved();
     } catch (cause) {
       const { field, message } = placeError(cause, FIELDS, SCHEDULE_ERROR_HINTS);
@@ -44,8 +44,12 @@ export function ScheduleEditor({ editing, sources, onSaved, onCancel, onSourceCh
 
   return (
     <section className="panel" aria-labelledby="schedule-editor-title">
-      <h2 id="schedule-editor-title">{editing ? `Edit schedule ${editing.id}` : 'New schedule'}</h2>
-      {editing && <p className="muted">Saving replaces the schedule: a new one is created with these settings and this one is deleted.</p>}
+      <h2 id="schedule-editor-title">{editing ? 'Edit schedule' : 'New schedule'}</h2>
+      {editing && (
+        <p className="muted">
+          Schedule <code>{editing.id}</code>: saving keeps its id and run history; its next run follows the new timing.
+        </p>
+      )}
       <form onSubmit={(e) => void submit(e)} noValidate>
         <div className="grid-2">
           <div>
