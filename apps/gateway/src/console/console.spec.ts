@@ -37,7 +37,7 @@ async function gateway(consoleDir: string): Promise<{ app: NestFastifyApplicatio
   const app = await NestFactory.create<NestFastifyApplication>(TestGateway, new FastifyAdapter(), { logger: false });
   app.useGlobalFilters(new ErrorFilter());
   await app.init();
-  const http = app.getHttpAdapter().getInstance<FastifyInstance>();
+  const http = app.getHttpAdapter().getInstance() as FastifyInstance;
   await http.ready();
   return { app, http };
 }
