@@ -18,15 +18,19 @@ describe('console: login, Overview, headers (real cluster, headless Chromium)', 
   let source: string;
   let failedJobs = 0;
 
-  /** POST as the harness admin; the job's final state. */
+  /** POST as the harness admin; the job's final state. Logs in again when the 30-second token expired. */
   const backup = async (location: string): Promise<string> => {
-    const headers = { authorization: `Bearer ${h.cluster.token}`, 'content-type': 'application/json' };
+    let headers = { authorization: `Bearer ${await h.cluster.login(h.url)}`, 'content-type': 'application/json' };
     const r = await fetch(`${h.url}/v1/backups`, { method: 'POST', headers, body: JSON.stringify({ source: { kind: 'filesystem', location }, level: 'full' }) });
     if (r.status >= 400) return `refused ${r.status}`;
     const { job } = (await r.json()) as { job: { id: string } };
     for (;;) {
-      const j = (await (await fetch(`${h.url}/v1/jobs/${job.id}`, { headers })).json()) as { job: { state: string } };
-      if (j.job.state === 'completed' || j.job.state === 'failed') return j.job.state;
+      const res = await fetch(`${h.url}/v1/jobs/${job.id}`, { headers });
+      if (res.status === 401) headers = { ...headers, authorization: `Bearer ${await h.cluster.login(h.url)}` };
+      else {
+        const j = (await res.json()) as { job: { state: string } };
+        if (j.job.state === 'completed' || j.job.state === 'failed') return j.job.state;
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
   };
@@ -40,11 +44,12 @@ describe('console: login, Overview, headers (real cluster, headless Chromium)', 
     // Single sign-on too: a local OpenID provider whose account sam.sso is in the operators group.
     op = await startOidcProvider({ 'sam.sso': ['tresor-operators'] });
     const groupMap = { ...(JSON.parse(ldapGatewayEnv().TRESOR_AUTH_GROUP_MAP!) as object), 'tresor-operators': { roles: ['operator'], tenants: ['*'] } };
-    h = await startConsole({ gatewayEnv: { TRESOR_OIDC_ISSUER: op.issuer, TRESOR_OIDC_CLIENT_ID: op.clientId, TRESOR_AUTH_GROUP_MAP: JSON.stringify(groupMap) } });
+    // Access tokens live 30 s (the shortest allowed), so a test can see the console refresh one.
+    h = await startConsole({ gatewayEnv: { TRESOR_OIDC_ISSUER: op.issuer, TRESOR_OIDC_CLIENT_ID: op.clientId, TRESOR_AUTH_GROUP_MAP: JSON.stringify(groupMap), TRESOR_AUTH_ACCESS_TTL_S: '30' } });
     expect(await backup(source)).toBe('completed');
     // A source whose path is gone: the backup fails, and the chart shows it.
     if ((await backup(join(dir, 'gone'))) === 'failed') failedJobs = 1;
-  });
+  }, 600_000);
   afterAll(async () => {
     await h?.close();
     await op?.close();
@@ -69,7 +74,7 @@ describe('console: login, Overview, headers (real cluster, headless Chromium)', 
     expect((await fetch(`${h.url}/v1/backups`)).status).toBe(401);
   });
 
-  it('an operator logs in and sees every service, the source fresh, the alerts and the 30-day chart', async () => {
+  it('an operator logs in and sees every service, the source fresh, the alerts and the 30-day chart', { timeout: 180_000 }, async () => {
     const page = await h.newPage();
     await login(page, h.url, users.operator);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
@@ -138,7 +143,27 @@ describe('console: login, Overview, headers (real cluster, headless Chromium)', 
     await page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
   });
 
-  it('logs in with single sign-on (authorization code + PKCE through the browser, redeemed by the gateway)', async () => {
+  it('refreshes an expired access token once and carries on (the refresh token rotates)', { timeout: 120_000 }, async () => {
+    const page = await h.newPage();
+    await login(page, h.url, users.operator);
+    const before = await page.evaluate(() => sessionStorage.getItem('tresor.console.refreshToken'));
+    const refreshes: number[] = [];
+    page.on('response', (r) => {
+      if (r.url().endsWith('/v1/auth/refresh')) refreshes.push(r.status());
+    });
+    // Past the 30 s lifetime: the next request gets a 401, the console refreshes and repeats it.
+    await page.waitForTimeout(31_000);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => refreshes, { timeout: 20_000 }).toEqual([200]);
+    await page.getByRole('table', { name: 'Services' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await page.getByRole('navigation', { name: 'Screens' }).count()).toBe(1);
+    const after = await page.evaluate(() => sessionStorage.getItem('tresor.console.refreshToken'));
+    expect(after).toBeTruthy();
+    expect(after).not.toBe(before);
+  });
+
+  it('logs in with single sign-on (authorization code + PKCE through the browser, redeemed by the gateway)', { timeout: 120_000 }, async () => {
     const page = await h.newPage();
     await page.goto(h.url);
     await page.getByRole('button', { name: 'Log in with single sign-on' }).click();

@@ -84,9 +84,11 @@ export async function authorizedFetch(path: string, givenOptions: RequestOptions
     const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
     options = { ...options, headers: { ...options.headers, 'Idempotency-Key': key } };
   }
+  const sentWith = currentAccessToken();
   const res = await send(path, options);
   if (res.status !== 401 || !currentRefreshToken()) return res;
-  if (!(await refreshSession())) return res;
+  // Another request refreshed meanwhile: use its new token rather than spend the refresh token again.
+  if (currentAccessToken() === sentWith && !(await refreshSession())) return res;
   return send(path, options);
 }
 
