@@ -27,7 +27,8 @@ describe('console: Sources and Backups screens (real cluster, headless Chromium)
     await writeFile(join(source, 'tls', 'server.key'), 'x'.repeat(5000), { mode: 0o600 });
     await writeFile(join(source, 'tls', 'server.crt'), 'certificate\n', { mode: 0o644 });
     h = await startConsole();
-  });
+    // A Vite build when the console sources changed, then seven services on a shared 2-core machine.
+  }, 600_000);
   afterAll(async () => {
     await h?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -47,12 +48,12 @@ describe('console: Sources and Backups screens (real cluster, headless Chromium)
 
     // The progress panel follows GET /v1/events?job=… until the backup completed.
     const progress = page.getByTestId('job-progress');
-    await progress.and(page.locator('[data-phase="completed"]')).waitFor({ timeout: 120_000 });
+    await progress.and(page.locator('[data-phase="completed"]')).waitFor({ timeout: 240_000 });
     expect(await progress.textContent()).toMatch(/completed.*3 files/s);
     // The list reloaded when the job completed: one backup of the new source, unverified since.
-    const rows = page.getByRole('table', { name: /^Backups/ }).locator('tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
-    expect(await rows.first().textContent()).toContain(source);
+    const rows = page.getByRole('table', { name: /^Backups/ }).locator('tbody tr[data-row]');
+    await rows.filter({ hasText: source }).waitFor({ timeout: 60_000 });
+    expect(await rows.count()).toBe(1);
     await screenshot(page, 'backups');
 
     await progress.getByRole('link').click();
@@ -66,9 +67,9 @@ describe('console: Sources and Backups screens (real cluster, headless Chromium)
     expect(text).toContain('4.88 KiB');
 
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
-    await page.getByText('The backup verified.').waitFor({ timeout: 120_000 });
+    await page.getByText('The backup verified.').waitFor({ timeout: 240_000 });
     const verifications = page.getByRole('table', { name: /Verifications of this backup/ });
-    await expect.poll(async () => verifications.locator('tbody').textContent(), { timeout: 20_000 }).toContain('verified');
+    await expect.poll(async () => verifications.locator('tbody').textContent(), { timeout: 60_000 }).toContain('verified');
     await screenshot(page, 'backup-detail');
 
     await open(page, 'Sources');
@@ -80,7 +81,7 @@ describe('console: Sources and Backups screens (real cluster, headless Chromium)
     await page.getByLabel('Search').fill('payments');
     await sourceRow.waitFor();
     await screenshot(page, 'sources');
-  }, 300_000);
+  }, 600_000);
 
   it('a viewer sees the lists and the detail, but no Start backup or Verify button', async () => {
     const page = await h.newPage();
@@ -96,5 +97,5 @@ describe('console: Sources and Backups screens (real cluster, headless Chromium)
     await page.getByRole('table', { name: /^Entries/ }).waitFor();
     expect(page.url()).toBe(backupUrl);
     expect(await page.getByRole('button', { name: /^Verify/ }).count()).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });

@@ -65,6 +65,9 @@ describe('job progress from events', () => {
     expect(s).toMatchObject({ backupId: 'B', files: 1200, bytesStored: 900 });
     expect(isFinal(s)).toBe(true);
     expect(foldJobEvent(s, 'backup.requested', {})).toBe(s);
+    // `requested` after `started` (the job was queued before the event went out) keeps it running.
+    const running = foldJobEvent(INITIAL_PROGRESS, 'backup.started', { jobId: 'j' });
+    expect(foldJobEvent(running, 'backup.requested', { jobId: 'j' }).phase).toBe('running');
     expect(foldJobEvent(INITIAL_PROGRESS, 'verify.failed', { error: { code: 'IO', message: 'storage gone' } })).toEqual({ phase: 'failed', error: 'storage gone' });
   });
 });

@@ -27,7 +27,8 @@ export function foldJobEvent(state: JobProgressState, name: string, data: Record
   const counts = { files: num('files') ?? state.files, bytesIn: num('bytesIn') ?? state.bytesIn };
   switch (verb) {
     case 'requested':
-      return isFinal(state) ? state : { ...state, phase: 'requested' };
+      // The job is queued before `requested` is published: a worker's `started` may come first.
+      return state.phase === 'waiting' ? { ...state, phase: 'requested' } : state;
     case 'started':
       return { ...state, phase: 'running' };
     case 'progress':
