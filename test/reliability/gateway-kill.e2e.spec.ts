@@ -17,6 +17,7 @@ const JOBS = { TRESOR_JOB_ACK_WAIT_MS: '5000' };
 interface ClientError {
   readonly at: number;
   readonly message: string;
+  readonly code: string | undefined;
   readonly key: string;
 }
 
@@ -61,7 +62,7 @@ describe('gateway killed (-9) during a stream of backups and restores', () => {
       try {
         return { key, job: await call(key) };
       } catch (err) {
-        errors.push({ at: Date.now(), message: (err as Error).message, key });
+        errors.push({ at: Date.now(), message: (err as Error).message, code: (err as { code?: string }).code, key });
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -117,6 +118,8 @@ describe('gateway killed (-9) during a stream of backups and restores', () => {
     console.log(`gateway kill -9: ${new Set(errors.map((e) => e.key)).size} requests got errors while it was down (${errors.length} attempts: ${kinds.join(', ')}), each accepted once when retried with its key; the other replica refused ${steady.refused.length}`);
     expect(errors.length, 'the requests in flight failed').toBeGreaterThan(0);
     expect(errors.filter((e) => e.at < killedAt || e.at > backAt), 'errors only while the replica was down').toEqual([]);
+    // The client says the gateway could not be reached (retry), never that the request was wrong.
+    expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['UNAVAILABLE']));
     expect(steady.refused, 'the other replica served throughout').toEqual([]);
 
     // One job per Idempotency-Key, the one its client was given.

@@ -28,7 +28,7 @@ import { complianceReportResponseSchema, listAlertsResponseSchema, listDrillsRes
 import type { AlertLevel, AlertState, ComplianceReport, DrillRecord, ListAlertsResponse, RunDrillRequest } from '@tresor/contracts';
 import { fsckResponseSchema } from '@tresor/contracts';
 import type { FsckReportRecord, FsckRequest } from '@tresor/contracts';
-import { ConflictError, errorFromCode, IoError, TresorError } from '@tresor/errors';
+import { ConflictError, errorFromCode, IoError, TresorError, UnavailableError } from '@tresor/errors';
 
 export interface TresorClientOptions {
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8420`. */
@@ -234,7 +234,7 @@ export class TresorClient {
       response = await fetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new IoError(`cannot reach the Tresor gateway at ${this.base}: ${cause}`, { cause: err });
+      throw new UnavailableError(`cannot reach the Tresor gateway at ${this.base}: ${cause}`, { cause: err });
     }
     const text = await response.text();
     let json: unknown;
