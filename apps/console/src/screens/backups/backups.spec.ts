@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freshnessOf } from '../sources/freshness';
+import { freshnessOf } from '../../domain/freshness';
 import { NO_FILTER, filterBackups, verifyStatusOf } from './backups';
 import type { JobRecord, ListedBackup } from './backups';
 import { INITIAL_PROGRESS, foldJobEvent, isFinal } from './job-events';

@@ -3,6 +3,7 @@ import { DataTable } from '../../components/DataTable';
 import { Duration } from '../../components/Duration';
 import { StatusBadge } from '../../components/StatusBadge';
 import { Time } from '../../components/Time';
+import { DEFAULT_RPO_HOURS, FRESHNESS_TONE, freshnessOf } from '../../domain/freshness';
 import type { Alert, BackupRecord, ClusterHealth, SourceRecord, StorageLocation } from './types';
 
 const LEVEL_TONE = { INFO: 'info', WARNING: 'warn', CRITICAL: 'bad' } as const;
@@ -79,10 +80,13 @@ export function freshnessRows(sources: SourceRecord[], backups: BackupRecord[], 
     .sort((a, b) => (b.ageMs ?? Infinity) - (a.ageMs ?? Infinity));
 }
 
+/** What the badge says for each freshness, in the monitoring service's words. */
+const FRESHNESS_LABEL = { fresh: 'within RPO', stale: 'over the RPO', overdue: 'over twice the RPO', never: 'no backup yet' } as const;
+
 function Verdict({ row, judged }: { row: FreshnessRow; judged: boolean }) {
-  if (row.alert) return <StatusBadge status={row.alert.level} tone={LEVEL_TONE[row.alert.level]} label={row.alert.level === 'CRITICAL' ? 'over twice the RPO' : 'over the RPO'} />;
-  if (!judged) return <StatusBadge status="unknown" label="not shown (needs alerts:read)" />;
-  return <StatusBadge status="ok" label="within RPO" />;
+  const freshness = freshnessOf(row.lastBackupAt, new Date(), row.alert?.level);
+  const label = judged ? FRESHNESS_LABEL[freshness] : `${FRESHNESS_LABEL[freshness]} (${DEFAULT_RPO_HOURS} h default)`;
+  return <StatusBadge status={freshness} tone={FRESHNESS_TONE[freshness]} label={label} />;
 }
 
 /** Sources, oldest last backup first. */

@@ -13,8 +13,8 @@ import { Time } from '../../components/Time';
 import type { ListedBackup, SourceRecord } from '../backups/backups';
 import type { Alert } from '../overview/types';
 import { SelectField } from '../backups/SelectField';
-import { DEFAULT_RPO_HOURS, FRESHNESS_TONE, freshnessOf } from './freshness';
-import type { Freshness } from './freshness';
+import { DEFAULT_RPO_HOURS, FRESHNESS_TONE, freshnessOf } from '../../domain/freshness';
+import type { Freshness } from '../../domain/freshness';
 import '../backups/backups.css';
 
 interface SourceRow extends SourceRecord {
