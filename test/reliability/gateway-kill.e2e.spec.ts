@@ -8,7 +8,7 @@ import type { RunningService } from '../cluster/cluster.js';
 import { freePort } from '../support/infra.js';
 import { hashTree } from '../support/tree.js';
 import { until } from '../support/wait.js';
-import { checkAfterFault, finished, jobStream, randomTree } from './cluster-faults.js';
+import { checkAfterFault, finished, jobStream, randomTree, repairTotals } from './cluster-faults.js';
 import type { Accepted } from './cluster-faults.js';
 
 const JOBS = { TRESOR_JOB_ACK_WAIT_MS: '5000' };
@@ -27,8 +27,9 @@ interface ClientError {
  * and requests sent before it was back); they retry each request with the same Idempotency-Key,
  * as the client docs say, so a job accepted by the dead process is neither lost nor started twice.
  * The other replica serves without an error throughout. After the restart (same port, as a
- * supervisor would) every job completed exactly once or failed with a reason, fsck is clean, every
- * backup restores byte for byte and the audit chain verifies.
+ * supervisor would) every job completed exactly once or failed with a reason, after the cluster
+ * repair (the monitoring service runs it) fsck finds nothing, every backup restores byte for byte
+ * and the audit chain verifies.
  */
 describe('gateway killed (-9) during a stream of backups and restores', () => {
   let cluster: TestCluster;
@@ -43,6 +44,8 @@ describe('gateway killed (-9) during a stream of backups and restores', () => {
     await cluster.start('backup-engine', { ...JOBS, TRESOR_TEST_UPLOAD_DELAY_MS: '40' });
     await cluster.start('recovery', JOBS);
     await cluster.start('audit', JOBS);
+    // Runs the cluster's fsck and repair (POST /v1/fsck).
+    await cluster.start('monitoring');
     // A fixed port, so the restarted replica is where its clients look for it.
     const env = { ...JOBS, TRESOR_INSTANCE: 'gateway-a', TRESOR_HTTP_PORT: String(await freePort()) };
     const service = await cluster.start('gateway', env);
@@ -52,6 +55,7 @@ describe('gateway killed (-9) during a stream of backups and restores', () => {
     source = await randomTree(join(cluster.dir, 'keys'), 48, 64 * 1024);
   }, 300_000);
   afterAll(async () => {
+    console.log(`gateway kill: the cluster repair found ${repairTotals.found} orphan(s), removed ${repairTotals.removed}`);
     await cluster?.stop();
   });
 
@@ -127,7 +131,7 @@ describe('gateway killed (-9) during a stream of backups and restores', () => {
     for (const [key, id] of keys) expect(jobs.filter((j) => j.idempotencyKey === key).map((j) => j.id), `jobs of key ${key}`).toEqual([id]);
 
     const all = [...accepted, ...steady.accepted];
-    console.log(await checkAfterFault(cluster, other.client, other.http, all, 'gateway kill -9'));
+    console.log(await checkAfterFault(cluster, other.client, other.http, all, 'gateway kill -9', undefined, { repair: true }));
     for (const s of cluster.services) expect(s.child.exitCode, `${s.name} exited`).toBeNull();
 
     // The restarted replica works: a backup and its restore through it, and its view of the audit chain.

@@ -10,14 +10,15 @@ import { ldapFixture } from '../support/infra.js';
 import { startOwnRedis } from '../support/own-redis.js';
 import type { OwnRedis } from '../support/own-redis.js';
 import { until } from '../support/wait.js';
-import { checkAfterFault, randomTree, Supervisor } from './cluster-faults.js';
+import { checkAfterFault, randomTree, repairTotals, Supervisor } from './cluster-faults.js';
 import type { Accepted } from './cluster-faults.js';
 
 /**
  * Redis (leader lease, per-source locks, session revocation, login lockout) flushed, and killed and
  * restarted empty, while scheduled backups run; the LDAP directory refusing or black-holing
  * connections. Redis is a private redis-server (not the shared one); LDAP is reached through a
- * fault proxy in front of the test slapd.
+ * fault proxy in front of the test slapd. After each fault the cluster repair (run by the monitoring
+ * service) removes whatever orphans the engine's own cleanup left, and then fsck finds nothing.
  */
 describe('Redis and LDAP faults while jobs run', () => {
   let redis: OwnRedis;
@@ -43,6 +44,8 @@ describe('Redis and LDAP faults while jobs run', () => {
     for (const instance of ['engine-a', 'engine-b']) await sup.start('backup-engine', { ...r, TRESOR_INSTANCE: instance, TRESOR_TEST_UPLOAD_DELAY_MS: '40', TRESOR_SOURCE_LOCK_TTL_MS: '3000' });
     for (const instance of ['scheduler-a', 'scheduler-b']) await sup.start('scheduler', { ...r, TRESOR_INSTANCE: instance, TRESOR_SCHEDULER_TICK_MS: '200', TRESOR_SCHEDULER_LEASE_TTL_MS: '3000' });
     await sup.start('recovery', { TRESOR_JOB_ACK_WAIT_MS: '5000' });
+    // Runs the cluster's fsck and repair (POST /v1/fsck); its leader lease is in the same Redis, so it lives through the faults too.
+    await sup.start('monitoring', r);
     gateway = (
       await sup.start('gateway', {
         ...r,
@@ -62,6 +65,7 @@ describe('Redis and LDAP faults while jobs run', () => {
     schedule = await client.schedules.create({ kind: 'interval', everyMs: 3000, backup: { source: { kind: 'filesystem', location: source } } });
   }, 300_000);
   afterAll(async () => {
+    console.log(`Redis and LDAP faults: the cluster repair found ${repairTotals.found} orphan(s) in all, removed ${repairTotals.removed}`);
     await cluster?.stop();
     await ldap?.close();
     await redis?.stop();
@@ -106,7 +110,7 @@ describe('Redis and LDAP faults while jobs run', () => {
       return all.every((j) => j.state === 'completed' || j.state === 'failed') ? all : undefined;
     }, { tolerateErrors: true });
     const accepted: Accepted[] = settled.map((job) => ({ kind: 'backup', job, source }));
-    console.log(await checkAfterFault(cluster, client, gateway, accepted, fault, checked));
+    console.log(await checkAfterFault(cluster, client, gateway, accepted, fault, checked, { repair: true }));
     console.log(`${fault}: ${jobs.length} scheduled runs so far, each one job`);
     sup.expectAllRunning();
     await client.schedules.resume(schedule.id);
