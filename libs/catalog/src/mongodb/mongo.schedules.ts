@@ -45,6 +45,24 @@ export interface NewSchedule {
   readonly backup: Record<string, unknown>;
 }
 
+/** The fields a schedule's definition sets, on create and on replace alike: timing (starting at its first run), plan and backup request. */
+function definitionFields(schedule: NewSchedule): Pick<ScheduleDoc, 'kind' | 'everyMs' | 'anchor' | 'cron' | 'timezone' | 'plan' | 'jitterMs' | 'catchUp' | 'paused' | 'backup' | 'nextRunAt'> {
+  const first = schedule.firstRunAt ?? new Date();
+  return {
+    kind: schedule.kind,
+    everyMs: schedule.kind === 'interval' ? (schedule.everyMs ?? null) : null,
+    anchor: schedule.kind === 'interval' ? first : null,
+    cron: schedule.kind === 'cron' ? (schedule.cron ?? null) : null,
+    timezone: schedule.timezone ?? 'UTC',
+    plan: [...(schedule.plan ?? [])],
+    jitterMs: schedule.jitterMs ?? 0,
+    catchUp: schedule.catchUp ?? 'skip',
+    paused: schedule.paused ?? false,
+    backup: schedule.backup,
+    nextRunAt: first,
+  };
+}
+
 export const SCHEDULE_INDEXES = [{ key: { nextRunAt: 1 }, name: 'by_next_run' }] as const;
 
 /**
@@ -64,20 +82,9 @@ export class MongoScheduleStore {
   }
 
   async create(schedule: NewSchedule, id = `sched-${randomUUID()}`): Promise<ScheduleRecord> {
-    const first = schedule.firstRunAt ?? new Date();
     const doc: ScheduleDoc = {
       _id: id,
-      kind: schedule.kind,
-      everyMs: schedule.kind === 'interval' ? (schedule.everyMs ?? null) : null,
-      anchor: schedule.kind === 'interval' ? first : null,
-      cron: schedule.kind === 'cron' ? (schedule.cron ?? null) : null,
-      timezone: schedule.timezone ?? 'UTC',
-      plan: [...(schedule.plan ?? [])],
-      jitterMs: schedule.jitterMs ?? 0,
-      catchUp: schedule.catchUp ?? 'skip',
-      paused: schedule.paused ?? false,
-      backup: schedule.backup,
-      nextRunAt: first,
+      ...definitionFields(schedule),
       pending: [],
       fence: 0,
       fired: 0,
@@ -96,23 +103,10 @@ export class MongoScheduleStore {
    * version moves on, so a scheduler's claim read before the edit loses. Undefined if there is none.
    */
   async replace(id: string, schedule: NewSchedule): Promise<ScheduleRecord | undefined> {
-    const first = schedule.firstRunAt ?? new Date();
     const updated = await this.schedules.findOneAndUpdate(
       { _id: id },
       {
-        $set: {
-          kind: schedule.kind,
-          everyMs: schedule.kind === 'interval' ? (schedule.everyMs ?? null) : null,
-          anchor: schedule.kind === 'interval' ? first : null,
-          cron: schedule.kind === 'cron' ? (schedule.cron ?? null) : null,
-          timezone: schedule.timezone ?? 'UTC',
-          plan: [...(schedule.plan ?? [])],
-          jitterMs: schedule.jitterMs ?? 0,
-          catchUp: schedule.catchUp ?? 'skip',
-          paused: schedule.paused ?? false,
-          backup: schedule.backup,
-          nextRunAt: first,
-        },
+        $set: definitionFields(schedule),
         $inc: { version: 1 },
       },
       { returnDocument: 'after' },
