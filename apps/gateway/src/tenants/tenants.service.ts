@@ -41,6 +41,11 @@ export class TenantsService {
     return who.tenants.includes(ALL_TENANTS);
   }
 
+  /** Forbidden unless the caller sees every tenant: for actions over the whole repository, whose answer names every tenant's backups. */
+  requireAllTenants(who: Identity, action: string): void {
+    if (!this.seesAll(who)) throw new ForbiddenError(`${action} covers every tenant: ${who.name} may see only tenant${who.tenants.length === 1 ? '' : 's'} ${who.tenants.join(', ')}`);
+  }
+
   /** Checks a backup request's tenant and binds a new source to it; a source never changes tenant. */
   async claim(who: Identity, location: string, requested: string | undefined): Promise<string> {
     const bound = await this.docs.findOne({ _id: location });
