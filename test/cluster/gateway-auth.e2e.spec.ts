@@ -192,6 +192,13 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     expect((await call('GET', '/v1/backups/latest', operator)).status).toBe(400);
     expect((await call('GET', '/v1/backups/latest', admin)).status).toBe(404);
     expect((await call('POST', '/v1/restores', operator, { backup: 'latest', source: '/data/payments', target: '/tmp/r' })).status).toBe(404);
+    // The console's previews read another tenant's backups no more than the routes they preview.
+    const hidden = { error: { code: 'NOT_FOUND', message: 'source /data/payments not found' } };
+    expect((await call('GET', '/v1/restores/preview?source=%2Fdata%2Fpayments', operator)).body).toEqual(hidden);
+    expect((await call('GET', '/v1/restores/preview?source=%2Fdata%2Fpayments', admin)).body).not.toEqual(hidden);
+    const policy = { keepLast: 1 };
+    expect((await call('POST', '/v1/retention/preview', operator, { source: '/data/payments', policy })).body).toEqual(hidden);
+    expect((await call('POST', '/v1/retention/preview', auditor, { source: '/data/payments', policy })).body).toEqual({ source: '/data/payments', keep: [], remove: [] });
   });
 
   it('`tresor login`, `tokens create|list|revoke` and `logout` through the CLI, with the session in a 0600 file', async () => {

@@ -6,6 +6,9 @@ describe('compliance and keys screen helpers', () => {
   it('links evidence that names a backup, and controls to the screen they rest on', () => {
     expect(evidenceLink('lastBackupId', '20261126T161732Z-54705257')).toBe('/backups/20261126T161732Z-54705257');
     expect(evidenceLink('backupId', 'a/b')).toBe('/backups/a%2Fb');
+    // Server data never becomes a link target of its own: a script URL stays text inside the console's path.
+    expect(evidenceLink('backupId', 'javascript:alert(1)')).toBe('/backups/javascript%3Aalert(1)');
+    expect(evidenceLink('backupId', '//evil.example/x')).toBe('/backups/%2F%2Fevil.example%2Fx');
     expect(evidenceLink('drillId', 'd-1')).toBeUndefined();
     expect(evidenceLink('backupId', 3)).toBeUndefined();
     expect(controlLink('kek-cryptoperiod')?.path).toBe('/keys');
