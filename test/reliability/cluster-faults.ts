@@ -164,14 +164,14 @@ export async function repairCluster(cluster: TestCluster, gateway: string): Prom
 
 /**
  * The checks after a fault: every accepted job completed or failed with a reason; each completed
- * backup job has its own backup, exactly once in the catalog; fsck finds nothing but orphan
- * archives, or with `repair` (the cluster's monitoring service must run), after the cluster repair
- * nothing at all; every completed backup restores byte for byte; and the audit chain verifies
+ * backup job has its own backup, exactly once in the catalog; after the cluster repair (the
+ * cluster's monitoring service must run) fsck finds nothing at all — no orphan object, no backup
+ * without its objects; every completed backup restores byte for byte; and the audit chain verifies
  * through the gateway and `tresor audit verify --server`. `accepted` is every job since the
  * cluster started (the catalog is compared with all of them).
  * Returns a one-line summary for the test's log.
  */
-export async function checkAfterFault(cluster: TestCluster, client: TresorClient, gateway: string, accepted: readonly Accepted[], fault: string, checked = new Set<string>(), options: { repair?: boolean } = {}): Promise<string> {
+export async function checkAfterFault(cluster: TestCluster, client: TresorClient, gateway: string, accepted: readonly Accepted[], fault: string, checked = new Set<string>()): Promise<string> {
   const hashes = new Map<string, Promise<Record<string, string>>>();
   const expected = (source: string) => hashes.get(source) ?? hashes.set(source, hashTree(source)).get(source)!;
   const ended = await Promise.all(accepted.map(async (a) => ({ ...a, job: await finished(client, a.job.id) })));
@@ -188,11 +188,9 @@ export async function checkAfterFault(cluster: TestCluster, client: TresorClient
   // Restores the stream finished must match the source.
   for (const a of ended.filter((x) => x.kind === 'restore' && x.job.state === 'completed')) expect(await hashTree(a.target!), `restore ${a.job.id}`).toEqual(await expected(a.source));
 
-  const repaired = options.repair ? await repairCluster(cluster, gateway) : undefined;
+  const repaired = await repairCluster(cluster, gateway);
   const report = await fsckCluster(cluster);
-  if (repaired) expect(report.findings, 'fsck after the repair: nothing at all').toEqual([]);
-  const unexpected = report.findings.filter((f) => !(f.kind === 'orphan' && /^archives\/.*\.tra$/.test(f.key ?? '')));
-  expect(unexpected, 'fsck: nothing but orphan archives').toEqual([]);
+  expect(report.findings, 'fsck after the repair: nothing at all').toEqual([]);
 
   // Every completed backup restores byte for byte (a fresh restore each, after the fault; `checked`: done before).
   for (const { id: backupId, source } of completed.filter((b) => !checked.has(b.id))) {
@@ -214,7 +212,7 @@ export async function checkAfterFault(cluster: TestCluster, client: TresorClient
   return (
     `${fault}: ${ended.length} jobs accepted (${completedBackups.length} backups completed, ${failed.length} failed` +
     `${failed.length ? `: ${failed.map((a) => `${a.kind} ${JSON.stringify(a.job.error)}`).join('; ')}` : ''}), ` +
-    (repaired ? `cluster repair: ${repaired.found} orphan(s) found, ${repaired.removed} removed, fsck then clean, ` : `fsck ${report.findings.length} orphan archive(s), `) +
+    `cluster repair: ${repaired.found} orphan(s) found, ${repaired.removed} removed, fsck then clean, ` +
     `audit ${audit.entries} entries ok`
   );
 }

@@ -131,7 +131,7 @@ describe('gateway killed (-9) during a stream of backups and restores', () => {
     for (const [key, id] of keys) expect(jobs.filter((j) => j.idempotencyKey === key).map((j) => j.id), `jobs of key ${key}`).toEqual([id]);
 
     const all = [...accepted, ...steady.accepted];
-    console.log(await checkAfterFault(cluster, other.client, other.http, all, 'gateway kill -9', undefined, { repair: true }));
+    console.log(await checkAfterFault(cluster, other.client, other.http, all, 'gateway kill -9'));
     for (const s of cluster.services) expect(s.child.exitCode, `${s.name} exited`).toBeNull();
 
     // The restarted replica works: a backup and its restore through it, and its view of the audit chain.

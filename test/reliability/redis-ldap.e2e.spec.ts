@@ -110,7 +110,7 @@ describe('Redis and LDAP faults while jobs run', () => {
       return all.every((j) => j.state === 'completed' || j.state === 'failed') ? all : undefined;
     }, { tolerateErrors: true });
     const accepted: Accepted[] = settled.map((job) => ({ kind: 'backup', job, source }));
-    console.log(await checkAfterFault(cluster, client, gateway, accepted, fault, checked, { repair: true }));
+    console.log(await checkAfterFault(cluster, client, gateway, accepted, fault, checked));
     console.log(`${fault}: ${jobs.length} scheduled runs so far, each one job`);
     sup.expectAllRunning();
     await client.schedules.resume(schedule.id);

@@ -80,7 +80,7 @@ export function describeServiceKills(rounds: number): void {
       accepted.push(...stream.accepted);
       if (stream.refused.length)
         console.log(`${name}: refused while down: ${stream.refused.length} (first: ${stream.refused[0]})`);
-      const summary = await checkAfterFault(cluster, client, gateway, accepted, name, checked, { repair: true });
+      const summary = await checkAfterFault(cluster, client, gateway, accepted, name, checked);
       console.log(summary);
       sup.expectAllRunning();
     };
