@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IntegrityError } from '@tresor/errors';
-import type { Codec, Entry } from './entry.js';
+import type { Codec, DataRef, Entry } from './entry.js';
 import { backupIdSchema, sha256HexSchema } from './ids.js';
 import { entryPathProblem, quotePath } from './paths.js';
 import { firstIssue } from './zod-issue.js';
@@ -38,19 +38,20 @@ export const entrySchema = z.strictObject({
 
 /** Validates an entry (shape, safe path, fields its type needs or forbids); IntegrityError naming the path. */
 export function parseEntry(value: unknown): Entry {
-  const path = quotePath((value as { path?: unknown } | null)?.path ?? '?');
+  // Quoted only for a message: escaping every path of a table cost as much as checking it.
+  const path = (): string => quotePath((value as { path?: unknown } | null)?.path ?? '?');
   let entry: Entry;
   if (hasEntryShape(value)) {
     entry = value;
   } else {
     const parsed = entrySchema.safeParse(value);
-    if (!parsed.success) throw new IntegrityError(`entry ${path} is malformed: ${firstIssue(parsed.error)}`);
+    if (!parsed.success) throw new IntegrityError(`entry ${path()} is malformed: ${firstIssue(parsed.error)}`);
     entry = parsed.data;
   }
   const pathProblem = entryPathProblem(entry.path);
-  if (pathProblem !== undefined) throw new IntegrityError(`unsafe entry path ${path}: ${pathProblem}`);
+  if (pathProblem !== undefined) throw new IntegrityError(`unsafe entry path ${path()}: ${pathProblem}`);
   const problem = typeProblem(entry);
-  if (problem !== undefined) throw new IntegrityError(`entry ${path} (${entry.type}) ${problem}`);
+  if (problem !== undefined) throw new IntegrityError(`entry ${path()} (${entry.type}) ${problem}`);
   return entry;
 }
 
@@ -94,7 +95,8 @@ function hasEntryShape(v: unknown): v is Entry {
   );
 }
 
-function hasDataRefShape(v: unknown): boolean {
+/** True when `v` passes dataRefSchema, checked without zod (which costs more than a key file's restore). */
+export function hasDataRefShape(v: unknown): v is DataRef {
   if (!isPlain(v)) return false;
   for (const key of Object.keys(v)) if (!dataRefKeys.has(key)) return false;
   const { backupId, offset, length, codec } = v;

@@ -11,7 +11,7 @@ export * from './manifest.js';
 export { entryPathProblem, MAX_ENTRY_PATH_BYTES, validateEntryPath } from './paths.js';
 export { bufferSource, fileSource } from './random-access-source.js';
 export type { FileSource, RandomAccessSource } from './random-access-source.js';
-export { ArchiveReader } from './reader.js';
+export { ArchiveReader, VerifiedTable } from './reader.js';
 export type { ArchiveReaderOptions, EntriesOptions, PayloadReport, UnlockDataKey } from './reader.js';
 export { readVerifiedContent, verifyContent } from './verified-content.js';
 export { contentPreparation, preparedContent } from './prepared-content.js';

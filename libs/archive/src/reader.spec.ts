@@ -19,7 +19,7 @@ import { CODECS } from './codecs/index.js';
 import type { Codec, Entry } from './entry.js';
 import { bufferSource, fileSource } from './random-access-source.js';
 import type { RandomAccessSource } from './random-access-source.js';
-import { ArchiveReader } from './reader.js';
+import { ArchiveReader, VerifiedTable } from './reader.js';
 import { readVerifiedContent, verifyContent } from './verified-content.js';
 
 afterAll(removeTmpDirs);
@@ -113,6 +113,38 @@ describe('ArchiveReader round trip', () => {
     await expect(
       toArray(reader.entries({ expectedEntriesRoot: archive.summary.entriesRoot })),
     ).resolves.toHaveLength(archive.entries.length);
+  });
+
+  it('reads a table again from the record of a verified read, and refuses it once a chunk differs', async () => {
+    const reader = await openArchive(archive.bytes, archive.dek);
+    const verified = new VerifiedTable();
+    const first = await toArray(reader.entries({ expectedEntriesRoot: archive.summary.entriesRoot, recordInto: verified }));
+    expect(verified.matchedRoot).toBe(true);
+    expect(verified.chunkDigests.length).toBeGreaterThan(0);
+    expect(await toArray(reader.entries({ verified }))).toEqual(first);
+
+    verified.chunkDigests[0] = Buffer.alloc(32);
+    const yielded: Entry[] = [];
+    await expect(
+      (async () => {
+        for await (const entry of reader.entries({ verified })) yielded.push(entry);
+      })(),
+    ).rejects.toThrow(/entry table changed since it was verified \(chunk 0\)/);
+    expect(yielded).toEqual([]);
+  });
+
+  it('refuses a table record that never matched a root as verified', async () => {
+    const reader = await openArchive(archive.bytes, archive.dek);
+    const unchecked = new VerifiedTable();
+    await toArray(reader.entries({ recordInto: unchecked }));
+    expect(unchecked.matchedRoot).toBe(false);
+    await expect(toArray(reader.entries({ verified: unchecked }))).rejects.toThrow(UsageError);
+
+    const wrongRoot = new VerifiedTable();
+    await expect(
+      toArray(reader.entries({ expectedEntriesRoot: 'f'.repeat(64), recordInto: wrongRoot })),
+    ).rejects.toThrow(IntegrityError);
+    expect(wrongRoot.matchedRoot).toBe(false);
   });
 
   it('verifies every frame of the payload', async () => {

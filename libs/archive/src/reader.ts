@@ -6,7 +6,7 @@ import type { WrappedKey } from '@tresor/crypto';
 import { IntegrityError, UsageError } from '@tresor/errors';
 import { decompressBuffer, createDecompressor } from './codecs/index.js';
 import type { DataRef, Entry } from './entry.js';
-import { dataRefSchema, parseEntry } from './entry-schema.js';
+import { dataRefSchema, hasDataRefShape, parseEntry } from './entry-schema.js';
 import { decodeFooter } from './footer.js';
 import type { TableLocation } from './footer.js';
 import { FOOTER_SIZE, MAX_ENTRY_LINE_BYTES } from './format.js';
@@ -31,6 +31,24 @@ export interface ArchiveReaderOptions {
 export interface EntriesOptions {
   /** Overrides the root given to open. */
   readonly expectedEntriesRoot?: string;
+  /**
+   * Records what a later read needs to skip validation: the SHA-256 of each chunk read, and, once the
+   * whole table has been read, whether it matched the expected root (and so passed every check).
+   */
+  readonly recordInto?: VerifiedTable;
+  /**
+   * A record of an earlier full read that matched its root: each chunk must hash as it did then
+   * (IntegrityError before any of its entries is yielded otherwise), and its lines are parsed
+   * without validating them again, since the same bytes already passed every check.
+   */
+  readonly verified?: VerifiedTable;
+}
+
+/** The chunk digests of an entry table read in full (see EntriesOptions.recordInto). */
+export class VerifiedTable {
+  readonly chunkDigests: Buffer[] = [];
+  /** Set when the read that filled chunkDigests reached the end and matched an expected root. */
+  matchedRoot = false;
 }
 
 /** Result of a deep payload check. */
@@ -99,21 +117,32 @@ export class ArchiveReader {
    */
   async *entries(options: EntriesOptions = {}): AsyncGenerator<Entry> {
     const expected = options.expectedEntriesRoot ?? this.expectedEntriesRoot;
+    const { recordInto, verified } = options;
+    if (verified && !verified.matchedRoot) throw new UsageError('entries: the table record given as verified never matched a root');
     const hash = createHash('sha256');
     const label = `archive ${this.backupId}`;
+    const parse = verified ? parseVerifiedLine : parseLine;
     let partial: Buffer[] = [];
     let partialLength = 0;
     let line = 0;
+    let chunkIndex = 0;
+    if (recordInto) {
+      recordInto.chunkDigests.length = 0;
+      recordInto.matchedRoot = false;
+    }
     for await (const chunk of this.frames.readRange(
       this.table.offset,
       this.table.offset + this.table.length,
     )) {
-      hash.update(chunk);
+      if (verified) checkChunk(verified, chunkIndex, chunk, label);
+      else hash.update(chunk);
+      if (recordInto) recordInto.chunkDigests.push(createHash('sha256').update(chunk).digest());
+      chunkIndex++;
       let start = 0;
       for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
         partial.push(chunk.subarray(start, newline));
         line++;
-        yield parseLine(Buffer.concat(partial), line, label);
+        yield parse(Buffer.concat(partial), line, label);
         partial = [];
         partialLength = 0;
         start = newline + 1;
@@ -127,12 +156,18 @@ export class ArchiveReader {
       }
     }
     if (partialLength > 0) throw new IntegrityError(`${label}: entry table does not end with a newline`);
+    if (verified) {
+      // Every chunk hashed as in the verified read; the same count of them means the same table.
+      if (chunkIndex !== verified.chunkDigests.length) throw new IntegrityError(`${label}: entry table changed since it was verified`);
+      return;
+    }
     const root = hash.digest('hex');
     if (expected !== undefined && root !== expected) {
       throw new IntegrityError(
         `${label}: entry table hash ${root} does not match the manifest's entriesRoot ${expected}`,
       );
     }
+    if (recordInto && expected !== undefined) recordInto.matchedRoot = true;
   }
 
   /**
@@ -163,8 +198,10 @@ export class ArchiveReader {
   }
 
   private checkRef(ref: DataRef): void {
-    const parsed = dataRefSchema.safeParse(ref);
-    if (!parsed.success) throw new UsageError(`data reference is malformed: ${firstIssue(parsed.error)}`);
+    if (!hasDataRefShape(ref)) {
+      const parsed = dataRefSchema.safeParse(ref);
+      if (!parsed.success) throw new UsageError(`data reference is malformed: ${firstIssue(parsed.error)}`);
+    }
     if (ref.backupId !== this.backupId) {
       throw new UsageError(`data reference points into archive ${ref.backupId}, not ${this.backupId}`);
     }
@@ -213,6 +250,19 @@ async function readFooter(frames: PayloadFrames, label: string): Promise<TableLo
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A chunk of a table read again must hash as it did in the verified read. */
+function checkChunk(verified: VerifiedTable, index: number, chunk: Buffer, label: string): void {
+  const recorded = verified.chunkDigests[index];
+  if (!recorded || !recorded.equals(createHash('sha256').update(chunk).digest())) {
+    throw new IntegrityError(`${label}: entry table changed since it was verified (chunk ${index})`);
+  }
+}
+
+/** A line of a chunk that already passed parseLine byte for byte: only decoded. */
+function parseVerifiedLine(bytes: Buffer): Entry {
+  return JSON.parse(bytes.toString('utf8')) as Entry;
+}
 
 function parseLine(bytes: Buffer, line: number, label: string): Entry {
   let value: unknown;
