@@ -13,7 +13,7 @@ const CODE_MEANING: Record<string, string> = {
   CONFLICT: 'the action would change or lose something that exists',
   TOO_LARGE: 'the body or the message built from it exceeds a limit; the message names it',
   INTEGRITY: 'stored data failed a hash, tag or signature check',
-  RATE_LIMITED: 'too many failed logins: locked out for a while',
+  RATE_LIMITED: 'too many failed logins (locked out for a while), or too many open event streams',
   UNSUPPORTED: 'a format version or feature this build does not have',
   IO: 'a dependency answered with a failure (the audit service could not store the entry, an OpenID provider\'s HTTP error), or an I/O failure',
   UNAVAILABLE: 'a dependency could not be reached or did not answer in time (LDAP directory, OpenID provider, Redis, the audit log, another service over NATS, the MongoDB-wire server); the message names it. Retry later, with the same `Idempotency-Key` for a state-changing request (ADR 30)',

@@ -107,7 +107,7 @@ export class ForbiddenError extends TresorError {
   }
 }
 
-/** Too many failed logins for a user or from an address: locked out for a while (HTTP 429). */
+/** Too many at once (HTTP 429): failed logins for a user or from an address (locked out for a while), or open event streams of a caller. */
 export class RateLimitedError extends TresorError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'RATE_LIMITED', ExitCode.Unauthenticated, options);

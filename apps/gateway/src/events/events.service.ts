@@ -3,7 +3,7 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { rolesAllow } from '@tresor/auth';
 import type { Identity } from '@tresor/auth';
 import type { MongoJobStore } from '@tresor/catalog';
-import { NotFoundError, UsageError } from '@tresor/errors';
+import { NotFoundError, RateLimitedError, UsageError } from '@tresor/errors';
 import { tailEvents } from '@tresor/messaging';
 import type { Bus, EventTail, TailStart, TailedEvent } from '@tresor/messaging';
 import { BUS, JOB_STORE } from '../core/tokens.js';
@@ -14,6 +14,8 @@ import { jobIdOf, permissionFor } from './events.policy.js';
 const CLOCK_SLACK_MS = 5_000;
 /** Visibility answers a stream remembers; past this it forgets them all (a long stream sees many jobs). */
 const MAX_REMEMBERED_JOBS = 1_000;
+/** Streams one caller may hold open at one gateway: each costs a consumer on the NATS server (a console tab opens one per job it follows). */
+export const MAX_STREAMS_PER_CALLER = 16;
 
 export interface EventStreamRequest {
   readonly job?: string;
@@ -34,6 +36,8 @@ export interface CallerEventStream extends AsyncIterable<TailedEvent> {
 @Injectable()
 export class EventsService implements OnModuleDestroy {
   private readonly open = new Set<EventTail>();
+  /** Open streams per caller subject. */
+  private readonly openBy = new Map<string, number>();
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -44,10 +48,29 @@ export class EventsService implements OnModuleDestroy {
   /** Opens a stream; NotFound for a `job` the caller may not see, Usage for a malformed Last-Event-ID. */
   async stream(who: Identity, req: EventStreamRequest): Promise<CallerEventStream> {
     const start = await this.startOf(who, req);
-    const tail = await tailEvents(this.bus, start);
+    // Counted before the first await that creates the consumer, so concurrent opens cannot all pass the check.
+    const held = this.openBy.get(who.subject) ?? 0;
+    if (held >= MAX_STREAMS_PER_CALLER) throw new RateLimitedError(`${who.name} already has ${MAX_STREAMS_PER_CALLER} event streams open at this gateway: close one (a console tab) first`);
+    this.openBy.set(who.subject, held + 1);
+    let closed = false;
+    const release = () => {
+      if (closed) return;
+      closed = true;
+      const left = (this.openBy.get(who.subject) ?? 1) - 1;
+      if (left > 0) this.openBy.set(who.subject, left);
+      else this.openBy.delete(who.subject);
+    };
+    let tail: EventTail;
+    try {
+      tail = await tailEvents(this.bus, start);
+    } catch (err) {
+      release();
+      throw err;
+    }
     this.open.add(tail);
     const visible = this.visibility(who, req.job);
     const close = async () => {
+      release();
       this.open.delete(tail);
       await tail.close();
     };
