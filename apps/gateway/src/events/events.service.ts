@@ -88,16 +88,16 @@ export class EventsService implements OnModuleDestroy {
   }
 
   private async startOf(who: Identity, req: EventStreamRequest): Promise<TailStart> {
+    // A job the caller may not see is not found, whether the reader starts or resumes.
+    const job = req.job === undefined ? undefined : await this.jobs.get(req.job);
+    if (req.job !== undefined && (!job || !(await this.tenants.jobVisible(who, job)))) throw new NotFoundError(`job ${req.job} not found`);
     if (req.lastEventId !== undefined) {
       const seq = Number(req.lastEventId);
       if (!Number.isSafeInteger(seq) || seq < 0) throw new UsageError(`Last-Event-ID ${JSON.stringify(req.lastEventId.slice(0, 40))} is not an event id of this stream (a stream sequence number)`);
       return { from: 'after', seq };
     }
-    if (req.job === undefined) return { from: 'new' };
-    const job = await this.jobs.get(req.job);
-    if (!job || !(await this.tenants.jobVisible(who, job))) throw new NotFoundError(`job ${req.job} not found`);
     // A reader who opens the stream just after starting the job still sees its first events.
-    return { from: 'since', time: new Date(Date.parse(job.createdAt) - CLOCK_SLACK_MS) };
+    return job ? { from: 'since', time: new Date(Date.parse(job.createdAt) - CLOCK_SLACK_MS) } : { from: 'new' };
   }
 
   /** A filter of events for the caller; it remembers each job's answer (a job never changes tenant). */
