@@ -30,7 +30,7 @@ describe('cluster assurance API (alerts, drills, compliance report)', () => {
 
   const call = async (token: string, method: string, path: string, body?: unknown) => {
     const r = await fetch(`${server}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-    return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
+    return { status: r.status, type: r.headers.get('content-type') ?? '', csp: r.headers.get('content-security-policy'), text: await r.text() };
   };
   const finding = (report: ComplianceReport, source: string, control: string): Finding => report.sources.find((s) => s.source === source)!.findings.find((f) => f.control === control)!;
 
@@ -109,6 +109,8 @@ describe('cluster assurance API (alerts, drills, compliance report)', () => {
     const html = await call(cluster.token!, 'GET', '/v1/compliance/report?format=html');
     expect(html.status).toBe(200);
     expect(html.type).toContain('text/html');
+    // Same origin as the console: the page may run no script (escaping aside).
+    expect(html.csp).toMatch(/default-src 'none'.*; sandbox$/);
     expect(html.text).toContain(`restore drill of ${backupId} passed`);
     expect((await call(cluster.token!, 'GET', '/v1/compliance/report?format=pdf')).status).toBe(400);
 

@@ -17,6 +17,12 @@ interface Reply {
   send(body: unknown): void;
 }
 
+/**
+ * The HTML report shares the console's origin: opened there, it runs no script at all (sandbox, no
+ * script-src), so no text of the report could reach the session in that origin's sessionStorage.
+ */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox";
+
 /** The compliance report of the cluster, evaluated by the monitoring service (libs/assurance, as standalone). */
 @Controller('v1/compliance')
 export class ComplianceController {
@@ -32,7 +38,7 @@ export class ComplianceController {
     const f = oneOf('format', format, ['json', 'html'] as const) ?? 'json';
     const reply = await this.bus.request(COMMANDS.monitoringCompliance, { v: 1 }, { timeoutMs: COMPLIANCE_TIMEOUT_MS });
     const report = await this.visible(who, reply.report);
-    if (f === 'html') res.header('Content-Type', 'text/html; charset=utf-8').send(renderComplianceHtml(report));
+    if (f === 'html') res.header('Content-Type', 'text/html; charset=utf-8').header('Content-Security-Policy', REPORT_CSP).send(renderComplianceHtml(report));
     else res.header('Content-Type', 'application/json; charset=utf-8').send({ report });
   }
 
