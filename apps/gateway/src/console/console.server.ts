@@ -7,7 +7,7 @@ import { extname, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '@tresor/errors';
 import { toErrorBody } from '@tresor/messaging';
-import { arrivedOverTls, baseSecurityHeaders, consoleSecurityHeaders } from './console.headers.js';
+import { DOCS_CSP, arrivedOverTls, baseSecurityHeaders, consoleSecurityHeaders } from './console.headers.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,6 +24,8 @@ const TYPES: Record<string, string> = {
 
 /** Paths that belong to the API or the service kit: an unknown one is a 404, never the console. */
 const NOT_CONSOLE = /^\/(v1|health|metrics|docs|openapi\.json)(\/|$)/;
+/** The API reference's pages (Swagger UI). */
+const DOCS = /^\/docs(\/|$|\?)/;
 
 /** Where the console is and what the gateway does with it. */
 export interface ConsoleServerOptions {
@@ -37,6 +39,7 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleServ
   app.addHook('onSend', async (req, reply, payload) => {
     // Every response (API included): no sniffing, no referrer, HSTS over TLS. The console adds its CSP below.
     for (const [name, value] of Object.entries(baseSecurityHeaders(arrivedOverTls(req.raw)))) if (!reply.hasHeader(name)) reply.header(name, value);
+    if (DOCS.test(req.url) && !reply.hasHeader('content-security-policy')) reply.header('content-security-policy', DOCS_CSP);
     return payload;
   });
   app.get('/*', (req, reply) => serve(root, req, reply));

@@ -6,13 +6,16 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MongoApiTokenStore, PasswordLogin, SessionService } from '@tresor/auth';
 import { RequirePermission } from '../auth/access.decorator.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { ErrorFilter } from '../core/http-errors.js';
-import { CONSOLE_CSP, HSTS } from './console.headers.js';
+import { openApiDocument } from '../openapi.js';
+import { CONSOLE_CSP, DOCS_CSP, HSTS } from './console.headers.js';
 import { ConsoleModule } from './console.module.js';
 
 /** An API route behind the guard, standing in for the real ones. */
@@ -36,6 +39,8 @@ async function gateway(consoleDir: string): Promise<{ app: NestFastifyApplicatio
   class TestGateway {}
   const app = await NestFactory.create<NestFastifyApplication>(TestGateway, new FastifyAdapter(), { logger: false });
   app.useGlobalFilters(new ErrorFilter());
+  // As main.ts does: the API reference at /docs, on the console's origin.
+  SwaggerModule.setup('docs', app, openApiDocument() as unknown as OpenAPIObject, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   await app.init();
   const http = app.getHttpAdapter().getInstance() as FastifyInstance;
   await http.ready();
@@ -77,6 +82,16 @@ describe('the gateway serves the console', () => {
     expect(r.headers['x-frame-options']).toBe('DENY');
     expect(r.headers['cache-control']).toBe('no-cache');
     expect(r.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('serves the API reference (/docs) with a CSP of its own: same-origin scripts only, no framing', async () => {
+    for (const url of ['/docs', '/docs/swagger-ui-init.js']) {
+      const r = await http.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.headers['content-security-policy'], url).toBe(DOCS_CSP);
+    }
+    expect(DOCS_CSP).toContain("script-src 'self';");
+    expect(DOCS_CSP).toContain("frame-ancestors 'none'");
   });
 
   it('sends HSTS when the request came over TLS (at the proxy in front)', async () => {
