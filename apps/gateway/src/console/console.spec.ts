@@ -90,7 +90,7 @@ describe('the gateway serves the console', () => {
       expect(r.statusCode, url).toBe(200);
       expect(r.headers['content-security-policy'], url).toBe(DOCS_CSP);
     }
-    expect(DOCS_CSP).toContain("script-src 'self';");
+    expect(DOCS_CSP).toBe("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'");
     expect(DOCS_CSP).toContain("frame-ancestors 'none'");
   });
 
