@@ -70,7 +70,9 @@ export class LdapAuthenticator {
 
   /** A directory that cannot be asked is an outage (503), not a wrong password. */
   private unreachable(err: unknown): never {
-    throw new UnavailableError(`cannot search the directory at ${this.config.url}: ${(err as Error).message}`, { cause: err });
+    // ldapts puts the request type and the socket error on two lines; errors here are one line.
+    const why = (err as Error).message.replace(/\s+/g, ' ').trim();
+    throw new UnavailableError(`cannot search the directory at ${this.config.url}: ${why}`, { cause: err });
   }
 
   private searchGroups(dn: string): Promise<string[]> {
