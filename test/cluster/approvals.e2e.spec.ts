@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoAuditStore } from '@tresor/audit-log';
 import { TresorClient } from '@tresor/client';
 import type { ApprovalRequestDto, JobRecord } from '@tresor/contracts';
-import { ldapFixture } from '../support/infra.js';
+import { ldapBindEnv, ldapFixture } from '../support/infra.js';
 import { TestCluster } from './cluster.js';
 import { hashTree } from '../support/tree.js';
 import { until } from '../support/wait.js';
@@ -49,10 +49,7 @@ describe('dual control: restores of sensitive sources wait for M=2 custodians (L
     const both = { tenants: ['default', 'short'] };
     server = (
       await cluster.start('gateway', {
-        TRESOR_LDAP_URL: fx.url,
-        TRESOR_LDAP_BIND_DN: fx.adminDn,
-        TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
-        TRESOR_LDAP_USER_BASE: fx.peopleDn,
+        ...ldapBindEnv(),
         TRESOR_AUTH_GROUP_MAP: JSON.stringify({
           [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] },
           [fx.groups.operator]: { roles: ['operator'], ...both },

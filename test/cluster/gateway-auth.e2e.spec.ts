@@ -8,7 +8,7 @@ import { rolesAllow } from '@tresor/auth';
 import type { Role } from '@tresor/auth';
 import { connectMongoCatalog } from '@tresor/catalog';
 import { declaredRoutes } from '../../apps/gateway/src/routes.js';
-import { ldapFixture } from '../support/infra.js';
+import { ldapBindEnv, ldapFixture } from '../support/infra.js';
 import { browseAuthorization, startOidcProvider } from '../support/oidc.js';
 import type { TestOidcProvider } from '../support/oidc.js';
 import { TestCluster } from './cluster.js';
@@ -50,10 +50,7 @@ describe('gateway authentication and authorization (LDAP, Redis, MongoDB)', () =
     cluster = await TestCluster.create();
     op = await startOidcProvider({ 'sam.sso': ['tresor-auditors'] });
     const gateway = await cluster.start('gateway', {
-      TRESOR_LDAP_URL: fx.url,
-      TRESOR_LDAP_BIND_DN: fx.adminDn,
-      TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
-      TRESOR_LDAP_USER_BASE: fx.peopleDn,
+      ...ldapBindEnv(),
       TRESOR_AUTH_GROUP_MAP: JSON.stringify({
         [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] },
         [fx.groups.operator]: 'operator',

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/prom
 import { join, relative, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { ldapFixture } from '../support/infra.js';
+import { ldapBindEnv, ldapFixture } from '../support/infra.js';
 import type { LdapUser } from '../support/infra.js';
 import { TestCluster } from '../cluster/cluster.js';
 
@@ -29,10 +29,7 @@ export function consoleUsers(): { admin: LdapUser; operator: LdapUser; auditor: 
 export function ldapGatewayEnv(): Record<string, string> {
   const fx = ldapFixture();
   return {
-    TRESOR_LDAP_URL: fx.url,
-    TRESOR_LDAP_BIND_DN: fx.adminDn,
-    TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
-    TRESOR_LDAP_USER_BASE: fx.peopleDn,
+    ...ldapBindEnv(),
     TRESOR_AUTH_GROUP_MAP: JSON.stringify({
       [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] },
       [fx.groups.operator]: { roles: ['operator'], tenants: ['*'] },

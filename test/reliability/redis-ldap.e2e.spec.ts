@@ -6,7 +6,7 @@ import type { JobRecord, ScheduleRecord } from '@tresor/contracts';
 import { TestCluster } from '../cluster/cluster.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import type { FaultProxy } from '../support/fault-proxy.js';
-import { ldapFixture } from '../support/infra.js';
+import { ldapBindEnv, ldapFixture } from '../support/infra.js';
 import { startOwnRedis } from '../support/own-redis.js';
 import type { OwnRedis } from '../support/own-redis.js';
 import { until } from '../support/wait.js';
@@ -49,11 +49,8 @@ describe('Redis and LDAP faults while jobs run', () => {
     gateway = (
       await sup.start('gateway', {
         ...r,
-        TRESOR_LDAP_URL: `ldap://127.0.0.1:${ldap.port}`,
+        ...ldapBindEnv(`ldap://127.0.0.1:${ldap.port}`),
         TRESOR_LDAP_TIMEOUT_MS: '2000',
-        TRESOR_LDAP_BIND_DN: fx.adminDn,
-        TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
-        TRESOR_LDAP_USER_BASE: fx.peopleDn,
         TRESOR_AUTH_GROUP_MAP: JSON.stringify({ [fx.groups.operator]: 'operator' }),
         TRESOR_AUTH_LOCKOUT_MAX_FAILURES: '3',
         TRESOR_AUTH_LOCKOUT_MINUTES: '1',

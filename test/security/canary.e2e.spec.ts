@@ -7,7 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBreakGlassPassword } from '@tresor/auth';
 import { createInterface } from 'node:readline';
-import { ldapFixture, s3Bucket } from '../support/infra.js';
+import { ldapBindEnv, ldapFixture, s3Bucket } from '../support/infra.js';
 import { browseAuthorization, startOidcProvider } from '../support/oidc.js';
 import type { TestOidcProvider } from '../support/oidc.js';
 import type { S3Bucket } from '../support/infra.js';
@@ -219,10 +219,7 @@ describe('canary secrets never leak (secrets hygiene, issue #6)', () => {
       // The harness's own break-glass login is replaced by ours (a canary password): log in ourselves.
       cluster.token = 'set-below';
       const gateway = await cluster.start('gateway', {
-        TRESOR_LDAP_URL: fx.url,
-        TRESOR_LDAP_BIND_DN: fx.adminDn,
-        TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
-        TRESOR_LDAP_USER_BASE: fx.peopleDn,
+        ...ldapBindEnv(),
         TRESOR_AUTH_GROUP_MAP: JSON.stringify({ [fx.groups.admin]: { roles: ['admin'], tenants: ['*'] }, 'canary-sso-admins': 'viewer' }),
         TRESOR_OIDC_ISSUER: op.issuer,
         TRESOR_OIDC_CLIENT_ID: op.clientId,

@@ -750,6 +750,21 @@ export function ldapFixture(): LdapFixture {
   };
 }
 
+/**
+ * The gateway settings that bind to the test directory and find users under ou=people; each test
+ * adds its own TRESOR_AUTH_GROUP_MAP (the roles it needs differ on purpose). `url` overrides the
+ * directory's address (a fault proxy in front of it).
+ */
+export function ldapBindEnv(url?: string): Record<string, string> {
+  const fx = ldapFixture();
+  return {
+    TRESOR_LDAP_URL: url ?? fx.url,
+    TRESOR_LDAP_BIND_DN: fx.adminDn,
+    TRESOR_LDAP_BIND_PASSWORD: fx.adminPassword,
+    TRESOR_LDAP_USER_BASE: fx.peopleDn,
+  };
+}
+
 export interface LdapSubtree extends Cleanup {
   fixture: LdapFixture;
   /** `ou=<unique>,<baseDn>`: create the test's own users and groups below it (as adminDn). */
