@@ -13,7 +13,7 @@ export { bufferSource, fileSource } from './random-access-source.js';
 export type { FileSource, RandomAccessSource } from './random-access-source.js';
 export { ArchiveReader, VerifiedTable } from './reader.js';
 export type { ArchiveReaderOptions, EntriesOptions, PayloadReport, UnlockDataKey } from './reader.js';
-export { readVerifiedContent, verifyContent } from './verified-content.js';
+export { checkContentDigest, readVerifiedContent, verifyContent } from './verified-content.js';
 export { contentPreparation, preparedContent } from './prepared-content.js';
 export type { PreparedContent } from './prepared-content.js';
 export { ArchiveWriter } from './writer.js';

@@ -26,6 +26,8 @@ export class PayloadFrames {
   private readonly recent = new Map<number, PlainFrame>();
   /** Recent reads of ciphertext, least recently used first. */
   private readonly windows: SealedWindow[] = [];
+  /** Frames already decrypted (so authenticated) once: 1 per frame. */
+  private readonly opened: Uint8Array;
 
   constructor(
     private readonly source: RandomAccessSource,
@@ -36,6 +38,7 @@ export class PayloadFrames {
     private readonly label: string,
   ) {
     this.sealedFrame = frameSize + TAG_SIZE;
+    this.opened = new Uint8Array(layout.frameCount);
   }
 
   /** Plaintext length of the whole payload. */
@@ -89,6 +92,22 @@ export class PayloadFrames {
     }
   }
 
+  /**
+   * Decrypts every frame not decrypted before (deep verify, after the entries were read): with it,
+   * every frame of the payload has been authenticated once. Resolves to the number of frames opened.
+   */
+  async openRemaining(): Promise<number> {
+    let count = 0;
+    for (let first = 0; first < this.frameCount; first++) {
+      if (this.opened[first]) continue;
+      let last = first;
+      while (last + 1 < this.frameCount && !this.opened[last + 1]) last++;
+      for await (const _frame of this.frames(first, last)) count++;
+      first = last;
+    }
+    return count;
+  }
+
   /** The ciphertext of frame `index`, from a window already read (or being read), or a new one. */
   private async sealed(index: number, last: number): Promise<Buffer> {
     let window = this.windows.find((w) => index >= w.first && index <= w.last);
@@ -127,7 +146,9 @@ export class PayloadFrames {
 
   private open(index: number, frame: Buffer): Buffer {
     try {
-      return decryptFrame(this.key, index, frame, index === this.layout.frameCount - 1);
+      const plaintext = decryptFrame(this.key, index, frame, index === this.layout.frameCount - 1);
+      this.opened[index] = 1;
+      return plaintext;
     } catch (err) {
       if (err instanceof IntegrityError)
         throw new IntegrityError(`${this.label}: ${err.message}`, { cause: err });

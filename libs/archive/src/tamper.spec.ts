@@ -117,6 +117,18 @@ describe('tampered archives', () => {
     expect((err as Error).message).toMatch(/not in canonical form/);
   });
 
+  it('still authenticates the frames no read touched when verifyPayload follows reads (deep verify)', async () => {
+    // b.pem's content starts in frame 3; a.pem lies in frames 0-2 (and the start of 3).
+    const bytes = flip(archive.bytes, payloadStart + 4 * SEALED + 100);
+    const reader = await openArchive(bytes, archive.dek);
+    const a = archive.entries[0]!;
+    expect((await readAll(reader.openContent(a.data!))).length).toBe(a.size);
+    await expect(reader.verifyPayload()).rejects.toThrow(/frame 4 failed authentication/);
+    const intact = await openArchive(archive.bytes, archive.dek);
+    expect((await readAll(intact.openContent(a.data!))).length).toBe(a.size);
+    expect(await intact.verifyPayload()).toMatchObject({ frames: 7 });
+  });
+
   it('names the bad frame when a content frame is flipped', async () => {
     const bytes = flip(archive.bytes, payloadStart + SEALED + 100);
     const reader = await openArchive(bytes, archive.dek);

@@ -33,14 +33,22 @@ export async function verifyContent(reader: ArchiveReader, entry: Entry): Promis
     await pipelinePromise(readVerifiedContent(reader, entry), new Writable({ write: (_c, _e, done) => done() }));
     return;
   }
-  if (content.length > entry.size) {
-    throw contentProblem(entry, reader.backupId, `is longer than its recorded ${entry.size} bytes`);
+  checkContentDigest(entry, reader.backupId, content.length, createHash('sha256').update(content).digest('hex'));
+}
+
+/**
+ * The checks of verifyContent on the length and SHA-256 (hex) of an entry's decompressed content,
+ * wherever they were computed (a verify thread); IntegrityError naming the entry if they differ.
+ */
+export function checkContentDigest(entry: Entry, backupId: string, length: number, sha256: string): void {
+  if (length > entry.size) {
+    throw contentProblem(entry, backupId, `is longer than its recorded ${entry.size} bytes`);
   }
-  if (content.length !== entry.size) {
-    throw contentProblem(entry, reader.backupId, `has ${content.length} bytes, not its recorded ${entry.size}`);
+  if (length !== entry.size) {
+    throw contentProblem(entry, backupId, `has ${length} bytes, not its recorded ${entry.size}`);
   }
-  if (createHash('sha256').update(content).digest('hex') !== entry.sha256) {
-    throw contentProblem(entry, reader.backupId, 'does not match its recorded SHA-256');
+  if (sha256 !== entry.sha256) {
+    throw contentProblem(entry, backupId, 'does not match its recorded SHA-256');
   }
 }
 

@@ -71,7 +71,7 @@ describe('Repository', () => {
 
   it('checks content shared by incrementals once per verify run, and each backup on its own without one', async () => {
     const repo = await Repository.open(await init('verify-run'), supplier());
-    const reads = vi.spyOn(ArchiveReader.prototype, 'readSmallContent');
+    const reads = vi.spyOn(ArchiveReader.prototype, 'readSmallCompressed');
     try {
       await runBackup(repo, new FilesystemSource(source), { level: 'full' });
       await runBackup(repo, new FilesystemSource(source), { level: 'incremental' });

@@ -11,6 +11,7 @@ import { zstdCodec } from './zstd.js';
 
 export { CODEC_NAMES, CODECS, isCodec, parseCodec, validateLevel } from './codec.js';
 export type { CodecLevels } from './codec.js';
+export { corruptData } from './corrupt-data.js';
 
 const IMPLEMENTATIONS: Record<Codec, CodecImpl> = {
   none: noneCodec,

@@ -1,17 +1,12 @@
-import { verifyContent } from '@tresor/archive';
 import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { IntegrityError, TresorError } from '@tresor/errors';
 import { ArchiveSet } from '../archives.js';
-import { forEachConcurrent } from '../concurrency.js';
 import { locateVerifiedCopy } from '../io.js';
 import { archiveKey } from '../layout.js';
 import { loadManifest } from '../manifests.js';
 import type { Repository } from '../repository.js';
-
-/** Entry contents checked at once, and entries read from the table before they are checked. */
-const VERIFY_CONCURRENCY = 8;
-const VERIFY_BATCH = 512;
+import { ContentChecker } from './content-checker.js';
 
 export interface VerifyOptions {
   /** Also decrypt: every frame, the entry table against its signed root, every entry's SHA-256. */
@@ -92,28 +87,14 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
     warnings = [...new Set([...copy.warnings, ...archives.warnings.slice(warningsBefore)])];
     if (deep) {
       const reader = await archives.open(backup.id);
-      await reader.verifyPayload();
-      const checkContent = async (entry: Entry) => {
-        if (run.has(entry)) return;
-        const source = await archives.open(entry.data!.backupId);
-        try {
-          await verifyContent(source, entry);
-          run.add(entry);
-        } catch (err) {
-          if (err instanceof IntegrityError) throw new IntegrityError(`backup ${backup.id}: ${err.message}`, { cause: err });
-          throw err;
-        }
-      };
-      let batch: Entry[] = [];
+      const checker = new ContentChecker(run, backup.id);
       for await (const entry of reader.entries({ expectedEntriesRoot: manifest.entriesRoot })) {
         entriesChecked++;
-        if (entry.type === 'file') batch.push(entry);
-        if (batch.length >= VERIFY_BATCH) {
-          await forEachConcurrent(batch, VERIFY_CONCURRENCY, checkContent);
-          batch = [];
-        }
+        if (entry.type === 'file') await checker.add(entry);
       }
-      await forEachConcurrent(batch, VERIFY_CONCURRENCY, checkContent);
+      await checker.finish();
+      // After the contents: the frames they took were authenticated then, and are not opened twice.
+      await reader.verifyPayload();
     }
     return { backupId: backup.id, ok: true, deep, entriesChecked, warnings };
   } catch (err) {

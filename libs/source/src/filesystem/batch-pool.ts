@@ -33,8 +33,11 @@ export class BatchPool<R> {
   constructor(
     private readonly workerSource: string,
     private readonly size: number,
-    /** Builds the message's jobs and `shared` part from a batch's payloads (e.g. to send common data once). */
-    private readonly pack: (payloads: unknown[]) => { jobs: unknown[]; shared?: unknown } = (jobs) => ({ jobs }),
+    /**
+     * Builds the message's jobs and `shared` part from a batch's payloads (e.g. to send common data
+     * once), and what it moves to the thread rather than copies (`transfer`).
+     */
+    private readonly pack: (payloads: unknown[]) => { jobs: unknown[]; shared?: unknown; transfer?: ArrayBuffer[] } = (jobs) => ({ jobs }),
   ) {}
 
   /** Queues one job; its result, or `threadError` if the thread running it died. */
@@ -66,7 +69,8 @@ export class BatchPool<R> {
       const id = this.nextId++;
       this.inFlight.set(id, { worker, batch });
       worker.ref();
-      worker.postMessage({ id, ...this.pack(batch.map((job) => job.payload)) });
+      const { jobs, shared, transfer } = this.pack(batch.map((job) => job.payload));
+      worker.postMessage({ id, jobs, shared }, transfer);
     }
   }
 

@@ -31,6 +31,8 @@ import { hasErrno, toIoError } from './errno.js';
 const tempDirName = '.tmp';
 /** A temp file this old belongs to a put that died; younger ones may belong to a live writer. */
 const staleTempAgeMs = 60 * 60 * 1000;
+/** Bytes per read when an object is streamed: whole archives are hashed by verify, and 64 KiB reads made that wait on the disk thread 6,000 times per 375 MiB. */
+const readChunkBytes = 1024 * 1024;
 
 interface DirItem {
   readonly name: string;
@@ -115,7 +117,7 @@ export class LocalStore implements ObjectStore {
         await handle.close();
         return Readable.from([], { objectMode: false });
       }
-      return handle.createReadStream({ start, end: end - 1 });
+      return handle.createReadStream({ start, end: end - 1, highWaterMark: readChunkBytes });
     } catch (err) {
       await handle.close();
       throw toIoError(err, `cannot read object ${key} in ${this.location}`);
