@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dirEntry, leftovers, makeTmpDir, removeTmpDirs, toArray } from './archive.fixtures.js';
 import { canonicalJson } from '@tresor/crypto';
+import { IntegrityError } from '@tresor/errors';
 import type { Entry } from './entry.js';
 import { EntrySpill, entryJson } from './entry-spill.js';
 
@@ -45,6 +46,27 @@ describe('EntrySpill', () => {
     expect(bytes.equals(expected)).toBe(true);
     expect(table).toEqual({ count: 5000, length: expected.length, sha256: createHash('sha256').update(expected).digest('hex') });
     expect((await toArray(spill.entries())).map((e) => e.path)).toEqual(entries.map((e) => e.path));
+    await spill.dispose();
+  });
+
+  it('reads back only the table it wrote: a spill file changed after sealing fails before its last entry', async () => {
+    const tmp = await makeTmpDir();
+    const spill = await EntrySpill.create(tmp);
+    for (const name of ['a', 'b', 'c']) await spill.append(dirEntry(name));
+    await spill.seal();
+    const [dir] = await leftovers(tmp);
+    const file = `${tmp}/${dir}/entries.ndjson`;
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, original.replace('"path":"b"', '"path":"x"'));
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const entry of spill.entries()) seen.push(entry.path);
+    })();
+    await expect(reading).rejects.toThrow(IntegrityError);
+    await expect(reading).rejects.toThrow(/changed after it was written/);
+    expect(seen).toEqual(['a', 'x']);
+    await writeFile(file, original);
+    expect((await toArray(spill.entries())).map((e) => e.path)).toEqual(['a', 'b', 'c']);
     await spill.dispose();
   });
 

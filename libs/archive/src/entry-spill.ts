@@ -4,11 +4,10 @@ import type { WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { canonicalJson } from '@tresor/crypto';
-import { IoError } from '@tresor/errors';
+import { IntegrityError, IoError } from '@tresor/errors';
 import type { Entry } from './entry.js';
-import { parseEntry } from './entry-schema.js';
 
 /** The sealed entry table: line count, byte length and entriesRoot. */
 export interface SpilledTable {
@@ -32,6 +31,7 @@ export class EntrySpill {
   private failure: Error | undefined;
   private pending = '';
   private disposing: Promise<void> | undefined;
+  private sealed: SpilledTable | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -94,7 +94,8 @@ export class EntrySpill {
     if (this.failure) throw this.failure;
     if (!this.out.writableFinished)
       throw new IoError(`the entry table spill file in ${this.dir} was closed early`);
-    return { count: this.count, length: this.length, sha256: this.hash.digest('hex') };
+    this.sealed = { count: this.count, length: this.length, sha256: this.hash.digest('hex') };
+    return this.sealed;
   }
 
   /** Reads the sealed table back. */
@@ -102,10 +103,36 @@ export class EntrySpill {
     return createReadStream(join(this.dir, SPILL_FILE));
   }
 
-  /** Parses the sealed table back into entries, one line at a time. */
+  /**
+   * Parses the sealed table back into entries, one line at a time. Every line was validated when
+   * it was appended; rather than validating each again, the file read back must hash to what was
+   * written (checked before the last entry is handed out), so a changed file fails the reader.
+   */
   async *entries(): AsyncGenerator<Entry> {
-    const lines = createInterface({ input: this.open(), crlfDelay: Infinity });
-    for await (const line of lines) yield parseEntry(JSON.parse(line));
+    if (!this.sealed) throw new IoError(`the entry table spill file in ${this.dir} is not sealed`);
+    const { count, sha256 } = this.sealed;
+    const hash = createHash('sha256');
+    let lines = 0;
+    let held: Entry | undefined;
+    let partial = '';
+    // Decodes across chunk ends: a chunk may end inside a character.
+    const utf8 = new StringDecoder('utf8');
+    for await (const chunk of this.open() as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      const text = partial + utf8.write(chunk);
+      let start = 0;
+      for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+        if (held !== undefined) yield held;
+        held = JSON.parse(text.slice(start, newline)) as Entry;
+        lines++;
+        start = newline + 1;
+      }
+      partial = text.slice(start);
+    }
+    if (partial + utf8.end() !== '' || lines !== count || hash.digest('hex') !== sha256) {
+      throw new IntegrityError(`the entry table spill file in ${this.dir} changed after it was written`);
+    }
+    if (held !== undefined) yield held;
   }
 
   /** Removes the file and its directory; safe to call more than once, never rejects. */
