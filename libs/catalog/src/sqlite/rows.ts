@@ -115,23 +115,25 @@ export function backupFromRow(row: BackupRow): BackupRecord {
   };
 }
 
-export function entryToRow(entry: Entry): EntryRow {
-  return {
-    path: entry.path,
-    type: entry.type,
-    mode: entry.mode,
-    uid: entry.uid,
-    gid: entry.gid,
-    mtime_ns: entry.mtimeNs,
-    size: entry.size,
-    ino: entry.ino,
-    sha256: entry.sha256 ?? null,
-    data_backup: entry.data?.backupId ?? null,
-    data_offset: entry.data?.offset ?? null,
-    data_length: entry.data?.length ?? null,
-    codec: entry.data?.codec ?? null,
-    link_target: entry.linkTarget ?? null,
-  };
+/** An entry's values in the order of entryColumns: bound by position, which costs less than by name for every row of a backup. */
+export function entryValues(entry: Entry): (string | number | null)[] {
+  const data = entry.data;
+  return [
+    entry.path,
+    entry.type,
+    entry.mode,
+    entry.uid,
+    entry.gid,
+    entry.mtimeNs,
+    entry.size,
+    entry.ino,
+    entry.sha256 ?? null,
+    data?.backupId ?? null,
+    data?.offset ?? null,
+    data?.length ?? null,
+    data?.codec ?? null,
+    entry.linkTarget ?? null,
+  ];
 }
 
 /** The entry a row stores; optional fields are left out rather than set to undefined. */

@@ -13,7 +13,7 @@ import {
   dataRefFromRow,
   entryColumns,
   entryFromRow,
-  entryToRow,
+  entryValues,
   sourceFromRow,
 } from './rows.js';
 import { migrate } from './schema.js';
@@ -207,20 +207,20 @@ export class SqliteCatalog implements Catalog {
     entries: AsyncIterable<Entry> | Iterable<Entry>,
   ): Promise<void> {
     const insert = this.db.prepare(
-      `INSERT INTO temp.${staging} (${entryColumnList}) VALUES (${entryColumns.map((c) => `@${c}`).join(', ')})`,
+      `INSERT INTO temp.${staging} (${entryColumnList}) VALUES (${entryColumns.map(() => '?').join(', ')})`,
     );
-    const insertBatch = this.db.transaction((rows: EntryRow[]) => {
-      for (const row of rows) {
+    const insertBatch = this.db.transaction((batch: Entry[]) => {
+      for (const entry of batch) {
         try {
-          insert.run(row);
+          insert.run(entryValues(entry));
         } catch (err) {
-          throw invalidEntry(err, row, backupId);
+          throw invalidEntry(err, entry.path, backupId);
         }
       }
     });
-    let batch: EntryRow[] = [];
+    let batch: Entry[] = [];
     for await (const entry of entries) {
-      batch.push(entryToRow(entry));
+      batch.push(entry);
       if (batch.length >= stagingBatchSize) {
         insertBatch(batch);
         batch = [];
@@ -276,9 +276,9 @@ function parseTime(value: string, what: string): number {
   return ms;
 }
 
-function invalidEntry(err: unknown, row: EntryRow, backupId: string): unknown {
+function invalidEntry(err: unknown, path: string, backupId: string): unknown {
   if (isSqliteError(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
-    return new IntegrityError(`entry ${JSON.stringify(row.path)} appears twice in backup ${backupId}`);
+    return new IntegrityError(`entry ${JSON.stringify(path)} appears twice in backup ${backupId}`);
   }
   if (
     isSqliteError(err, 'SQLITE_CONSTRAINT') ||
@@ -286,7 +286,7 @@ function invalidEntry(err: unknown, row: EntryRow, backupId: string): unknown {
     err instanceof TypeError
   ) {
     return new IntegrityError(
-      `entry ${JSON.stringify(row.path)} of backup ${backupId} is invalid: ${(err as Error).message}`,
+      `entry ${JSON.stringify(path)} of backup ${backupId} is invalid: ${(err as Error).message}`,
     );
   }
   return err;
