@@ -30,7 +30,7 @@ const samples = [
 describe('contentPreparation', () => {
   it.each(samples.map((s) => [s.length, s] as const))('makes the bytes compressBuffer makes, and the SHA-256 (%i bytes)', (_n, content) => {
     for (const level of [1, 3, 19]) {
-      const prepared = preparedContent(prepareHere(content, level), content)!;
+      const prepared = preparedContent(prepareHere(content, level), content.length)!;
       expect(prepared.size).toBe(content.length);
       expect(prepared.sha256).toBe(createHash('sha256').update(content).digest('hex'));
       expect(prepared.compressed.equals(compressBuffer('zstd', level, content)!)).toBe(true);
@@ -46,10 +46,10 @@ describe('contentPreparation', () => {
   it('takes no value that does not fit the content', () => {
     const content = Buffer.from('key');
     const value = prepareHere(content) as Record<string, unknown>;
-    expect(preparedContent(value, Buffer.from('keys'))).toBeUndefined();
-    expect(preparedContent({ ...value, sha256: 1 }, content)).toBeUndefined();
-    expect(preparedContent({ ...value, compressed: 'x' }, content)).toBeUndefined();
-    expect(preparedContent(undefined, content)).toBeUndefined();
+    expect(preparedContent(value, 4)).toBeUndefined();
+    expect(preparedContent({ ...value, sha256: 1 }, content.length)).toBeUndefined();
+    expect(preparedContent({ ...value, compressed: 'x' }, content.length)).toBeUndefined();
+    expect(preparedContent(undefined, content.length)).toBeUndefined();
   });
 });
 
@@ -63,7 +63,7 @@ describe('ArchiveWriter.addPrepared', () => {
     const writer = await ArchiveWriter.create({ backupId: BACKUP_ID, createdAt: CREATED_AT, dek, keys: [DUMMY_KEY], out, tmpDir: await makeTmpDir() });
     const entries = [];
     for (const { path, content } of files) {
-      entries.push(await writer.addPrepared(fileMeta(path, content.length), preparedContent(prepareHere(content), content)!, 'zstd', 3));
+      entries.push(await writer.addPrepared(fileMeta(path, content.length), preparedContent(prepareHere(content), content.length)!, 'zstd', 3));
     }
     const summary = await writer.finish();
     await writer.release();

@@ -43,17 +43,21 @@ let zstdModule: string | undefined;
  * The read step that prepares content for `codec` at `level` on a reader thread, or undefined when
  * that codec is compressed on the main thread (only zstd, the default, is prepared off it).
  */
-export function contentPreparation(codec: Codec, level: number): { code: string; arg: unknown } | undefined {
+export function contentPreparation(
+  codec: Codec,
+  level: number,
+): { code: string; arg: unknown; replacesContent: true } | undefined {
   validateLevel(codec, level);
   if (codec !== 'zstd') return undefined;
   zstdModule ??= createRequire(import.meta.url).resolve('zstd-napi');
-  return { code: PREPARE_SOURCE, arg: { level, zstd: zstdModule } };
+  // The frame and hash are all a backup needs of a file's bytes: they need not come back too.
+  return { code: PREPARE_SOURCE, arg: { level, zstd: zstdModule }, replacesContent: true };
 }
 
-/** The step's value as PreparedContent, if it is one and matches `content`; undefined otherwise. */
-export function preparedContent(value: unknown, content: Buffer): PreparedContent | undefined {
+/** The step's value as PreparedContent, if it is one and of `length` bytes of plaintext; undefined otherwise. */
+export function preparedContent(value: unknown, length: number): PreparedContent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { size, sha256, compressed } = value as Record<string, unknown>;
-  if (size !== content.length || typeof sha256 !== 'string' || !(compressed instanceof Uint8Array)) return undefined;
+  if (size !== length || typeof sha256 !== 'string' || !(compressed instanceof Uint8Array)) return undefined;
   return { size, sha256, compressed: Buffer.from(compressed.buffer, compressed.byteOffset, compressed.byteLength) };
 }

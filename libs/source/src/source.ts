@@ -70,11 +70,19 @@ export interface Source {
 export interface ReadStep {
   readonly code: string;
   readonly arg: unknown;
+  /**
+   * The step's value stands for the bytes (e.g. they were compressed and hashed): when it
+   * succeeds, the read hands back only their length, sparing the move of every file's bytes.
+   */
+  readonly replacesContent?: boolean;
 }
 
 /** A small file's whole content, and what the read step made of it. */
 export interface PreparedRead {
-  readonly content: Buffer;
+  /** Absent only when the step succeeded and replacesContent. */
+  readonly content?: Buffer;
+  /** Bytes read. */
+  readonly length: number;
   readonly prepared?: unknown;
   /** The file's mtime (ns, decimal) taken on the open handle after the read, where the source can. */
   readonly mtimeNs?: string;

@@ -115,6 +115,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   interface Planned {
     readonly item: SourceEntry | SourceProblem;
     readonly previous?: Entry;
+    /** The bytes, unless the reader thread prepared them (then only `prepared` came back). */
     readonly content?: Buffer;
     /** The content hashed and compressed by the reader thread that read it, when the source can. */
     readonly prepared?: PreparedContent;
@@ -128,7 +129,10 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     const read = await source.readPrepared!(item.path, item.size, step);
     // Times taken on the open handle after the read: a same-size rewrite shows only there.
     const rewritten = read.mtimeNs !== undefined && movedSinceScan(item, { mtimeNs: read.mtimeNs, ctimeMoved: read.ctimeMoved === true });
-    return { content: read.content, prepared: preparedContent(read.prepared, read.content), rewritten };
+    const prepared = preparedContent(read.prepared, read.length);
+    // The reader kept the bytes only if its step failed; a value it took for prepared but is not gets a plain read.
+    const content = prepared || read.content ? read.content : await readWhole(source, item.path, item.size);
+    return { content, prepared, rewritten };
   };
 
   const prepare = async (item: SourceEntry | SourceProblem) => ({
@@ -154,13 +158,14 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
     // A size change has its own warning; a rewrite at the same size is only seen by its times. The
     // entry keeps the scan's mtime, so the next backup reads the file again.
-    if (rewritten && content?.length === item.size) warnings.push(sameSizeRewrite(item.path));
-    if (content) {
-      const sha256 = prepared?.sha256 ?? createHash('sha256').update(content).digest('hex');
+    const length = prepared?.size ?? content?.length;
+    if (rewritten && length === item.size) warnings.push(sameSizeRewrite(item.path));
+    if (length !== undefined) {
+      const sha256 = prepared?.sha256 ?? createHash('sha256').update(content!).digest('hex');
       const existing = storedHere.get(sha256) ?? (chainIds.length > 0 ? await repo.catalog.findData(sha256, chainIds) : undefined);
-      if (existing) return reuse({ ...meta, size: content.length, sha256, data: existing });
+      if (existing) return reuse({ ...meta, size: length, sha256, data: existing });
       if (prepared) return stored(item, await writer.addPrepared(meta, prepared, compression.codec, compression.level));
-      return store(item, meta, Readable.from([content]));
+      return store(item, meta, Readable.from([content!]));
     }
     if (await isKnownSize(item.size)) {
       const stream = await openReadable(source, item.path);

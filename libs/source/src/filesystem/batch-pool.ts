@@ -44,14 +44,21 @@ export class BatchPool<R> {
   run(payload: unknown, weight: number): Promise<R | { readonly threadError: Error }> {
     return new Promise((resolve) => {
       this.queue.push({ payload, weight, resolve });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // Jobs queued in the same tick go out together.
-        queueMicrotask(() => {
-          this.scheduled = false;
-          this.dispatch();
-        });
-      }
+      this.schedule();
+    });
+  }
+
+  /**
+   * Dispatches once the work already in motion on this thread has queued what it will: callers
+   * queue jobs one per await (a scan, a read-ahead window), so a dispatch in the same microtask
+   * pass would send a message per job, and messages cost more than the jobs they carry.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.dispatch();
     });
   }
 
@@ -84,7 +91,7 @@ export class BatchPool<R> {
       worker.unref();
       this.idle.push(worker);
       job.batch.forEach((request, i) => request.resolve(reply.results[i]!));
-      this.dispatch();
+      this.schedule();
     });
     let dead = false;
     const fail = (error: Error) => {

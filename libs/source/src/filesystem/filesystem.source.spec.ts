@@ -263,12 +263,20 @@ describe('FilesystemSource', () => {
       arg: 'tag',
     };
     const read = await Promise.all(contents.map((_, i) => source.readPrepared(`s/${i}.json`, 10, step)));
-    expect(read.map((r) => r.content.toString())).toEqual(contents);
+    expect(read.map((r) => r.content?.toString())).toEqual(contents);
     read.forEach(({ prepared }, i) => {
       if (i === 7) expect(prepared).toBeUndefined();
       else expect(prepared).toEqual({ arg: 'tag', isMainThread: false, upper: new Uint8Array(Buffer.from(contents[i]!.toUpperCase())) });
     });
     await expect(source.readPrepared('missing.json', 1, step)).rejects.toThrow(IoError);
+
+    // A step that stands for the bytes: only their length comes back, unless the step failed.
+    const replacing = await Promise.all(contents.map((_, i) => source.readPrepared(`s/${i}.json`, 10, { ...step, replacesContent: true })));
+    replacing.forEach(({ content, length, prepared }, i) => {
+      expect(length).toBe(Buffer.byteLength(contents[i]!));
+      if (i === 7) expect(content?.toString()).toBe(contents[7]);
+      else expect({ content, prepared: (prepared as { upper: Uint8Array }).upper }).toEqual({ content: undefined, prepared: new Uint8Array(Buffer.from(contents[i]!.toUpperCase())) });
+    });
   });
 
   /**

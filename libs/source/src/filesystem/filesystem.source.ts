@@ -96,14 +96,15 @@ export class FilesystemSource implements Source {
 
   /** Reads a small file whole on the shared reader threads, in batches with other reads. */
   async readWhole(path: string, sizeHint: number): Promise<Buffer> {
-    return (await this.readPrepared(path, sizeHint)).content;
+    // Without a step the bytes always come back.
+    return (await this.readPrepared(path, sizeHint)).content!;
   }
 
   /** readWhole, with `step` run on the reader thread that read the file. */
   async readPrepared(path: string, sizeHint: number, step?: ReadStep): Promise<PreparedRead> {
     checkRelativePath(path);
     const outcome = await readPool().read(join(this.location, path), sizeHint, step);
-    if ('content' in outcome) return outcome;
+    if ('length' in outcome) return outcome;
     if ('notFile' in outcome) {
       throw new IoError(`cannot read ${path} in source ${this.location}: no longer a regular file`);
     }

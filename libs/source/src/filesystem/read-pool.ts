@@ -101,12 +101,13 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
           const done = runStep(steps[step], buffer.subarray(0, filled));
           result.prepared = done.value;
           transfer.push(...done.transfer);
+          if (steps[step].replacesContent) delete result.bytes;
         } catch (err) {
           result.stepFailed = String(err && err.message || err);
         }
       }
       results.push(result);
-      transfer.push(buffer.buffer);
+      if (result.bytes) transfer.push(buffer.buffer);
     } catch (err) {
       results.push({ error: failure(err) });
     } finally {
@@ -121,9 +122,9 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
 });
 `;
 
-/** What reading one file gave; `prepared` is its step's value (absent if the step failed). */
+/** What reading one file gave; `prepared` is its step's value (absent if the step failed), `content` absent if the step replaced it. */
 export type ReadOutcome =
-  | { readonly content: Buffer; readonly prepared?: unknown; readonly mtimeNs?: string; readonly ctimeMoved?: boolean }
+  | { readonly content?: Buffer; readonly length: number; readonly prepared?: unknown; readonly mtimeNs?: string; readonly ctimeMoved?: boolean }
   | { readonly notFile: true }
   | { readonly error: NodeJS.ErrnoException };
 
@@ -154,7 +155,7 @@ type Request =
   | { readonly op: 'describe'; readonly path: string; readonly sizeHint: 0; readonly step?: undefined };
 
 type RawResult =
-  | { bytes: ArrayBuffer; length: number; prepared?: unknown; stepFailed?: string; mtimeNs?: string; ctimeMoved?: boolean }
+  | { bytes?: ArrayBuffer; length: number; prepared?: unknown; stepFailed?: string; mtimeNs?: string; ctimeMoved?: boolean }
   | { notFile: true }
   | { error: Failure }
   | { stat: StatInfo; accessError?: Failure; target?: Uint8Array; linkError?: Failure }
@@ -204,10 +205,11 @@ function settleDescribe(result: RawResult): DescribeOutcome {
 }
 
 function settleRead(result: RawResult): ReadOutcome {
-  if ('bytes' in result) {
-    const content = Buffer.from(result.bytes, 0, result.length);
-    const times = { mtimeNs: result.mtimeNs, ctimeMoved: result.ctimeMoved };
-    return 'prepared' in result ? { content, prepared: result.prepared, ...times } : { content, ...times };
+  if ('length' in result) {
+    const read = { length: result.length, mtimeNs: result.mtimeNs, ctimeMoved: result.ctimeMoved };
+    const content = result.bytes && Buffer.from(result.bytes, 0, result.length);
+    const withContent = content ? { ...read, content } : read;
+    return 'prepared' in result ? { ...withContent, prepared: result.prepared } : withContent;
   }
   if ('notFile' in result) return { notFile: true };
   return { error: errorOf(result) };
