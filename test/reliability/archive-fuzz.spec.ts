@@ -304,7 +304,7 @@ describe('hostile input: archive reader and manifest parser', () => {
       createdAt: '2026-11-26T04:53:00.000Z',
       completedAt: '2026-11-26T04:53:01.000Z',
       tags: ['nightly'],
-      archive: { key: `archives/${BACKUP_ID}.tra`, sha256: archive.summary.objectSha256, size: archive.summary.objectBytes },
+      archive: { key: `archives/${BACKUP_ID}.tra`, sha256: createHash('sha256').update(archive.bytes).digest('hex'), size: archive.summary.objectBytes },
       entriesRoot: archive.summary.entriesRoot,
       entryCount: archive.summary.entryCount,
       dataBackupIds: [BACKUP_ID],

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable as ReadableStream, Writable } from 'node:stream';
-import type { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
+import type { Readable, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream, DATA_KEY_SIZE, deriveStreamKey, FRAME_SIZE } from '@tresor/crypto';
 import type { WrappedKey } from '@tresor/crypto';
@@ -41,7 +42,6 @@ export interface ArchiveSummary {
   readonly entryCount: number;
   readonly payloadBytes: number;
   readonly objectBytes: number;
-  readonly objectSha256: string;
 }
 
 /** An entry about to be stored: everything but what addFile computes. */
@@ -62,7 +62,7 @@ export class ArchiveWriter {
     readonly backupId: string,
     private readonly encryptor: Transform,
     private readonly output: Promise<void>,
-    private readonly objectTap: DigestTap,
+    private readonly objectCounter: ByteCounter,
     private readonly spill: EntrySpill,
   ) {
     output.catch((err: unknown) => {
@@ -83,11 +83,12 @@ export class ArchiveWriter {
       archiveStreamInfo(header),
     );
     const spill = await EntrySpill.create(options.tmpDir);
-    const objectTap = new DigestTap();
+    // Counted, not hashed: the store hashes what it writes, and the manifest records the store's hash.
+    const objectCounter = new ByteCounter();
     const encryptor = createEncryptStream(key, header.frameSize);
-    objectTap.write(encodeHeader(header));
-    const output = pipeline(encryptor, objectTap, options.out);
-    return new ArchiveWriter(header.backupId, encryptor, output, objectTap, spill);
+    objectCounter.write(encodeHeader(header));
+    const output = pipeline(encryptor, objectCounter, options.out);
+    return new ArchiveWriter(header.backupId, encryptor, output, objectCounter, spill);
   }
 
   /**
@@ -201,8 +202,7 @@ export class ArchiveWriter {
         entriesRoot: table.sha256,
         entryCount: table.count,
         payloadBytes: this.payloadBytes,
-        objectBytes: this.objectTap.bytes,
-        objectSha256: this.objectTap.digestHex(),
+        objectBytes: this.objectCounter.bytes,
       };
     } catch (err) {
       this.encryptor.destroy(err as Error);
@@ -330,6 +330,16 @@ function outputFailure(backupId: string, err: unknown): Error {
   return new IoError(`writing archive ${backupId} failed: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
   });
+}
+
+/** A pass-through that counts the bytes of the archive object. */
+class ByteCounter extends Transform {
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
 }
 
 /** Content up to this size is compressed in one call instead of through a stream. */
