@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '@tresor/archive';
-import { ParentCursor } from './parent-cursor.js';
+import { compareUtf8, ParentCursor } from './parent-cursor.js';
 
 const entry = (path: string): Entry => ({ path, type: 'file', mode: 0o600, uid: 0, gid: 0, mtimeNs: '0', size: 0, ino: 1 });
 
@@ -27,5 +27,13 @@ describe('ParentCursor', () => {
 
   it('finds nothing without a parent', async () => {
     expect(await new ParentCursor(undefined).find('a')).toBeUndefined();
+  });
+});
+
+describe('compareUtf8', () => {
+  const byBytes = (a: string, b: string) => Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  it('orders as the UTF-8 bytes do, around and past the surrogates', () => {
+    const samples = ['', 'a', 'a/b', 'a-b', 'a0', 'ab', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\uFFFD', '\u{10000}', '\u{1F511}', '\u{1F512}', '\u{1F511}a', 'k\u{1F511}', 'k\uFFFD', 'k\u{10FFFF}', 'k\u{F0000}x'];
+    for (const a of samples) for (const b of samples) expect(Math.sign(compareUtf8(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(byBytes(a, b));
   });
 });
