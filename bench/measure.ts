@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 /** What /usr/bin/time reports for one command. */
 export interface Measurement {
   readonly wallSeconds: number;
+  /** User + system CPU. */
   readonly cpuSeconds: number;
+  /** System CPU alone: the kernel's part (file creation, reads, writes). */
+  readonly systemSeconds: number;
   readonly maxRssMiB: number;
 }
 
@@ -26,7 +29,7 @@ export async function measure(argv: string[], env: Record<string, string>, cwd?:
   await rm(report, { force: true });
   if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${stderr.trim()}`);
   const [wall, user, sys, rssKiB] = text.trim().split(/\s+/).slice(-4).map(Number);
-  return { wallSeconds: wall!, cpuSeconds: user! + sys!, maxRssMiB: rssKiB! / 1024 };
+  return { wallSeconds: wall!, cpuSeconds: user! + sys!, systemSeconds: sys!, maxRssMiB: rssKiB! / 1024 };
 }
 
 /** The median of some numbers. */

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
           {
             wallSeconds: median(runs.map((r) => r.results[s].wallSeconds)),
             cpuSeconds: median(runs.map((r) => r.results[s].cpuSeconds)),
+            systemSeconds: median(runs.map((r) => r.results[s].systemSeconds)),
             maxRssMiB: median(runs.map((r) => r.results[s].maxRssMiB)),
           },
         ]),
@@ -202,11 +203,11 @@ function floorsTable(report: { floors: Floor[]; results: Record<string, { scenar
   const tresor = report.results.tresor?.scenarios;
   const cell = (m: Measurement | undefined, scale = 1) => (m ? (m.wallSeconds * scale).toFixed(2) : '');
   return [
-    '| floor on the same tree | wall s | CPU s | RSS MiB | bounds | goal: 0.5× restic wall s | tresor wall s |',
-    '|---|---:|---:|---:|---|---:|---:|',
+    '| floor on the same tree | wall s | CPU s | of which system s | RSS MiB | bounds | goal: 0.5× restic wall s | tresor wall s |',
+    '|---|---:|---:|---:|---:|---|---:|---:|',
     ...report.floors.map(
       (f) =>
-        `| ${f.name.replaceAll('|', '\\|')} | ${f.measurement.wallSeconds.toFixed(2)} | ${f.measurement.cpuSeconds.toFixed(2)} | ${f.measurement.maxRssMiB.toFixed(0)} | ${f.scenario} | ${cell(restic?.[f.scenario], 0.5)} | ${cell(tresor?.[f.scenario])} |`,
+        `| ${f.name.replaceAll('|', '\\|')} | ${f.measurement.wallSeconds.toFixed(2)} | ${f.measurement.cpuSeconds.toFixed(2)} | ${f.measurement.systemSeconds.toFixed(2)} | ${f.measurement.maxRssMiB.toFixed(0)} | ${f.scenario} | ${cell(restic?.[f.scenario], 0.5)} | ${cell(tresor?.[f.scenario])} |`,
     ),
     '',
   ];
