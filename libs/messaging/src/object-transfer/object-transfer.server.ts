@@ -13,7 +13,14 @@ interface Upload {
   nextSeq: number;
   received: number;
   lastActivity: number;
+  /** Set by the first commit request; a repeated one waits for the same put. */
+  committing?: boolean;
+  /** The last chunk taken, so that the same chunk sent again (its reply was lost) is taken once. */
+  lastChunk?: { readonly seq: number; readonly bytes: Buffer; readonly received: number; readonly written: Promise<void> };
 }
+
+/** How long the outcome of a finished commit is kept for a writer that asks again (its reply was lost). */
+const COMMIT_OUTCOME_KEEP_MS = 10 * 60_000;
 
 export interface ObjectTransferOptions {
   /** An upload without a chunk for this long is aborted (its writer died); default 60 s. */
@@ -27,6 +34,9 @@ export interface ObjectTransferOptions {
  */
 export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTransferOptions = {}): () => void {
   const uploads = new Map<string, Upload>();
+  // Outcomes of finished commits by upload id: the commit is idempotent, so a writer whose reply
+  // was lost in a bus restart asks again and learns whether its object was stored (RemoteObjectStore).
+  const committed = new Map<string, { outcome: Promise<PutResult>; at: number }>();
   const idleMs = options.idleUploadMs ?? 60_000;
   const location: StorageLocation = { name: options.locationName ?? 'primary', location: store.location, capabilities: { ...store.capabilities } };
 
@@ -42,8 +52,10 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
   };
   const sweeper = setInterval(() => {
     const now = Date.now();
+    for (const [id, c] of committed) if (now - c.at > COMMIT_OUTCOME_KEEP_MS) committed.delete(id);
     for (const [id, u] of uploads) {
-      if (now - u.lastActivity > idleMs) {
+      // A commit in progress is the store writing, not a writer that died.
+      if (!u.committing && now - u.lastActivity > idleMs) {
         bus.logger.warn({ key: u.key, uploadId: id }, 'aborting idle upload (its writer stopped sending)');
         abort(id, `upload of ${u.key} idle for ${idleMs} ms`);
       }
@@ -56,6 +68,25 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
     if (!upload) throw new NotFoundError(`upload ${id ?? '(none)'} is not open on this storage-gateway (aborted or finished)`);
     upload.lastActivity = Date.now();
     return upload;
+  };
+
+  /** Ends an upload once; a repeated commit of the same upload waits for, or is told, the same outcome. */
+  const commitUpload = (id: string, chunks: number): Promise<PutResult> => {
+    const upload = uploadOf(id);
+    if (chunks !== upload.nextSeq) {
+      if (!upload.committing) abort(id, 'chunk count mismatch');
+      throw new UsageError(`upload of ${upload.key}: commit after ${chunks} chunks, but ${upload.nextSeq} arrived`);
+    }
+    if (!upload.committing) {
+      upload.committing = true;
+      upload.body.end();
+      // Moved to `committed` in one step, so a repeated commit finds the upload in one map or the other.
+      void upload.putting.then(() => undefined, () => undefined).finally(() => {
+        uploads.delete(id);
+        committed.set(id, { outcome: upload.putting, at: Date.now() });
+      });
+    }
+    return upload.putting;
   };
 
   bus.serve(COMMANDS.storageLocations, async () => ({ v: 1 as const, locations: [location] }));
@@ -92,30 +123,25 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
   bus.serve(COMMANDS.storagePutChunk, async (bytes, ctx) => {
     const upload = uploadOf(ctx.headers?.get(HEADERS.uploadId));
     const seq = Number(ctx.headers?.get(HEADERS.sequence));
+    const last = upload.lastChunk;
+    // The writer sends a chunk again when its reply was lost: the same bytes under the same number are written once.
+    if (last && seq === last.seq && last.bytes.equals(bytes)) {
+      await last.written;
+      return { v: 1 as const, received: last.received };
+    }
     if (seq !== upload.nextSeq) throw new UsageError(`upload of ${upload.key}: chunk ${seq} arrived, expected ${upload.nextSeq}`);
     upload.nextSeq++;
     upload.received += bytes.byteLength;
-    if (!upload.body.write(Buffer.from(bytes))) {
-      await Promise.race([
-        new Promise((r) => upload.body.once('drain', r)),
-        upload.putting.then(() => undefined),
-      ]);
-    }
-    return { v: 1 as const, received: upload.received };
+    const chunk = Buffer.from(bytes);
+    const taken = { seq, bytes: chunk, received: upload.received, written: writeChunk(upload, chunk) };
+    upload.lastChunk = taken;
+    await taken.written;
+    return { v: 1 as const, received: taken.received };
   }, { perInstance: true });
   bus.serve(COMMANDS.storagePutCommit, async ({ uploadId, chunks }) => {
-    const upload = uploadOf(uploadId);
-    if (chunks !== upload.nextSeq) {
-      abort(uploadId, 'chunk count mismatch');
-      throw new UsageError(`upload of ${upload.key}: commit after ${chunks} chunks, but ${upload.nextSeq} arrived`);
-    }
-    upload.body.end();
-    try {
-      const result = await upload.putting;
-      return { v: 1 as const, size: result.size, sha256: result.sha256 };
-    } finally {
-      uploads.delete(uploadId);
-    }
+    const outcome = committed.get(uploadId)?.outcome ?? commitUpload(uploadId, chunks);
+    const result = await outcome;
+    return { v: 1 as const, size: result.size, sha256: result.sha256 };
   }, { perInstance: true });
   bus.serve(COMMANDS.storagePutAbort, async ({ uploadId }) => {
     abort(uploadId, 'aborted by the writer');
@@ -133,4 +159,13 @@ export function serveObjectStore(bus: Bus, store: ObjectStore, options: ObjectTr
     clearInterval(sweeper);
     for (const id of [...uploads.keys()]) abort(id, 'storage-gateway shutting down');
   };
+}
+
+/** Writes a chunk to the upload's body; resolves once the store takes more (flow control) or the put ended. */
+async function writeChunk(upload: Upload, chunk: Buffer): Promise<void> {
+  if (upload.body.write(chunk)) return;
+  await Promise.race([
+    new Promise((r) => upload.body.once('drain', r)),
+    upload.putting.then(() => undefined),
+  ]);
 }
