@@ -1,5 +1,5 @@
-import { runBackup } from '@tresor/repository';
-import type { Repository } from '@tresor/repository';
+import { loadManifest, runBackup } from '@tresor/repository';
+import type { BackupResult, Repository } from '@tresor/repository';
 import { FilesystemSource } from '@tresor/source';
 import type { BackupJob, JobRecord } from '@tresor/contracts';
 import { EVENTS } from '@tresor/contracts';
@@ -7,11 +7,13 @@ import type { MongoJobStore } from '@tresor/catalog';
 import { ConflictError, TresorError } from '@tresor/errors';
 import type { Bus, JobContext, JobOutcome } from '@tresor/messaging';
 import type { RemoteObjectStore } from '@tresor/messaging';
-import type { Catalog } from '@tresor/catalog';
+import type { BackupRecord, Catalog } from '@tresor/catalog';
 import { holdLease } from '@tresor/scheduling';
 import type { HeldLease, Lease } from '@tresor/scheduling';
 import type { CodecName } from './types.js';
 import { discardUncommitted } from './discard.js';
+import { decideAfterFailure } from './retry.js';
+import type { RetryPolicy } from './retry.js';
 import { fencedStore } from './fenced.js';
 import { throttledStore } from './throttle.js';
 import { BackupStages } from './stages.js';
@@ -29,6 +31,8 @@ export interface BackupHandlerDeps {
   /** Per-source locks: two backups of one source never run at once (none without Redis). */
   readonly sourceLease?: Lease;
   readonly sourceLeaseTtlMs?: number;
+  /** Attempts per job and pauses between them for transient failures (retry.ts; at most the consumer's maxDeliver). */
+  readonly retryPolicy?: RetryPolicy;
   /** Test-only: delay per 64 KiB of archive upload (see throttle.ts). */
   readonly uploadDelayMs?: number;
   openRepository(store: RemoteObjectStore): Promise<Repository>;
@@ -70,10 +74,13 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
   const store = deps.store.withTrace(ctx.traceparent);
   const stages = new BackupStages();
   const written = new Set<string>();
+  const started = Date.now();
   let files = 0;
   let bytesIn = 0;
+  let repo: Repository | undefined;
+  let result: BackupResult | undefined;
   try {
-    const repo = await stages.open(() => deps.openRepository(store));
+    repo = await stages.open(() => deps.openRepository(store));
     const fenced = fencedStore(tracedStore(throttledStore(store, deps.uploadDelayMs ?? 0), 'storage-gateway'), {
       archive: async () => {
         const next = await jobs.transition(claimed!, 'uploading');
@@ -86,10 +93,11 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
         const next = await jobs.transition(claimed!, 'verifying');
         if (!next) throw new ConflictError(`job ${job.jobId} was taken over by another worker`);
         claimed = next;
-        await bus.publishEvent(EVENTS.backupProgress, { jobId: job.jobId, phase: 'uploaded', files, bytesIn }, t);
+        // Progress only: an event lost in a bus restart must not fail the backup at its commit.
+        await bus.publishEvent(EVENTS.backupProgress, { jobId: job.jobId, phase: 'uploaded', files, bytesIn }, t).catch(() => undefined);
       },
     }, stages, written);
-    const result = await runBackup({ ...repo, store: fenced, catalog: deps.catalog } as unknown as Repository, new FilesystemSource(job.source.location), {
+    result = await runBackup({ ...repo, store: fenced, catalog: deps.catalog } as unknown as Repository, new FilesystemSource(job.source.location), {
       level: job.level,
       tags: job.tags,
       skipUnreadable: job.skipUnreadable,
@@ -103,33 +111,97 @@ async function runBackupJob(deps: BackupHandlerDeps, job: BackupJob, ctx: JobCon
         }
       },
     });
-    trace.getActiveSpan()?.setAttributes({ 'tresor.backup.files': result.files, 'tresor.backup.bytes_in': result.bytesIn, 'tresor.backup.archive_bytes': result.archiveSize, 'tresor.backup.level': result.level });
-    const done = await stages.inCommit(() => jobs.transition(claimed!, 'completed', {
-      result: { backupId: result.backupId, level: result.level, files: result.files, dirs: result.dirs, symlinks: result.symlinks, bytesIn: result.bytesIn, bytesStored: result.bytesStored, archiveSize: result.archiveSize, reusedFiles: result.reusedFiles, parentId: result.parentId, requestedLevel: result.requestedLevel, durationMs: result.durationMs, warnings: [...result.warnings], createdAt: result.createdAt },
-    }));
+    const backup = result;
+    trace.getActiveSpan()?.setAttributes({ 'tresor.backup.files': backup.files, 'tresor.backup.bytes_in': backup.bytesIn, 'tresor.backup.archive_bytes': backup.archiveSize, 'tresor.backup.level': backup.level });
+    const done = await stages.inCommit(() => jobs.transition(claimed!, 'completed', { result: jobResult(backup) }));
     if (!done) throw new ConflictError(`job ${job.jobId} changed while completing`);
     stages.finish();
-    await bus.publishEvent(EVENTS.backupCompleted, { jobId: job.jobId, backupId: result.backupId, level: result.level, files: result.files, bytesIn: result.bytesIn, bytesStored: result.bytesStored, archiveSize: result.archiveSize }, t);
-    ctx.logger.info({ backupId: result.backupId }, 'backup completed');
+    await publishCompleted(bus, job.jobId, backup, t);
+    ctx.logger.info({ backupId: backup.backupId }, 'backup completed');
     return 'ack';
   } catch (err) {
     stages.finish(err);
-    // This attempt's backup id is never used again: what it stored and did not catalogue goes now.
-    await discardUncommitted({ catalog: deps.catalog, store, logger: ctx.logger }, written);
     if (err instanceof ConflictError && /taken over/.test(err.message)) {
+      await discardUncommitted({ catalog: deps.catalog, store, logger: ctx.logger }, written);
       ctx.logger.warn('claim superseded by another worker: leaving the job to it');
       return 'term';
     }
-    const permanent = err instanceof TresorError;
-    if (!permanent && ctx.deliveryCount < 3) {
-      ctx.logger.warn({ err: (err as Error).message }, 'backup attempt failed; will retry');
-      return { retryAfterMs: 2_000 };
+    const decision = await decideAfterFailure({ error: err, written, attempt: ctx.deliveryCount }, { committed: (id) => deps.catalog.getBackup(id) }, deps.retryPolicy);
+    if (decision.kind === 'committed') {
+      // Its commit landed, only a later step (or a reply) failed: this is the job's one backup.
+      const landed = result?.backupId === decision.backup.id ? result : await resultOfCommitted(repo, decision.backup, job, started);
+      ctx.logger.warn({ backupId: landed.backupId, err: (err as Error).message }, 'backup attempt failed after its commit landed: completing the job with that backup');
+      return completeCommitted(deps, job.jobId, landed, ctx, t);
+    }
+    // This attempt's backup id is never used again: what it stored and did not catalogue goes now.
+    await discardUncommitted({ catalog: deps.catalog, store, logger: ctx.logger }, written);
+    if (decision.kind === 'retry') {
+      ctx.logger.warn({ err: (err as Error).message, attempt: ctx.deliveryCount, retryAfterMs: decision.afterMs }, 'backup attempt failed; will retry');
+      return { retryAfterMs: decision.afterMs };
     }
     const error = { code: err instanceof TresorError ? err.code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
     const current = await jobs.get(job.jobId);
     if (current) await jobs.transition(current, 'failed', { error }).catch(() => undefined);
     await bus.publishEvent(EVENTS.backupFailed, { jobId: job.jobId, attempt: claimed?.attempts ?? 0, error }, t);
-    ctx.logger.error({ code: error.code, reason: error.message }, 'backup failed');
+    ctx.logger.error({ code: error.code, reason: error.message, why: decision.why }, 'backup failed');
     return 'ack';
   }
+}
+
+/** Tries to record a job complete (a lost Mongo reply may have recorded it already). */
+const COMPLETE_TRIES = 3;
+const COMPLETE_PAUSE_MS = 2_000;
+
+/**
+ * Completes a job with the backup its attempt committed although the attempt failed afterwards.
+ * It is never retried from here: a new attempt would make a second backup of the job.
+ */
+async function completeCommitted(deps: BackupHandlerDeps, jobId: string, backup: BackupResult, ctx: JobContext, t: { subject: string; traceparent: string }): Promise<JobOutcome> {
+  for (let tries = 1; ; tries++) {
+    try {
+      const current = await deps.jobs.get(jobId);
+      const done = current?.state === 'completed' ? current : current && (await deps.jobs.transition(current, 'completed', { result: jobResult(backup) }));
+      if (done?.state === 'completed') break;
+      throw new ConflictError(`job ${jobId} is ${current?.state ?? 'gone'}`);
+    } catch (err) {
+      if (tries >= COMPLETE_TRIES) {
+        ctx.logger.error({ backupId: backup.backupId, err: (err as Error).message }, 'backup committed, but its job could not be recorded complete; not retrying (that would make a second backup)');
+        return 'ack';
+      }
+      await new Promise((resolve) => setTimeout(resolve, COMPLETE_PAUSE_MS));
+    }
+  }
+  await publishCompleted(deps.bus, jobId, backup, t).catch((err: unknown) => ctx.logger.warn({ err: (err as Error).message }, 'could not publish backup.completed'));
+  ctx.logger.info({ backupId: backup.backupId }, 'backup completed');
+  return 'ack';
+}
+
+/** The job's result for a committed backup whose attempt failed before runBackup returned: the catalog record and the manifest's counts. */
+async function resultOfCommitted(repo: Repository | undefined, record: BackupRecord, job: BackupJob, started: number): Promise<BackupResult> {
+  const stats = repo ? (await loadManifest(repo, record.id).catch(() => undefined))?.manifest.stats : undefined;
+  return {
+    backupId: record.id,
+    requestedLevel: job.level,
+    level: record.level,
+    parentId: record.parentId,
+    createdAt: record.createdAt,
+    files: record.files,
+    dirs: record.dirs,
+    symlinks: stats?.symlinks ?? 0,
+    bytesIn: record.bytesIn,
+    bytesStored: record.bytesStored,
+    archiveSize: record.archiveSize,
+    reusedFiles: stats?.reusedFiles ?? 0,
+    durationMs: Date.now() - started,
+    warnings: [],
+  };
+}
+
+/** A backup's result as the job record keeps it. */
+function jobResult(r: BackupResult): Record<string, unknown> {
+  return { backupId: r.backupId, level: r.level, files: r.files, dirs: r.dirs, symlinks: r.symlinks, bytesIn: r.bytesIn, bytesStored: r.bytesStored, archiveSize: r.archiveSize, reusedFiles: r.reusedFiles, parentId: r.parentId, requestedLevel: r.requestedLevel, durationMs: r.durationMs, warnings: [...r.warnings], createdAt: r.createdAt };
+}
+
+function publishCompleted(bus: Bus, jobId: string, r: BackupResult, t: { subject: string; traceparent: string }): Promise<unknown> {
+  return bus.publishEvent(EVENTS.backupCompleted, { jobId, backupId: r.backupId, level: r.level, files: r.files, bytesIn: r.bytesIn, bytesStored: r.bytesStored, archiveSize: r.archiveSize }, t);
 }

@@ -7,6 +7,7 @@ import { RemoteObjectStore } from '@tresor/messaging';
 import { RedisLease } from '@tresor/scheduling';
 import { baseConfigSchema, loadConfig, mongoTlsOptions, redisTlsOptions, openClusterRepository, runService, serviceKeySupplier, start } from '@tresor/service';
 import { handleBackupJob } from './backup.handler.js';
+import { DEFAULT_RETRY_POLICY } from './retry.js';
 
 const configSchema = baseConfigSchema.extend({
   /** This host's repository directory: tresor.json and the signing key (see docs/cluster.md). */
@@ -38,12 +39,15 @@ start(async () => {
       redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis'));
       if (!redis) logger.warn('TRESOR_REDIS_URL is not set: backups of one source are not kept from overlapping');
       const sourceLease = redis ? new RedisLease(redis) : undefined;
+      // A retry is a redelivery of the job's message: never plan more attempts than the consumer delivers.
+      const maxDeliver = topology.consumers.backupEngine.maxDeliver;
+      const retryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: maxDeliver > 0 ? Math.min(DEFAULT_RETRY_POLICY.maxAttempts, maxDeliver) : DEFAULT_RETRY_POLICY.maxAttempts };
       bus.consumeJobs(topology.consumers.backupEngine, {
         backup: {
           def: JOBS.backup,
           handle: (job, ctx) =>
             handleBackupJob(
-              { bus, jobs: mongo.jobs, catalog: mongo.catalog, store, worker: instance, uploadDelayMs: config.TRESOR_TEST_UPLOAD_DELAY_MS, sourceLease, sourceLeaseTtlMs: config.TRESOR_SOURCE_LOCK_TTL_MS, openRepository: (s) => openClusterRepository(config.TRESOR_REPO, s, mongo.catalog, supplier) },
+              { bus, jobs: mongo.jobs, catalog: mongo.catalog, store, worker: instance, retryPolicy, uploadDelayMs: config.TRESOR_TEST_UPLOAD_DELAY_MS, sourceLease, sourceLeaseTtlMs: config.TRESOR_SOURCE_LOCK_TTL_MS, openRepository: (s) => openClusterRepository(config.TRESOR_REPO, s, mongo.catalog, supplier) },
               job,
               ctx,
             ),
