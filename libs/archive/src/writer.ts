@@ -98,7 +98,7 @@ export class ArchiveWriter {
    * archive stays usable (the partial bytes are just unreferenced) and the error is an IoError.
    */
   async addFile(meta: FileMeta, content: Readable, codec: Codec, level: number): Promise<Entry> {
-    this.checkFileMeta(meta, codec, level, 'addFile');
+    this.checkFileMeta(meta, codec, level);
     return this.exclusive(async () => {
       const offset = this.payloadBytes;
       let size: number;
@@ -130,19 +130,28 @@ export class ArchiveWriter {
    * level) makes of the plaintext and size and sha256 are the plaintext's (contentPreparation).
    */
   async addPrepared(meta: FileMeta, content: PreparedContent, codec: Codec, level: number): Promise<Entry> {
-    this.checkFileMeta(meta, codec, level, 'addPrepared');
+    this.checkOpen();
+    validateLevel(codec, level);
+    if (meta.type !== 'file') throw new UsageError(`addPrepared got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
+    // The whole entry is known before its bytes are written (their length is the frame's): it is
+    // built and checked once, its offset (ours, always valid) filled in when its turn comes.
+    const length = content.compressed.length;
+    const { sha256, size } = content;
+    const checked = pickEntry({ ...meta, size, sha256, data: { backupId: this.backupId, offset: 0, length, codec } });
+    checkEntry(checked);
     return this.exclusive(async () => {
-      const offset = this.payloadBytes;
+      const entry: Entry = { ...checked, data: { ...checked.data!, offset: this.payloadBytes } };
       await this.writePayload(content.compressed);
-      return this.recordFile(meta, content.size, content.sha256, offset, codec);
+      await this.spill.append(entry);
+      return entry;
     });
   }
 
-  private checkFileMeta(meta: FileMeta, codec: Codec, level: number, method: string): void {
+  private checkFileMeta(meta: FileMeta, codec: Codec, level: number): void {
     this.checkOpen();
     validateLevel(codec, level);
     if (meta.type !== 'file')
-      throw new UsageError(`${method} got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
+      throw new UsageError(`addFile got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
     const placeholder = { backupId: this.backupId, offset: 0, length: 0, codec };
     checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: placeholder }));
   }
