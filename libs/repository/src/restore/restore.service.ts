@@ -102,7 +102,8 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
 
   const staging = await Staging.create(options.target, state !== 'missing', state === 'non-empty', options.stagingKey);
   try {
-    const tree = new TreeWriter(staging.dir);
+    // A staging directory that is not a clone of the target holds only what this restore writes.
+    const tree = new TreeWriter(staging.dir, state !== 'non-empty');
     const touchedDirs = new Set<string>();
     let files = 0;
     let bytes = 0;

@@ -28,7 +28,14 @@ export class TreeWriter {
   private readonly tempPrefix = `.tresor-tmp-${randomBytes(6).toString('hex')}-`;
   private tempCount = 0;
 
-  constructor(private readonly root: string) {}
+  /**
+   * `fresh`: nothing but this writer puts names under `root` (a new staging directory, not a clone
+   * of the target), so small files are created under their final names.
+   */
+  constructor(
+    private readonly root: string,
+    private readonly fresh = false,
+  ) {}
 
   /** Creates the directories on the way to `path` (mode 0700 until their metadata is applied). */
   async ensureParents(path: string): Promise<void> {
@@ -96,6 +103,13 @@ export class TreeWriter {
     }
     await this.ensureParents(entry.path);
     const dest = join(this.root, entry.path);
+    if (this.fresh) {
+      const { error } = await writePool().createFile(dest, content, metadataOf(entry));
+      // Only another entry of the backup can be in the way (a directory made for a path below this one).
+      if (error?.code === 'EEXIST' && (await lstat(dest)).isDirectory()) throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
+      if (error) throw error;
+      return;
+    }
     const temp = this.tempName(dest);
     // On a writer thread: writeFileSync writes the whole buffer (a short write on a filling disk is
     // continued, so a full disk is an ENOSPC error), the temporary file is removed on failure (unless

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,5 +51,23 @@ describe('writePool', () => {
     const missing = await writePool().applyMetadata(join(dir, 'missing.key'), { symlink: false, chown: false, uid: 0, gid: 0, mode: 0o600, mtime: 1 });
     expect(missing.error).toBeInstanceOf(Error);
     expect(missing.error).toMatchObject({ code: 'ENOENT', syscall: 'chmod', message: expect.stringMatching(/^ENOENT: no such file or directory, chmod/) });
+  });
+
+  it('creates a file under its final name with its metadata, never over an existing name or through a symlink', async () => {
+    const meta = { symlink: false, chown: false, uid: 0, gid: 0, mode: 0o640, mtime: 1_650_000_000.25 };
+    expect(await writePool().createFile(join(dir, 'direct.key'), Buffer.from('direct'), meta)).toEqual({});
+    const created = await stat(join(dir, 'direct.key'));
+    expect({ mode: (created.mode & 0o777).toString(8), mtimeMs: created.mtimeMs }).toEqual({ mode: '640', mtimeMs: 1_650_000_000_250 });
+    expect(await readFile(join(dir, 'direct.key'), 'utf8')).toBe('direct');
+
+    const again = await writePool().createFile(join(dir, 'direct.key'), Buffer.from('other'), meta);
+    expect(again.error).toMatchObject({ code: 'EEXIST', syscall: 'open' });
+    expect(await readFile(join(dir, 'direct.key'), 'utf8')).toBe('direct');
+
+    await writeFile(join(dir, 'victim.txt'), 'untouched');
+    await symlink(join(dir, 'victim.txt'), join(dir, 'link.key'));
+    const through = await writePool().createFile(join(dir, 'link.key'), Buffer.from('evil'), meta);
+    expect(through.error).toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(join(dir, 'victim.txt'), 'utf8')).toBe('untouched');
   });
 });

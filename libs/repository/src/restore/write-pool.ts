@@ -26,6 +26,26 @@ function writeFile({ temp, dest, bytes, meta }) {
   }
   return meta ? applyMetadata({ dest, ...meta }) : {};
 }
+function createFile({ dest, bytes, meta }) {
+  let fd;
+  try {
+    fd = fs.openSync(dest, 'wx', 0o600);
+  } catch (err) {
+    return { error: failure(err) };
+  }
+  try {
+    for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+    if (meta.chown) fs.fchownSync(fd, meta.uid, meta.gid);
+    fs.fchmodSync(fd, meta.mode);
+    fs.futimesSync(fd, meta.mtime, meta.mtime);
+    fs.closeSync(fd);
+    return {};
+  } catch (err) {
+    try { fs.closeSync(fd); } catch {}
+    remove(dest);
+    return { error: failure(err) };
+  }
+}
 function applyMetadata({ dest, symlink, chown, uid, gid, mode, mtime }) {
   try {
     if (chown) fs.lchownSync(dest, uid, gid);
@@ -41,7 +61,7 @@ function applyMetadata({ dest, symlink, chown, uid, gid, mode, mtime }) {
   }
 }
 parentPort.on('message', ({ id, jobs }) => {
-  parentPort.postMessage({ id, results: jobs.map((job) => (job.op === 'file' ? writeFile(job) : applyMetadata(job))) });
+  parentPort.postMessage({ id, results: jobs.map((job) => (job.op === 'file' ? writeFile(job) : job.op === 'create' ? createFile(job) : applyMetadata(job))) });
 });
 `;
 
@@ -68,6 +88,15 @@ export class WritePool {
    */
   async writeFile(temp: string, dest: string, bytes: Buffer, meta?: Metadata): Promise<WriteOutcome> {
     return outcome(await this.pool.run({ op: 'file', temp, dest, bytes, meta }, bytes.length));
+  }
+
+  /**
+   * Creates `dest` (never over an existing name, so never through a symlink), writes `bytes` and
+   * applies `meta` through the open descriptor: for a tree no one else writes into (a fresh
+   * staging directory), where a temporary name and a rename add nothing but system calls.
+   */
+  async createFile(dest: string, bytes: Buffer, meta: Metadata): Promise<WriteOutcome> {
+    return outcome(await this.pool.run({ op: 'create', dest, bytes, meta }, bytes.length));
   }
 
   /** Owner (when `chown`), mode (not for a symlink) and mtime (seconds) of `dest`, not following a symlink. */
