@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@tresor/errors';
 import { BACKUP_ID, collector, CREATED_AT, DUMMY_KEY, fileMeta, makeTmpDir, openArchive, writeArchive } from './archive.fixtures.js';
-import { compressBuffer } from './codecs/index.js';
-import { contentPreparation, preparedContent } from './prepared-content.js';
+import { compressBuffer, decompressBuffer } from './codecs/index.js';
+import { contentCheck, contentPreparation, preparedContent } from './prepared-content.js';
+import type { FrameCheck } from './prepared-content.js';
 import { generateDataKey } from '@tresor/crypto';
 import { ArchiveWriter } from './writer.js';
 
@@ -75,5 +76,34 @@ describe('ArchiveWriter.addPrepared', () => {
     for (const [i, entry] of entries.entries()) {
       expect((await reader.readSmallContent(entry.data!, entry.size))!.equals(samples[i]!)).toBe(true);
     }
+  });
+});
+
+describe('contentCheck', () => {
+  /** Runs the check as a verify thread would (same evaluation), here on the main thread. */
+  function checkHere(frame: Buffer, size: number): FrameCheck {
+    const { code, arg } = contentCheck();
+    const fn = new Function('require', `return (${code});`)(createRequire(import.meta.url)) as (frame: Buffer, size: number, arg: unknown) => FrameCheck;
+    return fn(frame, size, arg);
+  }
+
+  it.each(samples.map((s) => [s.length, s] as const))('gives the length and SHA-256 decompressBuffer would (%i bytes)', (_n, content) => {
+    const frame = compressBuffer('zstd', 3, content)!;
+    expect(checkHere(frame, content.length)).toEqual({
+      length: decompressBuffer('zstd', frame, content.length)!.length,
+      sha256: createHash('sha256').update(content).digest('hex'),
+    });
+  });
+
+  it('sends back what decompressBuffer would not inflate in one call, and names what zstd cannot decode', () => {
+    const content = Buffer.from('-----BEGIN CERTIFICATE-----\n'.repeat(40));
+    const frame = compressBuffer('zstd', 3, content)!;
+    expect(decompressBuffer('zstd', frame, content.length - 1)).toBeUndefined();
+    expect(checkHere(frame, content.length - 1)).toEqual({ fallback: true });
+    const damaged = Buffer.from(frame);
+    damaged[damaged.length - 10]! ^= 0xff;
+    const found = checkHere(damaged, content.length);
+    expect(found).toHaveProperty('corrupt');
+    expect(() => decompressBuffer('zstd', damaged, content.length)).toThrow(`corrupt zstd data: ${(found as { corrupt: string }).corrupt.split('\n')[0]}`);
   });
 });

@@ -37,7 +37,47 @@ const PREPARE_SOURCE = `(() => {
   };
 })()`;
 
+/**
+ * Code a verify thread runs on a stored zstd frame (deep verify): the frame's declared size, its
+ * decompression in one call and the SHA-256 of the result, with the same zstd-napi calls as
+ * codecs/zstd.ts's decompressBuffer. A CommonJS expression evaluating to `(frame, size, arg) =>
+ * FrameCheck`, evaluated in the thread like PREPARE_SOURCE.
+ */
+const CHECK_SOURCE = `(() => {
+  const { createHash } = require('node:crypto');
+  let binding;
+  let decompressor;
+  return (frame, size, arg) => {
+    binding ??= require(arg.binding);
+    decompressor ??= new (require(arg.zstd).Decompressor)();
+    try {
+      if (binding.getFrameContentSize(frame) !== size) return { fallback: true };
+      const content = decompressor.decompress(frame);
+      return { length: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+    } catch (err) {
+      return { corrupt: String((err && err.message) || err) };
+    }
+  };
+})()`;
+
+/** What checking a stored zstd frame off the main thread found (contentCheck). */
+export type FrameCheck =
+  | { readonly length: number; readonly sha256: string }
+  /** The frame does not declare the expected size: check it by the general (streaming) path. */
+  | { readonly fallback: true }
+  /** zstd could not decode it; the message is zstd-napi's (corruptData words the error). */
+  | { readonly corrupt: string };
+
 let zstdModule: string | undefined;
+let zstdBinding: string | undefined;
+
+/** The check a thread makes of stored zstd frames for deep verify (CHECK_SOURCE and its argument). */
+export function contentCheck(): { code: string; arg: unknown } {
+  const require = createRequire(import.meta.url);
+  zstdModule ??= require.resolve('zstd-napi');
+  zstdBinding ??= require.resolve('zstd-napi/binding');
+  return { code: CHECK_SOURCE, arg: { zstd: zstdModule, binding: zstdBinding } };
+}
 
 /**
  * The read step that prepares content for `codec` at `level` on a reader thread, or undefined when

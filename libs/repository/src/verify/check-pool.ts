@@ -1,45 +1,22 @@
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
+import { contentCheck } from '@tresor/archive';
+import type { FrameCheck } from '@tresor/archive';
 import { BatchPool } from '@tresor/source';
 
 /**
- * The verify threads' code (CommonJS, evaluated, like the reader threads'): for each stored zstd
- * frame of a group, its declared size, its decompression in one call and the SHA-256 of the result,
- * with the same zstd-napi calls as codecs/zstd.ts's decompressBuffer. A message's frames arrive in
- * one buffer.
+ * The verify threads' code (CommonJS, evaluated, like the reader threads'): each stored zstd frame
+ * of a group goes through the archive's check (contentCheck). A message's frames arrive in one buffer.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-let zstd;
-let binding;
-let decompressor;
-function check(frame, size) {
-  try {
-    if (binding.getFrameContentSize(frame) !== size) return { fallback: true };
-    const content = decompressor.decompress(frame);
-    return { length: content.length, sha256: createHash('sha256').update(content).digest('hex') };
-  } catch (err) {
-    return { corrupt: String((err && err.message) || err) };
-  }
-}
+let check;
 parentPort.on('message', ({ id, jobs, shared }) => {
-  zstd ??= require(shared.zstd);
-  binding ??= require(shared.binding);
-  decompressor ??= new zstd.Decompressor();
+  check ??= new Function('require', 'return (' + shared.code + ');')(require);
   const bytes = Buffer.from(shared.bytes);
-  const results = jobs.map((group) => group.map(({ at, length, size }) => check(bytes.subarray(at, at + length), size)));
+  const results = jobs.map((group) => group.map(({ at, length, size }) => check(bytes.subarray(at, at + length), size, shared.arg)));
   parentPort.postMessage({ id, results });
 });
 `;
-
-/** What a verify thread found for one frame: the decompressed length and SHA-256, or why not. */
-export type FrameCheck =
-  | { readonly length: number; readonly sha256: string }
-  /** The frame does not declare the expected size: check it by the general (streaming) path. */
-  | { readonly fallback: true }
-  /** zstd could not decode it; the message is zstd-napi's. */
-  | { readonly corrupt: string };
 
 /** One frame to check: the stored bytes of an entry's content and the entry's recorded size. */
 export interface FrameToCheck {
@@ -55,8 +32,7 @@ export class ContentCheckPool {
   private readonly pool: BatchPool<FrameCheck[] | { threadError: Error }>;
 
   constructor(size: number) {
-    const require = createRequire(import.meta.url);
-    const modules = { zstd: require.resolve('zstd-napi'), binding: require.resolve('zstd-napi/binding') };
+    const { code, arg } = contentCheck();
     this.pool = new BatchPool(WORKER_SOURCE, size, (payloads) => {
       const groups = payloads as FrameToCheck[][];
       // One copy of the message's frames into a buffer of its own, moved (not cloned) to the thread.
@@ -69,7 +45,7 @@ export class ContentCheckPool {
           return { at: at - frame.length, length: frame.length, size };
         }),
       );
-      return { jobs, shared: { ...modules, bytes: bytes.buffer }, transfer: [bytes.buffer] };
+      return { jobs, shared: { code, arg, bytes: bytes.buffer }, transfer: [bytes.buffer] };
     });
   }
 

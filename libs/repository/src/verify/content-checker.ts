@@ -1,8 +1,7 @@
 import { checkContentDigest, corruptData, verifyContent } from '@tresor/archive';
-import type { ArchiveReader, Entry } from '@tresor/archive';
+import type { ArchiveReader, Entry, FrameCheck } from '@tresor/archive';
 import { IntegrityError } from '@tresor/errors';
 import { contentCheckPool } from './check-pool.js';
-import type { FrameCheck } from './check-pool.js';
 import type { ArchiveSet } from '../archives.js';
 import type { VerifyRun } from './verify.service.js';
 
