@@ -98,7 +98,9 @@ export class ArchiveWriter {
    * archive stays usable (the partial bytes are just unreferenced) and the error is an IoError.
    */
   async addFile(meta: FileMeta, content: Readable, codec: Codec, level: number): Promise<Entry> {
-    this.checkFileMeta(meta, codec, level);
+    this.checkFileCall(meta, codec, level, 'addFile');
+    // The entry is checked before any byte is written, with what addFile computes left open.
+    checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: { backupId: this.backupId, offset: 0, length: 0, codec } }));
     return this.exclusive(async () => {
       const offset = this.payloadBytes;
       let size: number;
@@ -130,9 +132,7 @@ export class ArchiveWriter {
    * level) makes of the plaintext and size and sha256 are the plaintext's (contentPreparation).
    */
   async addPrepared(meta: FileMeta, content: PreparedContent, codec: Codec, level: number): Promise<Entry> {
-    this.checkOpen();
-    validateLevel(codec, level);
-    if (meta.type !== 'file') throw new UsageError(`addPrepared got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
+    this.checkFileCall(meta, codec, level, 'addPrepared');
     // The whole entry is known before its bytes are written (their length is the frame's): it is
     // built and checked once, its offset (ours, always valid) filled in when its turn comes.
     const length = content.compressed.length;
@@ -147,13 +147,12 @@ export class ArchiveWriter {
     });
   }
 
-  private checkFileMeta(meta: FileMeta, codec: Codec, level: number): void {
+  /** What every call that stores a file needs: an open archive, a valid level, a file entry. */
+  private checkFileCall(meta: FileMeta, codec: Codec, level: number, method: string): void {
     this.checkOpen();
     validateLevel(codec, level);
     if (meta.type !== 'file')
-      throw new UsageError(`addFile got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
-    const placeholder = { backupId: this.backupId, offset: 0, length: 0, codec };
-    checkEntry(pickEntry({ ...meta, sha256: '0'.repeat(64), data: placeholder }));
+      throw new UsageError(`${method} got ${quotePath(meta.path)} of type ${meta.type}; use addEntry`);
   }
 
   private async recordFile(meta: FileMeta, size: number, sha256: string, offset: number, codec: Codec): Promise<Entry> {

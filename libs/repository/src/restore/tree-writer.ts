@@ -103,20 +103,18 @@ export class TreeWriter {
     }
     await this.ensureParents(entry.path);
     const dest = join(this.root, entry.path);
-    if (this.fresh) {
-      const { error } = await writePool().createFile(dest, content, metadataOf(entry));
-      // Only another entry of the backup can be in the way (a directory made for a path below this one).
-      if (error?.code === 'EEXIST' && (await lstat(dest)).isDirectory()) throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
-      if (error) throw error;
-      return;
-    }
-    const temp = this.tempName(dest);
-    // On a writer thread: writeFileSync writes the whole buffer (a short write on a filling disk is
-    // continued, so a full disk is an ENOSPC error), the temporary file is removed on failure (unless
-    // EEXIST: then it is someone else's); durability comes from the sync before the tree is committed.
-    const { error, renaming } = await writePool().writeFile(temp, dest, content, metadataOf(entry));
-    // A directory in the way makes the rename fail (EISDIR): one lstat per file fewer than asking first.
-    if (error && renaming && error.code === 'EISDIR') throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
+    // On a writer thread: the whole buffer is written (a short write on a filling disk is continued,
+    // so a full disk is an ENOSPC error) and a file it created is removed on failure; durability
+    // comes from the sync before the tree is committed. In a fresh tree under the final name
+    // (O_EXCL), otherwise under a temporary name then renamed (an EEXIST there is someone else's file).
+    const { error, renaming } = this.fresh
+      ? await writePool().createFile(dest, content, metadataOf(entry))
+      : await writePool().writeFile(this.tempName(dest), dest, content, metadataOf(entry));
+    // A directory in the way: the rename fails with EISDIR (one lstat per file fewer than asking
+    // first); in a fresh tree the create fails with EEXIST, and only a directory made for another
+    // entry of the backup (a path below this one) can be there.
+    const inTheWay = (renaming && error?.code === 'EISDIR') || (this.fresh && error?.code === 'EEXIST' && (await lstat(dest)).isDirectory());
+    if (inTheWay) throw new ConflictError(`entry ${entry.path}: a directory is in the way at ${dest}`);
     if (error) throw error;
   }
 

@@ -23,19 +23,20 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
     // and one wait on the disk thread per megabyte instead of per frame.
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
+    const flush = async () => {
+      await writeAll(handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
+    };
     for await (const chunk of body instanceof Uint8Array ? [body] : body) {
       const bytes = toBytes(chunk);
       hash.update(bytes);
       size += bytes.length;
       pending.push(bytes);
       pendingBytes += bytes.length;
-      if (pendingBytes >= writeBatchBytes) {
-        await writeAll(handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
-        pending = [];
-        pendingBytes = 0;
-      }
+      if (pendingBytes >= writeBatchBytes) await flush();
     }
-    if (pendingBytes > 0) await writeAll(handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+    if (pendingBytes > 0) await flush();
     await handle.sync();
     return { size, sha256: hash.digest('hex') };
   } finally {
