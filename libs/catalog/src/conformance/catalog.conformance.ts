@@ -14,7 +14,8 @@ export interface CatalogConformanceOptions {
   readonly manyEntries?: number;
 }
 
-const sha = (n: number): string => n.toString(16).padStart(64, '0');
+/** A distinct well-formed SHA-256 hex string per number. */
+export const sha = (n: number): string => n.toString(16).padStart(64, '0');
 
 /** A complete backup record for tests; override what the test is about. */
 export function sampleBackup(

@@ -67,6 +67,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX entries_by_sha256 ON entries (sha256) WHERE sha256 IS NOT NULL;
     `,
   },
+  {
+    // Content lookups (findData) only need the row of the backup that stored the bytes: every
+    // later reference copies its data ref. Indexing only those rows keeps a no-change backup's
+    // 100k copied rows out of a random-order index (1.1 s of a 1.3 s copy, issue 9).
+    version: 2,
+    sql: `
+      DROP INDEX entries_by_sha256;
+      CREATE INDEX entries_by_stored_sha256 ON entries (sha256) WHERE data_backup = backup_id;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

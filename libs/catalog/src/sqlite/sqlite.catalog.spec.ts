@@ -1,13 +1,13 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry } from '@tresor/archive';
 import { IntegrityError, UnsupportedError } from '@tresor/errors';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeCatalogConformance, fileEntry, sampleBackup } from '../conformance/catalog.conformance.js';
-import { latestSchemaVersion } from './schema.js';
-import { SqliteCatalog } from './sqlite.catalog.js';
+import { describeCatalogConformance, fileEntry, sampleBackup, sha } from '../conformance/catalog.conformance.js';
+import { applicationId, latestSchemaVersion, migrations } from './schema.js';
+import { findDataSql, SqliteCatalog } from './sqlite.catalog.js';
 
 describeCatalogConformance('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tresor-catalog-'));
@@ -58,7 +58,7 @@ describe('SqliteCatalog', () => {
     db.close();
     const opening = SqliteCatalog.open(file);
     await expect(opening).rejects.toBeInstanceOf(UnsupportedError);
-    await expect(opening).rejects.toThrow(/schema version 2.*upgrade tresor/);
+    await expect(opening).rejects.toThrow(new RegExp(`schema version ${latestSchemaVersion + 1}.*upgrade tresor`));
   });
 
   it('refuses a SQLite file that is not a catalog, and a file that is not SQLite', async () => {
@@ -88,17 +88,40 @@ describe('SqliteCatalog', () => {
     await catalog.close();
   });
 
-  it('uses the sha256 index for content lookups', async () => {
+  it('uses the index of stored contents for content lookups', async () => {
     const catalog = await SqliteCatalog.open(file);
     await catalog.close();
     const db = new Database(file, { readonly: true });
-    const plan = db
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT data_backup FROM entries
-         WHERE sha256 = ? AND data_backup IN (SELECT value FROM json_each(?)) LIMIT 1`,
-      )
-      .all('00', '[]') as { detail: string }[];
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${findDataSql}`).all('00', '[]') as { detail: string }[];
     db.close();
-    expect(plan.map((row) => row.detail).join('\n')).toMatch(/entries_by_sha256/);
+    expect(plan.map((row) => row.detail).join('\n')).toMatch(/USING INDEX entries_by_stored_sha256/);
+  });
+
+  it('brings a schema 1 catalog to the index of stored contents, finding the same data', async () => {
+    await mkdir(join(dir, 'nested'));
+    const db = new Database(file);
+    db.exec(migrations[0]!.sql);
+    db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)');
+    db.pragma(`application_id = ${applicationId}`);
+    db.close();
+    const first = await SqliteCatalog.open(file);
+    expect(latestSchemaVersion).toBeGreaterThanOrEqual(2);
+    const source = await first.ensureSource('filesystem', '/k');
+    await first.addBackup(sampleBackup({ id: 'b1', sourceId: source.id }), [fileEntry('f', 'b1', 7)]);
+    await first.addBackup(
+      sampleBackup({ id: 'b2', sourceId: source.id, level: 'incremental', parentId: 'b1', dataBackupIds: ['b1', 'b2'] }),
+      [fileEntry('f', 'b1', 7), fileEntry('g', 'b2', 8)],
+    );
+    expect(await first.findData(sha(1007), ['b1', 'b2'])).toEqual(fileEntry('f', 'b1', 7).data);
+    expect(await first.findData(sha(1008), ['b2'])).toEqual(fileEntry('g', 'b2', 8).data);
+    await first.close();
+    const check = new Database(file, { readonly: true });
+    const indexes = check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'entries'").pluck().all();
+    const indexed = check.prepare('SELECT count(*) FROM entries INDEXED BY entries_by_stored_sha256 WHERE data_backup = backup_id').pluck().get();
+    check.close();
+    expect(indexes).toContain('entries_by_stored_sha256');
+    expect(indexes).not.toContain('entries_by_sha256');
+    // Only the two rows that stored their bytes are in the index; b2's copy of f is not.
+    expect(indexed).toBe(2);
   });
 });

@@ -28,6 +28,11 @@ const busyTimeoutMs = 10_000;
 
 const entryColumnList = entryColumns.join(', ');
 
+/** Where content is stored among some backups; `data_backup = backup_id` selects the partial index. */
+export const findDataSql = `SELECT data_backup, data_offset, data_length, codec FROM entries
+  WHERE sha256 = ? AND data_backup = backup_id AND data_backup IN (SELECT value FROM json_each(?))
+  ORDER BY data_backup, data_offset LIMIT 1`;
+
 /**
  * The catalog in one SQLite file (standalone mode). better-sqlite3 is synchronous; the methods are
  * async only to honour the port, which a MongoDB adapter implements with real I/O.
@@ -165,15 +170,16 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  /**
+   * Looks only at rows whose backup stored the content (the partial index of schema 2): a backup
+   * referenced by a kept backup is never forgotten before it (runForget), so its own rows carry
+   * every data ref into its archive.
+   */
   async findData(sha256: string, amongBackupIds: readonly string[]): Promise<DataRef | undefined> {
     if (amongBackupIds.length === 0) return undefined;
     return this.run('cannot look up content', () => {
       const row = this.db
-        .prepare(
-          `SELECT data_backup, data_offset, data_length, codec FROM entries
-           WHERE sha256 = ? AND data_backup IN (SELECT value FROM json_each(?))
-           ORDER BY data_backup, data_offset LIMIT 1`,
-        )
+        .prepare(findDataSql)
         .get(sha256.toLowerCase(), JSON.stringify(amongBackupIds)) as
         Pick<EntryRow, 'data_backup' | 'data_offset' | 'data_length' | 'codec'> | undefined;
       return row && dataRefFromRow(row);

@@ -13,7 +13,7 @@ describe('readAhead', () => {
     const out: number[] = [];
     const gen = readAhead(
       numbers(20),
-      4,
+      { depth: 4, maxWeight: Infinity, weigh: () => 0 },
       async (n) => {
         expect(preparing).toBe(0);
         preparing++;
@@ -36,7 +36,7 @@ describe('readAhead', () => {
   });
 
   it('delivers a failure when its item is reached, without an unhandled rejection', async () => {
-    const gen = readAhead(numbers(5), 3, async (n) => n, async (n) => {
+    const gen = readAhead(numbers(5), { depth: 3, maxWeight: Infinity, weigh: () => 0 }, async (n) => n, async (n) => {
       if (n === 2) throw new Error('cannot read 2');
       return n;
     });
@@ -47,5 +47,31 @@ describe('readAhead', () => {
       })(),
     ).rejects.toThrow('cannot read 2');
     expect(seen).toEqual([0, 1]);
+  });
+
+  it('keeps the weight of the items started ahead under maxWeight', async () => {
+    let held = 0;
+    let peak = 0;
+    const weights = [5, 1, 1, 8, 1, 1, 1, 9, 2, 2, 2, 2];
+    const gen = readAhead(
+      numbers(weights.length),
+      { depth: 100, maxWeight: 10, weigh: (n: number) => weights[n]! },
+      async (n: number) => n,
+      async (n: number) => {
+        held += weights[n]!;
+        peak = Math.max(peak, held);
+        await new Promise((r) => setTimeout(r, 1));
+        return n;
+      },
+    );
+    const out: number[] = [];
+    for await (const n of gen) {
+      out.push(n);
+      held -= weights[n]!;
+    }
+    expect(out).toEqual(weights.map((_, i) => i));
+    // One item may tip the total over the limit (it is only known once prepared), never two.
+    expect(peak).toBeLessThan(10 + 9);
+    expect(peak).toBeGreaterThan(5);
   });
 });

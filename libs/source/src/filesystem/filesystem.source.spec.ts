@@ -131,6 +131,23 @@ describe('FilesystemSource', () => {
     items.forEach((item, i) => expect(item.path.split('/')).toHaveLength(i + 1));
   });
 
+  it('walks a wide tree of small directories (listed ahead of the walk) completely and in order', async () => {
+    const expected: string[] = [];
+    for (let d = 0; d < 40; d++) {
+      const dir = `d${String(d).padStart(2, '0')}`;
+      expected.push(dir);
+      for (const name of ['a.key', 'b.crt', 'c.json']) {
+        await file(`${dir}/${name}`, `${dir}/${name}`);
+        expected.push(`${dir}/${name}`);
+      }
+      await file(`${dir}/sub/x.key`, 'x');
+      expected.push(`${dir}/sub`, `${dir}/sub/x.key`);
+    }
+    const items = await scanAll(new FilesystemSource(root));
+    expect(items.map((i) => i.path)).toEqual(expected);
+    expect(items.filter(isSourceProblem)).toEqual([]);
+  });
+
   it('reports a FIFO as unsupported and goes on', async () => {
     await file('before', 'x');
     execFileSync('mkfifo', [join(root, 'pipe')]);

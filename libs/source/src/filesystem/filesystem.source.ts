@@ -36,10 +36,21 @@ interface Frame {
   readonly ahead: Map<number, Promise<SourceEntry | SourceProblem | undefined>>;
   /** Index of the last step whose description was started ahead. */
   aheadUntil: number;
+  /** Subdirectories of this directory listed (and their first entries described) before their turn. */
+  readonly listed: Map<number, Promise<Frame | SourceProblem>>;
+  /** Index of the last step whose listing was considered for starting ahead. */
+  listedUntil: number;
 }
 
 /** Entries of one directory described ahead of the one being yielded: hides syscall latency. */
 const DESCRIBE_AHEAD = 32;
+/**
+ * Subdirectories of the current directory listed ahead of the walk: trees of many small
+ * directories otherwise wait for one readdir and one thread round trip per directory.
+ */
+const LIST_AHEAD = 8;
+/** Listed-ahead steps held at most: a level of huge sibling directories is not read ahead. */
+const LIST_AHEAD_MAX_STEPS = 64 * 1024;
 
 /** A directory tree as a backup source: key files, their directories and symlinks. */
 export class FilesystemSource implements Source {
@@ -57,9 +68,11 @@ export class FilesystemSource implements Source {
   /** Depth-first walk that holds one sorted listing per directory level and stats lazily. */
   async *scan(): AsyncIterable<SourceEntry | SourceProblem> {
     await this.checkRoot();
-    const root = await this.listDir('');
-    if (!Array.isArray(root)) throw new IoError(`cannot read source ${this.location}: ${root.message}`);
-    const stack: Frame[] = [{ dirPath: '', steps: root, next: 0, ahead: new Map(), aheadUntil: -1 }];
+    const root = await this.openFrame('');
+    if (!('steps' in root)) throw new IoError(`cannot read source ${this.location}: ${root.message}`);
+    const stack: Frame[] = [root];
+    const held = { steps: 0 };
+    this.listAhead(root, held);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
       const step = frame.steps[frame.next++];
@@ -77,11 +90,47 @@ export class FilesystemSource implements Source {
       } else if (step.action === 'entry') {
         const item = await this.describeAhead(frame, frame.next - 1, path, step);
         if (item !== undefined) yield item;
-      } else if (!step.skip.descend) {
-        const listing = await this.listDir(path);
-        if (Array.isArray(listing)) stack.push({ dirPath: path, steps: listing, next: 0, ahead: new Map(), aheadUntil: -1 });
-        else yield listing;
+      } else {
+        const started = frame.listed.get(frame.next - 1);
+        frame.listed.delete(frame.next - 1);
+        if (step.skip.descend) {
+          started?.then((child) => void ('steps' in child && (held.steps -= child.steps.length)), () => undefined);
+          continue;
+        }
+        const child = started ? await started : await this.openFrame(path);
+        if ('steps' in child) {
+          if (started) held.steps -= child.steps.length;
+          stack.push(child);
+          this.listAhead(child, held);
+        } else yield child;
+        this.listAhead(frame, held);
       }
+    }
+  }
+
+  /** Lists a directory and starts describing its first entries. */
+  private async openFrame(dirPath: string): Promise<Frame | SourceProblem> {
+    const steps = await this.listDir(dirPath);
+    if (!Array.isArray(steps)) return steps;
+    const frame: Frame = { dirPath, steps, next: 0, ahead: new Map(), aheadUntil: -1, listed: new Map(), listedUntil: -1 };
+    this.startDescribes(frame, 0);
+    return frame;
+  }
+
+  /** Starts listing the next subdirectories of `frame` (up to LIST_AHEAD waiting, LIST_AHEAD_MAX_STEPS held). */
+  private listAhead(frame: Frame, held: { steps: number }): void {
+    for (let i = frame.listedUntil + 1; i < frame.steps.length; i++) {
+      if (frame.listed.size >= LIST_AHEAD || held.steps >= LIST_AHEAD_MAX_STEPS) return;
+      frame.listedUntil = i;
+      const step = frame.steps[i]!;
+      if (step.action !== 'descend' || step.skip.descend) continue;
+      const listing = this.openFrame(joinPath(frame.dirPath, decodeName(step.raw))).then((child) => {
+        if ('steps' in child) held.steps += child.steps.length;
+        return child;
+      });
+      // A listing the walk skips (its entry proved not to be a directory) is dropped unread.
+      listing.catch(() => undefined);
+      frame.listed.set(i, listing);
     }
   }
 
@@ -186,18 +235,21 @@ export class FilesystemSource implements Source {
     step: Step,
   ): Promise<SourceEntry | SourceProblem | undefined> {
     // Started in runs of half the window, so they reach the reader threads together.
-    if (frame.aheadUntil < index + DESCRIBE_AHEAD / 2) {
-      const until = Math.min(frame.steps.length - 1, index + DESCRIBE_AHEAD);
-      for (let i = Math.max(index + 1, frame.aheadUntil + 1); i <= until; i++) {
-        const next = frame.steps[i]!;
-        if (next.action !== 'entry' || nameProblem(next.raw) !== undefined) continue;
-        frame.ahead.set(i, this.describe(joinPath(frame.dirPath, decodeName(next.raw)), next));
-      }
-      frame.aheadUntil = Math.max(frame.aheadUntil, until);
-    }
+    if (frame.aheadUntil < index + DESCRIBE_AHEAD / 2) this.startDescribes(frame, index + 1);
     const started = frame.ahead.get(index);
     frame.ahead.delete(index);
     return started ?? this.describe(path, step);
+  }
+
+  /** Starts describing the entry steps of `frame` from index `from` to the end of the window. */
+  private startDescribes(frame: Frame, from: number): void {
+    const until = Math.min(frame.steps.length - 1, from - 1 + DESCRIBE_AHEAD);
+    for (let i = Math.max(from, frame.aheadUntil + 1); i <= until; i++) {
+      const next = frame.steps[i]!;
+      if (next.action !== 'entry' || nameProblem(next.raw) !== undefined) continue;
+      frame.ahead.set(i, this.describe(joinPath(frame.dirPath, decodeName(next.raw)), next));
+    }
+    frame.aheadUntil = Math.max(frame.aheadUntil, until);
   }
 
   /**
