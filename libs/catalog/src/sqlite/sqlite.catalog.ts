@@ -6,13 +6,13 @@ import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } fro
 import Database from 'better-sqlite3';
 import type { BackupQuery, BackupRecord, Catalog, EntryQuery, SourceRecord } from '../catalog.js';
 import { compileEntryQuery } from '../entry-filter.js';
-import type { BackupRow, EntryRow, SourceRow } from './rows.js';
+import type { BackupRow, EntryRow, EntryValues, SourceRow } from './rows.js';
 import {
   backupFromRow,
   backupToRow,
   dataRefFromRow,
   entryColumns,
-  entryFromRow,
+  entryFromValues,
   entryValues,
   sourceFromRow,
 } from './rows.js';
@@ -156,17 +156,17 @@ export class SqliteCatalog implements Catalog {
     if (!this.backupExists(backupId)) {
       throw new NotFoundError(`backup ${backupId} not found in catalog ${this.file}`);
     }
-    const page = this.db.prepare(
-      `SELECT ${entryColumnList} FROM entries WHERE backup_id = ? AND path > ? ORDER BY path LIMIT ${pageSize}`,
-    );
+    const page = this.db
+      .prepare(`SELECT ${entryColumnList} FROM entries WHERE backup_id = ? AND path > ? ORDER BY path LIMIT ${pageSize}`)
+      .raw(true);
     for (let after = ''; ;) {
-      const rows = this.run('cannot read entries', () => page.all(backupId, after) as EntryRow[]);
-      for (const row of rows) {
-        if (keep(row.path)) yield entryFromRow(row);
+      const rows = this.run('cannot read entries', () => page.all(backupId, after) as EntryValues[]);
+      for (const values of rows) {
+        if (keep(values[0])) yield entryFromValues(values);
       }
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < pageSize) return;
-      after = last.path;
+      after = last[0];
     }
   }
 
