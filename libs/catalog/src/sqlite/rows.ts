@@ -31,24 +31,7 @@ export interface BackupRow {
   bytes_stored: number;
 }
 
-/** A row of `entries` (the staging table has the same columns bar backup_id). */
-export interface EntryRow {
-  path: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime_ns: string;
-  size: number;
-  ino: number;
-  sha256: string | null;
-  data_backup: string | null;
-  data_offset: number | null;
-  data_length: number | null;
-  codec: string | null;
-  link_target: string | null;
-}
-
+/** The columns of `entries` after backup_id (the staging table has just these), in the order of entryValues and EntryValues. */
 export const entryColumns = [
   'path',
   'type',
@@ -164,28 +147,19 @@ export function entryFromValues(values: EntryValues): Entry {
     values;
   const entry: { -readonly [K in keyof Entry]: Entry[K] } = { path, type: type as EntryType, mode, uid, gid, mtimeNs, size, ino };
   if (sha256 !== null) entry.sha256 = sha256;
-  if (dataBackup !== null && dataOffset !== null && dataLength !== null && codec !== null) {
-    entry.data = { backupId: dataBackup, offset: dataOffset, length: dataLength, codec: codec as Codec };
-  }
+  const data = dataRefFromValues(dataBackup, dataOffset, dataLength, codec);
+  if (data !== undefined) entry.data = data;
   if (linkTarget !== null) entry.linkTarget = linkTarget;
   return entry;
 }
 
-export function dataRefFromRow(
-  row: Pick<EntryRow, 'data_backup' | 'data_offset' | 'data_length' | 'codec'>,
+/** The data ref that a row's data_backup, data_offset, data_length and codec columns store, if any. */
+export function dataRefFromValues(
+  backupId: string | null,
+  offset: number | null,
+  length: number | null,
+  codec: string | null,
 ): DataRef | undefined {
-  if (
-    row.data_backup === null ||
-    row.data_offset === null ||
-    row.data_length === null ||
-    row.codec === null
-  ) {
-    return undefined;
-  }
-  return {
-    backupId: row.data_backup,
-    offset: row.data_offset,
-    length: row.data_length,
-    codec: row.codec as Codec,
-  };
+  if (backupId === null || offset === null || length === null || codec === null) return undefined;
+  return { backupId, offset, length, codec: codec as Codec };
 }

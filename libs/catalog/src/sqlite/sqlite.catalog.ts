@@ -6,11 +6,11 @@ import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } fro
 import Database from 'better-sqlite3';
 import type { BackupQuery, BackupRecord, Catalog, EntryQuery, SourceRecord } from '../catalog.js';
 import { compileEntryQuery } from '../entry-filter.js';
-import type { BackupRow, EntryRow, EntryValues, SourceRow } from './rows.js';
+import type { BackupRow, EntryValues, SourceRow } from './rows.js';
 import {
   backupFromRow,
   backupToRow,
-  dataRefFromRow,
+  dataRefFromValues,
   entryColumns,
   entryFromValues,
   entryValues,
@@ -180,9 +180,10 @@ export class SqliteCatalog implements Catalog {
     return this.run('cannot look up content', () => {
       const row = this.db
         .prepare(findDataSql)
+        .raw(true)
         .get(sha256.toLowerCase(), JSON.stringify(amongBackupIds)) as
-        Pick<EntryRow, 'data_backup' | 'data_offset' | 'data_length' | 'codec'> | undefined;
-      return row && dataRefFromRow(row);
+        [string, number, number, string] | undefined;
+      return row && dataRefFromValues(...row);
     });
   }
 

@@ -143,14 +143,16 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     item,
     previous: !isSourceProblem(item) && item.type === 'file' ? await previousEntries.find(item.path) : undefined,
   });
-  /** The bytes a planned item reads ahead: a small file that is new or changed. */
-  const weighPlanned = ({ item, previous }: Omit<Planned, 'content' | 'prepared'>): number => {
-    if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return 0;
-    return previous?.data && isUnchanged(previous, item) ? 0 : Math.max(item.size, 1);
+  /** The file a planned item reads ahead, if it is one: a small file that is new or changed. */
+  const fileReadAhead = ({ item, previous }: Omit<Planned, 'content' | 'prepared'>): SourceEntry | undefined => {
+    if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return undefined;
+    return previous?.data && isUnchanged(previous, item) ? undefined : item;
   };
+  /** The bytes a planned item holds while read ahead. */
+  const weighPlanned = (planned: Omit<Planned, 'content' | 'prepared'>): number => fileReadAhead(planned)?.size ?? 0;
   const start = async (planned: Omit<Planned, 'content' | 'prepared'>): Promise<Planned | { item: SourceEntry; error: unknown }> => {
-    if (weighPlanned(planned) === 0) return planned;
-    const item = planned.item as SourceEntry;
+    const item = fileReadAhead(planned);
+    if (!item) return planned;
     try {
       return { ...planned, ...(await readSmall(item)) };
     } catch (error) {

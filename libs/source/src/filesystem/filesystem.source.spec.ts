@@ -1,15 +1,27 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import type * as fsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError, NotFoundError, UsageError } from '@tresor/errors';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SourceEntry, SourceProblem } from '../source.js';
 import { isSourceProblem } from '../source.js';
 import { FilesystemSource } from './filesystem.source.js';
 
 type Item = SourceEntry | SourceProblem;
+
+/** Directories the scan asked to list, in order (readdir passes through unchanged). */
+const listed = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof fsPromises>();
+  const readdir = ((path: Parameters<typeof actual.readdir>[0], options?: unknown) => {
+    listed.push(String(path));
+    return (actual.readdir as (p: unknown, o?: unknown) => unknown)(path, options);
+  }) as typeof actual.readdir;
+  return { ...actual, readdir, default: { ...actual, readdir } };
+});
 
 async function scanAll(source: FilesystemSource): Promise<Item[]> {
   const items: Item[] = [];
@@ -146,6 +158,22 @@ describe('FilesystemSource', () => {
     const items = await scanAll(new FilesystemSource(root));
     expect(items.map((i) => i.path)).toEqual(expected);
     expect(items.filter(isSourceProblem)).toEqual([]);
+  });
+
+  it('lists the next 8 subdirectories before the walk reaches them, and no further', async () => {
+    const dirs = Array.from({ length: 12 }, (_, d) => `d${String(d).padStart(2, '0')}`);
+    for (const dir of dirs) await file(`${dir}/a.key`, 'a');
+    listed.length = 0;
+    const paths: string[] = [];
+    let listedAtFirst: string[] = [];
+    for await (const item of new FilesystemSource(root).scan()) {
+      if (item.path === 'd00') listedAtFirst = [...listed];
+      paths.push(item.path);
+    }
+    // When the walk yields the first name, the root and its first 8 subdirectories are being listed.
+    expect(listedAtFirst).toEqual([root, ...dirs.slice(0, 8).map((dir) => join(root, dir))]);
+    expect(listed).toEqual([root, ...dirs.map((dir) => join(root, dir))]);
+    expect(paths).toEqual(dirs.flatMap((dir) => [dir, `${dir}/a.key`]));
   });
 
   it('reports a FIFO as unsupported and goes on', async () => {

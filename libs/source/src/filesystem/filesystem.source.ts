@@ -72,6 +72,11 @@ export class FilesystemSource implements Source {
     if (!('steps' in root)) throw new IoError(`cannot read source ${this.location}: ${root.message}`);
     const stack: Frame[] = [root];
     const held = { steps: 0 };
+    // What a listed-ahead directory held is given back once the walk takes or drops it.
+    const release = (child: Frame | SourceProblem): Frame | SourceProblem => {
+      if ('steps' in child) held.steps -= child.steps.length;
+      return child;
+    };
     this.listAhead(root, held);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
@@ -94,12 +99,11 @@ export class FilesystemSource implements Source {
         const started = frame.listed.get(frame.next - 1);
         frame.listed.delete(frame.next - 1);
         if (step.skip.descend) {
-          started?.then((child) => void ('steps' in child && (held.steps -= child.steps.length)), () => undefined);
+          started?.then(release, () => undefined);
           continue;
         }
-        const child = started ? await started : await this.openFrame(path);
+        const child = started ? release(await started) : await this.openFrame(path);
         if ('steps' in child) {
-          if (started) held.steps -= child.steps.length;
           stack.push(child);
           this.listAhead(child, held);
         } else yield child;
