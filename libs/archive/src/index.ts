@@ -12,7 +12,7 @@ export { entryPathProblem, MAX_ENTRY_PATH_BYTES, validateEntryPath } from './pat
 export { bufferSource, fileSource } from './random-access-source.js';
 export type { FileSource, RandomAccessSource } from './random-access-source.js';
 export { ArchiveReader, VerifiedTable } from './reader.js';
-export type { ArchiveReaderOptions, EntriesOptions, PayloadReport, UnlockDataKey } from './reader.js';
+export type { ArchiveReaderOptions, EntriesOptions, EntryLines, PayloadReport, UnlockDataKey } from './reader.js';
 export { checkContentDigest, readVerifiedContent, verifyContent } from './verified-content.js';
 export { contentCheck, contentPreparation, preparedContent } from './prepared-content.js';
 export type { FrameCheck, PreparedContent } from './prepared-content.js';

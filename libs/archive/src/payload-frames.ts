@@ -73,6 +73,20 @@ export class PayloadFrames {
     }
   }
 
+  /**
+   * Plaintext bytes [start, end) when they lie in one frame opened recently, without a read or an
+   * await (most key files share a frame with their neighbours); undefined otherwise (use readRange).
+   * The range must be one readRange accepts.
+   */
+  recentRange(start: number, end: number): Buffer | undefined {
+    const index = Math.floor(start / this.frameSize);
+    if (end - 1 >= (index + 1) * this.frameSize || end <= start) return undefined;
+    const frame = this.recent.get(index);
+    if (!frame) return undefined;
+    const frameStart = index * this.frameSize;
+    return frame.plaintext.subarray(start - frameStart, end - frameStart);
+  }
+
   /** Frames `first`..`last` (inclusive), decrypted in order; IntegrityError names the first bad one. */
   async *frames(first: number, last: number): AsyncGenerator<PlainFrame> {
     for (let index = first; index <= last; index++) {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FRAME_SIZE, generateDataKey } from '@tresor/crypto';
 import { IntegrityError, UsageError } from '@tresor/errors';
 import {
@@ -17,6 +17,7 @@ import {
 import type { FileSpec, WrittenArchive } from './archive.fixtures.js';
 import { CODECS } from './codecs/index.js';
 import type { Codec, Entry } from './entry.js';
+import { PayloadFrames } from './payload-frames.js';
 import { bufferSource, fileSource } from './random-access-source.js';
 import type { RandomAccessSource } from './random-access-source.js';
 import { ArchiveReader, VerifiedTable } from './reader.js';
@@ -131,6 +132,46 @@ describe('ArchiveReader round trip', () => {
       })(),
     ).rejects.toThrow(/entry table changed since it was verified \(chunk 0\)/);
     expect(yielded).toEqual([]);
+  });
+
+  it('gives the table lines unparsed, numbered, checked against the root, and parses one as entries() does', async () => {
+    const reader = await openArchive(archive.bytes, archive.dek);
+    const lines: Buffer[] = [];
+    let next = 1;
+    for await (const { first, lines: chunk } of reader.entryLines({ expectedEntriesRoot: archive.summary.entriesRoot })) {
+      expect(first).toBe(next);
+      next += chunk.length;
+      lines.push(...chunk);
+    }
+    expect(lines.map((line, i) => reader.parseEntryLine(line, i + 1))).toEqual(await toArray(reader.entries()));
+    expect(() => reader.parseEntryLine(Buffer.from('{"path":"../x"'), 7)).toThrow(
+      new IntegrityError(`archive ${BACKUP_ID}: entry table line 7 is not valid JSON`),
+    );
+    const unsafe = Buffer.from(JSON.stringify({ ...dirEntry('../escape') }));
+    expect(() => reader.parseEntryLine(unsafe, 3)).toThrow(/^archive .*: entry table line 3: unsafe entry path/);
+    await expect(toArray(reader.entryLines({ expectedEntriesRoot: 'f'.repeat(64) }))).rejects.toThrow(
+      /entry table hash .* does not match the manifest's entriesRoot/,
+    );
+  });
+
+  it('hands out a small content from a frame it just opened without going through the frame reader again', async () => {
+    const reader = await openArchive(archive.bytes, archive.dek);
+    const ranges = vi.spyOn(PayloadFrames.prototype, 'readRange');
+    try {
+      const one = archive.entries.find((e) => e.path === 'one')!;
+      const stored = await reader.readSmallCompressed(one.data!, one.size);
+      expect(ranges).toHaveBeenCalledTimes(1);
+      expect((await reader.readSmallCompressed(one.data!, one.size))?.equals(stored!)).toBe(true);
+      expect(ranges).toHaveBeenCalledTimes(1);
+      // A content across two frames is put together by the frame reader every time.
+      const big = archive.entries.find((e) => e.path === 'keys/big.bin')!;
+      expect(Math.floor(big.data!.offset / FRAME_SIZE)).toBeLessThan(Math.floor((big.data!.offset + big.data!.length - 1) / FRAME_SIZE));
+      await reader.readSmallCompressed(big.data!, big.size);
+      await reader.readSmallCompressed(big.data!, big.size);
+      expect(ranges).toHaveBeenCalledTimes(3);
+    } finally {
+      ranges.mockRestore();
+    }
   });
 
   it('refuses a table record that never matched a root as verified', async () => {

@@ -51,6 +51,14 @@ export class VerifiedTable {
   matchedRoot = false;
 }
 
+/** Consecutive lines of an entry table (see ArchiveReader.entryLines). */
+export interface EntryLines {
+  /** Line number (from 1) of lines[0]. */
+  readonly first: number;
+  /** Each line's bytes, without its newline. */
+  readonly lines: readonly Buffer[];
+}
+
 /** Result of a deep payload check. */
 export interface PayloadReport {
   readonly frames: number;
@@ -116,12 +124,24 @@ export class ArchiveReader {
    * act on an unverified table should finish the iteration before acting.
    */
   async *entries(options: EntriesOptions = {}): AsyncGenerator<Entry> {
+    const parse = options.verified ? parseVerifiedLine : parseLine;
+    const label = `archive ${this.backupId}`;
+    for await (const { first, lines } of this.entryLines(options)) {
+      for (let i = 0; i < lines.length; i++) yield parse(lines[i]!, first + i, label);
+    }
+  }
+
+  /**
+   * The entry table's lines as stored, unparsed, a decrypted chunk at a time, checked as entries()
+   * checks the table (root, chunk record). For a caller that can pass over lines it already knows
+   * (deep verify of backups sharing entries); every other line goes through parseEntryLine.
+   */
+  async *entryLines(options: EntriesOptions = {}): AsyncGenerator<EntryLines> {
     const expected = options.expectedEntriesRoot ?? this.expectedEntriesRoot;
     const { recordInto, verified } = options;
     if (verified && !verified.matchedRoot) throw new UsageError('entries: the table record given as verified never matched a root');
     const hash = createHash('sha256');
     const label = `archive ${this.backupId}`;
-    const parse = verified ? parseVerifiedLine : parseLine;
     let partial: Buffer[] = [];
     let partialLength = 0;
     let line = 0;
@@ -138,16 +158,20 @@ export class ArchiveReader {
       else hash.update(chunk);
       if (recordInto) recordInto.chunkDigests.push(createHash('sha256').update(chunk).digest());
       chunkIndex++;
+      const lines: Buffer[] = [];
+      const first = line + 1;
       let start = 0;
       for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
         const tail = chunk.subarray(start, newline);
         line++;
         // Most lines lie within one chunk: only a line split across chunks is copied together.
-        yield parse(partial.length === 0 ? tail : Buffer.concat([...partial, tail]), line, label);
+        lines.push(partial.length === 0 ? tail : Buffer.concat([...partial, tail]));
         partial = [];
         partialLength = 0;
         start = newline + 1;
       }
+      // The chunk's lines are judged before its unfinished last line, as if read one by one.
+      if (lines.length > 0) yield { first, lines };
       if (start < chunk.length) partial.push(chunk.subarray(start));
       partialLength += chunk.length - start;
       if (partialLength > MAX_ENTRY_LINE_BYTES) {
@@ -169,6 +193,11 @@ export class ArchiveReader {
       );
     }
     if (recordInto && expected !== undefined) recordInto.matchedRoot = true;
+  }
+
+  /** One line of entryLines as an entry, validated as entries() validates it (IntegrityError naming the line). */
+  parseEntryLine(bytes: Buffer, line: number): Entry {
+    return parseLine(bytes, line, `archive ${this.backupId}`);
   }
 
   /**
@@ -205,7 +234,7 @@ export class ArchiveReader {
   async readSmallCompressed(ref: DataRef, expectedSize: number): Promise<Buffer | undefined> {
     this.checkRef(ref);
     if (!isSmall(ref, expectedSize)) return undefined;
-    return this.compressedBytes(ref);
+    return this.frames.recentRange(ref.offset, ref.offset + ref.length) ?? this.compressedBytes(ref);
   }
 
   private checkRef(ref: DataRef): void {

@@ -45,28 +45,34 @@ async function archiveOf(files: { path: string; content: Buffer; frame: Buffer; 
   return { reader, entries };
 }
 
-/** A run that opens only `reader`, with the set of contents it checked. */
-function runOver(reader: ArchiveReader) {
-  const checked = new Set<string>();
+/** A run that opens only `reader`, with the contents it checked and the table lines it recorded. */
+function runOver(reader: ArchiveReader, known: Entry[] = []) {
+  const checked = new Set<string>(known.map((entry) => entry.path));
+  const lines = new Set<string>();
   return {
     checked,
+    lines,
     has: (entry: Entry) => checked.has(entry.path),
-    add: (entry: Entry) => void checked.add(entry.path),
+    add: (entry: Entry, line?: string) => {
+      checked.add(entry.path);
+      if (line !== undefined) lines.add(line);
+    },
     archives: { open: async () => reader },
   };
 }
 
-async function checkAll(reader: ArchiveReader, entries: Entry[]) {
-  const run = runOver(reader);
+/** Checks every entry, giving each the line key `line <i>`. */
+async function checkAll(reader: ArchiveReader, entries: Entry[], known: Entry[] = []) {
+  const run = runOver(reader, known);
   const checker = new ContentChecker(run, BACKUP);
   const error = await (async () => {
-    for (const entry of entries) await checker.add(entry);
+    for (const [i, entry] of entries.entries()) await checker.add(entry, `line ${i}`);
     await checker.finish();
   })().then(
     () => undefined,
     (err: unknown) => err,
   );
-  return { error, checked: run.checked };
+  return { error, checked: run.checked, lines: run.lines };
 }
 
 describe('ContentChecker (deep verify of contents on the verify threads)', () => {
@@ -82,13 +88,23 @@ describe('ContentChecker (deep verify of contents on the verify threads)', () =>
     expect(checked.size).toBe(150);
   });
 
+  it("records each entry's table line once its content checked out, or was already checked in the run", async () => {
+    const { reader, entries } = await archiveOf(good.slice(0, 3));
+    const { error, lines } = await checkAll(reader, entries, [entries[1]!]);
+    expect(error).toBeUndefined();
+    expect([...lines].sort()).toEqual(['line 0', 'line 1', 'line 2']);
+  });
+
   it('names the first entry in table order whose content does not match its SHA-256', async () => {
     const files = good.map((f, i) => (i === 97 || i === 120 ? { ...f, sha256: sha256(Buffer.from('something else')) } : f));
     const { reader, entries } = await archiveOf(files);
-    const { error, checked } = await checkAll(reader, entries);
+    const { error, checked, lines } = await checkAll(reader, entries);
     expect(error).toBeInstanceOf(IntegrityError);
     expect((error as Error).message).toBe(`backup ${BACKUP}: entry '${files[97]!.path}' in archive ${BACKUP}: content does not match its recorded SHA-256`);
     expect(checked.has(files[97]!.path)).toBe(false);
+    // A line whose content failed is never taken as checked by a later backup of the run.
+    expect(lines.has('line 97')).toBe(false);
+    expect(lines.has('line 96')).toBe(true);
   });
 
   it('reports a frame zstd cannot decode as corrupt zstd data', async () => {

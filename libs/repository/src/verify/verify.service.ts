@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { IntegrityError, TresorError } from '@tresor/errors';
@@ -18,12 +19,16 @@ export interface VerifyOptions {
 /**
  * What the checks of one verify run share. Incremental backups refer to their ancestors' content,
  * so checking each backup on its own decompresses and hashes unchanged content once per backup;
- * a run checks each stored content reference (archive, range, codec, size, SHA-256) once.
+ * a run checks each stored content reference (archive, range, codec, size, SHA-256) once. Their
+ * entry tables repeat most lines byte for byte (an unchanged file's entry names the same content),
+ * so a line that passed every check in the run (valid entry, content checked) is not parsed again.
  */
 export class VerifyRun {
   readonly archives: ArchiveSet;
   /** Per archive: offset of checked content -> the rest of its reference. */
   private readonly checked = new Map<string, Map<number, string>>();
+  /** lineKey of each entry-table line that passed every check. */
+  private readonly lines = new Set<string>();
 
   constructor(repo: Repository) {
     this.archives = new ArchiveSet(repo);
@@ -34,12 +39,24 @@ export class VerifyRun {
     return this.checked.get(entry.data!.backupId)?.get(entry.data!.offset) === referenceOf(entry);
   }
 
-  /** Records a content reference that checked out. */
-  add(entry: Entry): void {
-    let offsets = this.checked.get(entry.data!.backupId);
-    if (!offsets) this.checked.set(entry.data!.backupId, (offsets = new Map()));
-    if (!offsets.has(entry.data!.offset)) offsets.set(entry.data!.offset, referenceOf(entry));
+  /** Whether a table line with these exact bytes (by lineKey) already passed every check in this run. */
+  hasLine(key: string): boolean {
+    return this.lines.has(key);
   }
+
+  /** Records an entry that passed every check: its content reference if it has one, its table line if known. */
+  add(entry: Entry, line?: string): void {
+    if (line !== undefined) this.lines.add(line);
+    if (!entry.data) return;
+    let offsets = this.checked.get(entry.data.backupId);
+    if (!offsets) this.checked.set(entry.data.backupId, (offsets = new Map()));
+    if (!offsets.has(entry.data.offset)) offsets.set(entry.data.offset, referenceOf(entry));
+  }
+}
+
+/** A table line's identity for VerifyRun: its SHA-256, as a 32-character binary string (compact in a Set). */
+export function lineKey(bytes: Buffer): string {
+  return hash('sha256', bytes, 'binary');
 }
 
 function referenceOf(entry: Entry): string {
@@ -88,9 +105,15 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
     if (deep) {
       const reader = await archives.open(backup.id);
       const checker = new ContentChecker(run, backup.id);
-      for await (const entry of reader.entries({ expectedEntriesRoot: manifest.entriesRoot })) {
-        entriesChecked++;
-        if (entry.type === 'file') await checker.add(entry);
+      for await (const { first, lines } of reader.entryLines({ expectedEntriesRoot: manifest.entriesRoot })) {
+        for (let i = 0; i < lines.length; i++) {
+          entriesChecked++;
+          const line = lineKey(lines[i]!);
+          if (run.hasLine(line)) continue;
+          const entry = reader.parseEntryLine(lines[i]!, first + i);
+          if (entry.type === 'file') await checker.add(entry, line);
+          else run.add(entry, line);
+        }
       }
       await checker.finish();
       // After the contents: the frames they took were authenticated then, and are not opened twice.
