@@ -5,7 +5,10 @@ import { BatchPool } from '@tresor/source';
 
 /**
  * The verify threads' code (CommonJS, evaluated, like the reader threads'): each stored zstd frame
- * of a group goes through the archive's check (contentCheck). A message's frames arrive in one buffer.
+ * of a group goes through the archive's check (contentCheck). Both ways the message is a few typed
+ * arrays rather than an object per frame, whose cloning cost the main thread more than the checks:
+ * in, the frames in one buffer and their (at, length, size) triples; out, per group, each frame's
+ * length (FALLBACK or CORRUPT instead when so) and SHA-256, and the corrupt frames' messages.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -13,10 +16,27 @@ let check;
 parentPort.on('message', ({ id, jobs, shared }) => {
   check ??= new Function('require', 'return (' + shared.code + ');')(require);
   const bytes = Buffer.from(shared.bytes);
-  const results = jobs.map((group) => group.map(({ at, length, size }) => check(bytes.subarray(at, at + length), size, shared.arg)));
-  parentPort.postMessage({ id, results });
+  const layout = new Float64Array(shared.layout);
+  const transfer = [];
+  const results = jobs.map(({ from, count }) => {
+    const lengths = new Float64Array(count);
+    const digests = Buffer.alloc(32 * count);
+    const problems = {};
+    for (let i = 0; i < count; i++) {
+      const [at, length, size] = layout.subarray(3 * (from + i), 3 * (from + i) + 3);
+      const found = check(bytes.subarray(at, at + length), size, shared.arg);
+      if (found.fallback) lengths[i] = ${-1};
+      else if (found.corrupt !== undefined) (lengths[i] = ${-2}), (problems[i] = found.corrupt);
+      else (lengths[i] = found.length), digests.write(found.sha256, 32 * i, 'hex');
+    }
+    transfer.push(lengths.buffer, digests.buffer);
+    return { lengths, digests, problems };
+  });
+  parentPort.postMessage({ id, results }, transfer);
 });
 `;
+const FALLBACK = -1;
+const CORRUPT = -2;
 
 /** One frame to check: the stored bytes of an entry's content and the entry's recorded size. */
 export interface FrameToCheck {
@@ -24,28 +44,37 @@ export interface FrameToCheck {
   readonly size: number;
 }
 
+/** A group's findings as a verify thread sends them (see WORKER_SOURCE). */
+interface GroupFindings {
+  readonly lengths: Float64Array;
+  readonly digests: Uint8Array;
+  readonly problems: Record<number, string>;
+}
+
 /**
  * Decompresses and hashes small zstd contents for deep verify on worker threads, a group of
  * frames per job, so that the main thread only reads, decrypts and compares.
  */
 export class ContentCheckPool {
-  private readonly pool: BatchPool<FrameCheck[] | { threadError: Error }>;
+  private readonly pool: BatchPool<GroupFindings | { threadError: Error }>;
 
   constructor(size: number) {
     const { code, arg } = contentCheck();
     this.pool = new BatchPool(WORKER_SOURCE, size, (payloads) => {
       const groups = payloads as FrameToCheck[][];
       // One copy of the message's frames into a buffer of its own, moved (not cloned) to the thread.
-      const bytes = new Uint8Array(groups.flat().reduce((sum, item) => sum + item.frame.length, 0));
+      const frames = groups.flat();
+      const bytes = new Uint8Array(frames.reduce((sum, item) => sum + item.frame.length, 0));
+      const layout = new Float64Array(3 * frames.length);
       let at = 0;
-      const jobs = groups.map((group) =>
-        group.map(({ frame, size }) => {
-          bytes.set(frame, at);
-          at += frame.length;
-          return { at: at - frame.length, length: frame.length, size };
-        }),
-      );
-      return { jobs, shared: { code, arg, bytes: bytes.buffer }, transfer: [bytes.buffer] };
+      frames.forEach(({ frame, size }, i) => {
+        bytes.set(frame, at);
+        layout.set([at, frame.length, size], 3 * i);
+        at += frame.length;
+      });
+      let from = 0;
+      const jobs = groups.map((group) => ({ from: (from += group.length) - group.length, count: group.length }));
+      return { jobs, shared: { code, arg, bytes: bytes.buffer, layout: layout.buffer }, transfer: [bytes.buffer, layout.buffer] };
     });
   }
 
@@ -54,7 +83,12 @@ export class ContentCheckPool {
     const weight = group.reduce((sum, item) => sum + item.frame.length, 0);
     const result = await this.pool.run(group, weight);
     if ('threadError' in result) throw result.threadError;
-    return result;
+    const digests = Buffer.from(result.digests.buffer, result.digests.byteOffset, result.digests.byteLength);
+    return Array.from(result.lengths, (length, i): FrameCheck => {
+      if (length === FALLBACK) return { fallback: true };
+      if (length === CORRUPT) return { corrupt: result.problems[i]! };
+      return { length, sha256: digests.toString('hex', 32 * i, 32 * i + 32) };
+    });
   }
 }
 
