@@ -67,11 +67,14 @@ export class ContentCheckPool {
       const bytes = new Uint8Array(frames.reduce((sum, item) => sum + item.frame.length, 0));
       const layout = new Float64Array(3 * frames.length);
       let at = 0;
-      frames.forEach(({ frame, size }, i) => {
+      for (let i = 0; i < frames.length; i++) {
+        const { frame, size } = frames[i]!;
         bytes.set(frame, at);
-        layout.set([at, frame.length, size], 3 * i);
+        layout[3 * i] = at;
+        layout[3 * i + 1] = frame.length;
+        layout[3 * i + 2] = size;
         at += frame.length;
-      });
+      }
       let from = 0;
       const jobs = groups.map((group) => ({ from: (from += group.length) - group.length, count: group.length }));
       return { jobs, shared: { code, arg, bytes: bytes.buffer, layout: layout.buffer }, transfer: [bytes.buffer, layout.buffer] };
