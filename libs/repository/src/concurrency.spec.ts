@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachConcurrent } from './concurrency.js';
+import { forEachConcurrent, WeightBudget } from './concurrency.js';
 
 describe('forEachConcurrent', () => {
   it('runs every item with at most `limit` in flight', async () => {
@@ -64,5 +64,39 @@ describe('forEachConcurrent', () => {
       }),
     ).rejects.toThrow('bad table');
     expect(settled).toBe(2);
+  });
+});
+
+describe('WeightBudget', () => {
+  it('lets takers through in order while they fit, one alone however heavy, and the next as weight comes back', async () => {
+    const budget = new WeightBudget(10);
+    const through: string[] = [];
+    const take = (name: string, weight: number) => budget.take(weight).then(() => void through.push(name));
+    const a = take('a', 6);
+    const b = take('b', 4);
+    const c = take('c', 1);
+    const d = take('d', 30);
+    await Promise.all([a, b]);
+    await Promise.resolve();
+    // a and b fill the budget exactly: c waits.
+    expect(through).toEqual(['a', 'b']);
+    budget.give(6);
+    await c;
+    expect(through).toEqual(['a', 'b', 'c']);
+    // 5 held: f would fit, but d asked first and does not, so f waits behind it.
+    const f = take('f', 1);
+    await Promise.resolve();
+    expect(through).toEqual(['a', 'b', 'c']);
+    budget.give(4);
+    budget.give(1);
+    await d;
+    expect(through).toEqual(['a', 'b', 'c', 'd']);
+    // d alone holds more than the budget; nothing else gets in until it is given back.
+    const e = take('e', 1);
+    await Promise.resolve();
+    expect(through).toHaveLength(4);
+    budget.give(30);
+    await Promise.all([e, f]);
+    expect(through).toEqual(['a', 'b', 'c', 'd', 'f', 'e']);
   });
 });

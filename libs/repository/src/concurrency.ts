@@ -35,3 +35,37 @@ export async function forEachConcurrent<T>(
     throw failure.error;
   }
 }
+
+/**
+ * Bytes held at once by concurrent tasks, bounded: `take` waits, in the order asked, until what is
+ * held leaves room for `weight` (a task alone always gets through, however heavy); `give` returns it.
+ */
+export class WeightBudget {
+  private held = 0;
+  private readonly waiting: { readonly weight: number; readonly resolve: () => void }[] = [];
+
+  constructor(private readonly max: number) {}
+
+  /** Resolves once `weight` is taken from the budget. */
+  take(weight: number): Promise<void> {
+    if (this.waiting.length === 0 && this.fits(weight)) {
+      this.held += weight;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push({ weight, resolve }));
+  }
+
+  /** Returns `weight` taken before, and lets waiting takers through that now fit. */
+  give(weight: number): void {
+    this.held -= weight;
+    while (this.waiting.length > 0 && this.fits(this.waiting[0]!.weight)) {
+      const next = this.waiting.shift()!;
+      this.held += next.weight;
+      next.resolve();
+    }
+  }
+
+  private fits(weight: number): boolean {
+    return this.held === 0 || this.held + weight <= this.max;
+  }
+}

@@ -115,8 +115,11 @@ function outcome(result: Result): WriteOutcome {
 
 let shared: WritePool | undefined;
 
-/** The process's pool: one writer (the work is system calls; a second thread only adds its isolate's ~20 MiB, measured). */
+/**
+ * The process's pool: two writers (the work is system calls, which a second thread overlaps with
+ * the first's: 100k files on tmpfs 9.3 -> 8.5 s, for its isolate's ~25 MiB).
+ */
 export function writePool(): WritePool {
-  shared ??= new WritePool(1);
+  shared ??= new WritePool(2);
   return shared;
 }
