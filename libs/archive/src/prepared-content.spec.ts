@@ -87,12 +87,12 @@ describe('contentCheck', () => {
     return fn(frame, size, arg);
   }
 
-  it.each(samples.map((s) => [s.length, s] as const))('gives the length and SHA-256 decompressBuffer would (%i bytes)', (_n, content) => {
+  it.each(samples.map((s) => [s.length, s] as const))('gives the content, length and SHA-256 decompressBuffer would (%i bytes)', (_n, content) => {
     const frame = compressBuffer('zstd', 3, content)!;
-    expect(checkHere(frame, content.length)).toEqual({
-      length: decompressBuffer('zstd', frame, content.length)!.length,
-      sha256: createHash('sha256').update(content).digest('hex'),
-    });
+    const inflated = decompressBuffer('zstd', frame, content.length)!;
+    const found = checkHere(frame, content.length);
+    expect(found).toEqual({ length: inflated.length, sha256: createHash('sha256').update(content).digest('hex'), content: inflated });
+    expect('content' in found && found.content?.equals(content)).toBe(true);
   });
 
   it('sends back what decompressBuffer would not inflate in one call, and names what zstd cannot decode', () => {

@@ -38,10 +38,11 @@ const PREPARE_SOURCE = `(() => {
 })()`;
 
 /**
- * Code a verify thread runs on a stored zstd frame (deep verify): the frame's declared size, its
+ * Code a verify or restore thread runs on a stored zstd frame: the frame's declared size, its
  * decompression in one call and the SHA-256 of the result, with the same zstd-napi calls as
  * codecs/zstd.ts's decompressBuffer. A CommonJS expression evaluating to `(frame, size, arg) =>
- * FrameCheck`, evaluated in the thread like PREPARE_SOURCE.
+ * FrameCheck`, with the decompressed `content` beside length and SHA-256 for a thread that writes
+ * it (a restore); evaluated in the thread like PREPARE_SOURCE.
  */
 const CHECK_SOURCE = `(() => {
   const { createHash } = require('node:crypto');
@@ -53,7 +54,7 @@ const CHECK_SOURCE = `(() => {
     try {
       if (binding.getFrameContentSize(frame) !== size) return { fallback: true };
       const content = decompressor.decompress(frame);
-      return { length: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+      return { length: content.length, sha256: createHash('sha256').update(content).digest('hex'), content };
     } catch (err) {
       return { corrupt: String((err && err.message) || err) };
     }
@@ -62,7 +63,8 @@ const CHECK_SOURCE = `(() => {
 
 /** What checking a stored zstd frame off the main thread found (contentCheck). */
 export type FrameCheck =
-  | { readonly length: number; readonly sha256: string }
+  /** `content`: the decompressed bytes, in the thread that checked them (a verify thread sends back only length and SHA-256). */
+  | { readonly length: number; readonly sha256: string; readonly content?: Buffer }
   /** The frame does not declare the expected size: check it by the general (streaming) path. */
   | { readonly fallback: true }
   /** zstd could not decode it; the message is zstd-napi's (corruptData words the error). */
@@ -71,7 +73,7 @@ export type FrameCheck =
 let zstdModule: string | undefined;
 let zstdBinding: string | undefined;
 
-/** The check a thread makes of stored zstd frames for deep verify (CHECK_SOURCE and its argument). */
+/** The check a thread makes of stored zstd frames for deep verify and restore (CHECK_SOURCE and its argument). */
 export function contentCheck(): { code: string; arg: unknown } {
   const require = createRequire(import.meta.url);
   zstdModule ??= require.resolve('zstd-napi');

@@ -4,10 +4,11 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { corruptData } from '@tresor/archive';
 import type { Entry } from '@tresor/archive';
 import { ConflictError, IntegrityError } from '@tresor/errors';
 import { writePool } from './write-pool.js';
-import type { Metadata } from './write-pool.js';
+import type { Metadata, WriteOutcome } from './write-pool.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -107,9 +108,31 @@ export class TreeWriter {
     // so a full disk is an ENOSPC error) and a file it created is removed on failure; durability
     // comes from the sync before the tree is committed. In a fresh tree under the final name
     // (O_EXCL), otherwise under a temporary name then renamed (an EEXIST there is someone else's file).
-    const { error, renaming } = this.fresh
+    const written = this.fresh
       ? await writePool().createFile(dest, content, metadataOf(entry))
       : await writePool().writeFile(this.tempName(dest), dest, content, metadataOf(entry));
+    await this.settle(entry, dest, written);
+  }
+
+  /**
+   * Writes a key file from its stored zstd frame: a writer thread decompresses it and checks size
+   * and SHA-256 before writing, as writeFileBytes does here. False, with nothing written, for a frame
+   * that does not declare the file's size: the caller decompresses it itself.
+   */
+  async writeFileFrame(entry: Entry, frame: Buffer): Promise<boolean> {
+    await this.ensureParents(entry.path);
+    const dest = join(this.root, entry.path);
+    const target = this.fresh ? { dest } : { dest, temp: this.tempName(dest) };
+    const written = await writePool().inflateFile(target, frame, { size: entry.size, sha256: entry.sha256! }, metadataOf(entry));
+    if ('fallback' in written) return false;
+    if ('corrupt' in written) throw corruptData('zstd', new Error(written.corrupt));
+    if ('mismatch' in written) throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
+    await this.settle(entry, dest, written);
+    return true;
+  }
+
+  /** Throws what a writer thread's job met, as the error a caller expects. */
+  private async settle(entry: Entry, dest: string, { error, renaming }: WriteOutcome): Promise<void> {
     // A directory in the way: the rename fails with EISDIR (one lstat per file fewer than asking
     // first); in a fresh tree the create fails with EEXIST, and only a directory made for another
     // entry of the backup (a path below this one) can be there.

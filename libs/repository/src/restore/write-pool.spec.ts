@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Compressor } from 'zstd-napi';
 import { writePool } from './write-pool.js';
 
 describe('writePool', () => {
@@ -69,5 +71,44 @@ describe('writePool', () => {
     const through = await writePool().createFile(join(dir, 'link.key'), Buffer.from('evil'), meta);
     expect(through.error).toMatchObject({ code: 'EEXIST' });
     expect(await readFile(join(dir, 'victim.txt'), 'utf8')).toBe('untouched');
+  });
+});
+
+describe('writePool inflating stored zstd frames', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tresor-write-pool-inflate-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const meta = { symlink: false, chown: false, uid: 0, gid: 0, mode: 0o600, mtime: 1_650_000_000 };
+  const content = Buffer.from('-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIK\n-----END PRIVATE KEY-----\n'.repeat(20));
+  const frame = (bytes: Buffer, declareSize = true) => {
+    const compressor = new Compressor();
+    compressor.setParameters({ compressionLevel: 3, checksumFlag: true, contentSizeFlag: declareSize });
+    return compressor.compress(bytes);
+  };
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+  const expected = { size: content.length, sha256: sha256(content) };
+
+  it('decompresses, checks and writes a key file under its name or through a temporary one, with its metadata', async () => {
+    expect(await writePool().inflateFile({ dest: join(dir, 'a.key') }, frame(content), expected, meta)).toEqual({});
+    expect(await writePool().inflateFile({ dest: join(dir, 'b.key'), temp: join(dir, 'b.tmp') }, frame(content), expected, meta)).toEqual({});
+    for (const name of ['a.key', 'b.key']) {
+      expect((await readFile(join(dir, name))).equals(content)).toBe(true);
+      expect((await stat(join(dir, name))).mtimeMs).toBe(1_650_000_000_000);
+    }
+    expect((await readdir(dir)).sort()).toEqual(['a.key', 'b.key']);
+  });
+
+  it('writes nothing for content of another SHA-256 or size, a frame zstd cannot decode, or one without its size', async () => {
+    const other = { size: content.length, sha256: sha256(Buffer.from('something else')) };
+    expect(await writePool().inflateFile({ dest: join(dir, 'forged.key') }, frame(content), other, meta)).toEqual({ mismatch: true });
+    const damaged = frame(content);
+    damaged[damaged.length - 10]! ^= 0xff;
+    expect(await writePool().inflateFile({ dest: join(dir, 'damaged.key') }, damaged, expected, meta)).toHaveProperty('corrupt');
+    expect(await writePool().inflateFile({ dest: join(dir, 'streamed.key') }, frame(content, false), expected, meta)).toEqual({ fallback: true });
+    expect(await writePool().inflateFile({ dest: join(dir, 'short.key') }, frame(content), { ...expected, size: content.length - 1 }, meta)).toEqual({ fallback: true });
+    expect((await readdir(dir)).filter((name) => !['a.key', 'b.key'].includes(name))).toEqual([]);
   });
 });

@@ -1,13 +1,26 @@
+import { contentCheck } from '@tresor/archive';
 import { BatchPool } from '@tresor/source';
 
 /**
  * The writer threads' code (CommonJS, evaluated). Each job is a key file to write to its temporary
  * name and rename into place, or the metadata of one restored name, done with synchronous calls:
  * off the main thread they cost far less than a promise and a libuv round trip per system call.
+ * A key file may come as its stored zstd frame: the thread decompresses it and checks size and
+ * SHA-256 (the archive's contentCheck) before anything is written.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
+let check;
+function inflate(job, shared) {
+  check ??= new Function('require', 'return (' + shared.code + ');')(require);
+  const found = check(Buffer.from(job.frame.buffer, job.frame.byteOffset, job.frame.byteLength), job.size, shared.arg);
+  if (found.fallback) return { fallback: true };
+  if (found.corrupt !== undefined) return { corrupt: found.corrupt };
+  if (found.length !== job.size || found.sha256 !== job.sha256) return { mismatch: true };
+  const write = { temp: job.temp, dest: job.dest, bytes: found.content, meta: job.meta };
+  return job.temp === undefined ? createFile(write) : writeFile(write);
+}
 const failure = (err) => ({ code: err.code, errno: err.errno, syscall: err.syscall, path: err.path, dest: err.dest, message: err.message });
 const remove = (path) => { try { fs.rmSync(path, { force: true }); } catch {} };
 function writeFile({ temp, dest, bytes, meta }) {
@@ -60,13 +73,17 @@ function applyMetadata({ dest, symlink, chown, uid, gid, mode, mtime }) {
     return { error: failure(err) };
   }
 }
-parentPort.on('message', ({ id, jobs }) => {
-  parentPort.postMessage({ id, results: jobs.map((job) => (job.op === 'file' ? writeFile(job) : job.op === 'create' ? createFile(job) : applyMetadata(job))) });
+const run = (job, shared) =>
+  job.op === 'file' ? writeFile(job) : job.op === 'create' ? createFile(job) : job.op === 'inflate' ? inflate(job, shared) : applyMetadata(job);
+parentPort.on('message', ({ id, jobs, shared }) => {
+  parentPort.postMessage({ id, results: jobs.map((job) => run(job, shared)) });
 });
 `;
 
 type Failure = { code?: string; errno?: number; syscall?: string; path?: string; dest?: string; message: string };
-type Result = { error?: Failure; renaming?: boolean } | { threadError: Error };
+/** What an inflate job found before writing anything, instead of writing. */
+type Refusal = { fallback: true } | { corrupt: string } | { mismatch: true };
+type Result = { error?: Failure; renaming?: boolean } | Refusal | { threadError: Error };
 
 /** What a restored name gets after its content: owner (when `chown`), mode (not for a symlink), mtime in seconds. */
 export type Metadata = { symlink: boolean; chown: boolean; uid: number; gid: number; mode: number; mtime: number };
@@ -74,12 +91,38 @@ export type Metadata = { symlink: boolean; chown: boolean; uid: number; gid: num
 /** What one write or metadata job gave: nothing, or the error the fs call threw. */
 export type WriteOutcome = { readonly error?: NodeJS.ErrnoException; readonly renaming?: boolean };
 
+/**
+ * What writing a stored zstd frame gave: a WriteOutcome, or, with nothing written, a frame that
+ * does not declare the expected size (`fallback`: decompress it on the main thread), one zstd
+ * cannot decode (`corrupt`, zstd-napi's message), or content of another size or SHA-256 (`mismatch`).
+ */
+export type InflateOutcome = WriteOutcome | Refusal;
+
 /** Writes restored key files and applies metadata on worker threads, in batches. */
 export class WritePool {
   private readonly pool: BatchPool<Result>;
 
   constructor(size: number) {
-    this.pool = new BatchPool<Result>(WORKER_SOURCE, size);
+    const { code, arg } = contentCheck();
+    this.pool = new BatchPool<Result>(WORKER_SOURCE, size, (jobs) => ({ jobs, shared: { code, arg } }));
+  }
+
+  /**
+   * Decompresses a stored zstd `frame`, checks it is `expected` (size and SHA-256), then writes it
+   * as createFile (no `temp`) or writeFile (to `temp`, renamed to `dest`) would, metadata included.
+   */
+  async inflateFile(
+    target: { readonly dest: string; readonly temp?: string },
+    frame: Buffer,
+    expected: { readonly size: number; readonly sha256: string },
+    meta: Metadata,
+  ): Promise<InflateOutcome> {
+    // A copy of its own: `frame` is often a view into a whole decrypted frame, all of which a
+    // message would otherwise copy (64 KiB and more for a 2 KB key file) and keep alive meanwhile.
+    const stored = new Uint8Array(frame.length);
+    stored.set(frame);
+    const result = await this.pool.run({ op: 'inflate', ...target, frame: stored, ...expected, meta }, frame.length + expected.size);
+    return isRefusal(result) ? result : outcome(result);
   }
 
   /**
@@ -107,10 +150,16 @@ export class WritePool {
 
 function outcome(result: Result): WriteOutcome {
   if ('threadError' in result) return { error: result.threadError as NodeJS.ErrnoException };
+  // Only inflate jobs refuse, and inflateFile hands a refusal back before coming here.
+  if (isRefusal(result)) throw new Error('a write job answered with a refusal');
   if (!result.error) return {};
   // The error as the main thread's fs call would have thrown it (code, errno, syscall, path).
   const error = Object.assign(new Error(result.error.message), result.error) as NodeJS.ErrnoException;
   return { error, renaming: result.renaming };
+}
+
+function isRefusal(result: Result): result is Refusal {
+  return 'fallback' in result || 'corrupt' in result || 'mismatch' in result;
 }
 
 let shared: WritePool | undefined;
