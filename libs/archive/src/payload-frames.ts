@@ -82,8 +82,8 @@ export class PayloadFrames {
     const index = Math.floor(start / this.frameSize);
     if (end - 1 >= (index + 1) * this.frameSize || end <= start) return undefined;
     const frame = this.recent.get(index);
-    if (!frame) return undefined;
     const frameStart = index * this.frameSize;
+    if (!frame || end - frameStart > frame.plaintext.length) return undefined;
     return frame.plaintext.subarray(start - frameStart, end - frameStart);
   }
 

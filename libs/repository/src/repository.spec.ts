@@ -14,6 +14,7 @@ import { localPaths, REPOSITORY_OBJECT } from './layout.js';
 import { Repository } from './repository.js';
 import { runRestore } from './restore/restore.service.js';
 import { selectBackup } from './select.js';
+import { ContentChecker } from './verify/content-checker.js';
 import { verifyBackup, VerifyRun } from './verify/verify.service.js';
 
 const PASSPHRASE = 'unit test passphrase';
@@ -100,6 +101,30 @@ describe('Repository', () => {
     } finally {
       reads.mockRestore();
       parsed.mockRestore();
+      await repo.close();
+    }
+  });
+
+  it('reports a content that fails its check for every backup of the run that names it', async () => {
+    const repo = await Repository.open(await init('verify-run-bad'), supplier());
+    const original = ContentChecker.prototype.add;
+    // What a damaged stored content gives: the check of app/a.key fails, whichever backup asks.
+    const add = vi.spyOn(ContentChecker.prototype, 'add').mockImplementation(async function (this: ContentChecker, entry, line) {
+      if (entry.path === 'app/a.key') throw new IntegrityError(`entry ${entry.path}: content does not match its recorded SHA-256`);
+      return original.call(this, entry, line);
+    });
+    try {
+      await runBackup(repo, new FilesystemSource(source), { level: 'full' });
+      await runBackup(repo, new FilesystemSource(source), { level: 'incremental' });
+      const run = new VerifyRun(repo);
+      const reports = [];
+      for (const backup of await repo.catalog.listBackups()) reports.push(await verifyBackup(repo, backup, { deep: true, run }));
+      expect(reports.map((r) => [r.ok, r.problem])).toEqual([
+        [false, 'entry app/a.key: content does not match its recorded SHA-256'],
+        [false, 'entry app/a.key: content does not match its recorded SHA-256'],
+      ]);
+    } finally {
+      add.mockRestore();
       await repo.close();
     }
   });

@@ -105,15 +105,21 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
     if (deep) {
       const reader = await archives.open(backup.id);
       const checker = new ContentChecker(run, backup.id);
-      for await (const { first, lines } of reader.entryLines({ expectedEntriesRoot: manifest.entriesRoot })) {
-        for (let i = 0; i < lines.length; i++) {
-          entriesChecked++;
-          const line = lineKey(lines[i]!);
-          if (run.hasLine(line)) continue;
-          const entry = reader.parseEntryLine(lines[i]!, first + i);
-          if (entry.type === 'file') await checker.add(entry, line);
-          else run.add(entry, line);
+      try {
+        for await (const { first, lines } of reader.entryLines({ expectedEntriesRoot: manifest.entriesRoot })) {
+          for (let i = 0; i < lines.length; i++) {
+            entriesChecked++;
+            const line = lineKey(lines[i]!);
+            if (run.hasLine(line)) continue;
+            const entry = reader.parseEntryLine(lines[i]!, first + i);
+            if (entry.type === 'file') await checker.add(entry, line);
+            else run.add(entry, line);
+          }
         }
+      } catch (err) {
+        // A content still being checked lies earlier in the table than a bad line or root: its problem comes first.
+        await checker.finish();
+        throw err;
       }
       await checker.finish();
       // After the contents: the frames they took were authenticated then, and are not opened twice.
