@@ -80,7 +80,7 @@ export class TreeWriter {
         }
       });
       if (size !== entry.size || hash.digest('hex') !== entry.sha256) {
-        throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
+        throw contentMismatch(entry);
       }
       // Durability comes from one filesystem sync before the staged tree is committed.
       await handle.close();
@@ -100,7 +100,7 @@ export class TreeWriter {
    */
   async writeFileBytes(entry: Entry, content: Buffer): Promise<void> {
     if (content.length !== entry.size || createHash('sha256').update(content).digest('hex') !== entry.sha256) {
-      throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
+      throw contentMismatch(entry);
     }
     await this.ensureParents(entry.path);
     const dest = join(this.root, entry.path);
@@ -126,7 +126,7 @@ export class TreeWriter {
     const written = await writePool().inflateFile(target, frame, { size: entry.size, sha256: entry.sha256! }, metadataOf(entry));
     if ('fallback' in written) return false;
     if ('corrupt' in written) throw corruptData('zstd', new Error(written.corrupt));
-    if ('mismatch' in written) throw new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
+    if ('mismatch' in written) throw contentMismatch(entry);
     await this.settle(entry, dest, written);
     return true;
   }
@@ -197,6 +197,11 @@ export class TreeWriter {
     const stat = await lstat(dest).catch(() => undefined);
     if (stat?.isDirectory()) throw new ConflictError(`entry ${path}: a directory is in the way at ${dest}`);
   }
+}
+
+/** Restored content of another size or SHA-256 than its entry records. */
+function contentMismatch(entry: Entry): IntegrityError {
+  return new IntegrityError(`entry ${entry.path}: restored content does not match its recorded size and SHA-256`);
 }
 
 /** The metadata recorded for an entry, as the writer threads apply it. */

@@ -3,6 +3,10 @@ import { contentCheck } from '@tresor/archive';
 import type { FrameCheck } from '@tresor/archive';
 import { BatchPool } from '@tresor/source';
 
+/** What a verify thread sends as a frame's length when it is not one: check it here instead, or zstd cannot decode it. */
+const FALLBACK = -1;
+const CORRUPT = -2;
+
 /**
  * The verify threads' code (CommonJS, evaluated, like the reader threads'): each stored zstd frame
  * of a group goes through the archive's check (contentCheck). Both ways the message is a few typed
@@ -25,8 +29,8 @@ parentPort.on('message', ({ id, jobs, shared }) => {
     for (let i = 0; i < count; i++) {
       const [at, length, size] = layout.subarray(3 * (from + i), 3 * (from + i) + 3);
       const found = check(bytes.subarray(at, at + length), size, shared.arg);
-      if (found.fallback) lengths[i] = ${-1};
-      else if (found.corrupt !== undefined) (lengths[i] = ${-2}), (problems[i] = found.corrupt);
+      if (found.fallback) lengths[i] = ${FALLBACK};
+      else if (found.corrupt !== undefined) (lengths[i] = ${CORRUPT}), (problems[i] = found.corrupt);
       else (lengths[i] = found.length), digests.write(found.sha256, 32 * i, 'hex');
     }
     transfer.push(lengths.buffer, digests.buffer);
@@ -35,9 +39,6 @@ parentPort.on('message', ({ id, jobs, shared }) => {
   parentPort.postMessage({ id, results }, transfer);
 });
 `;
-const FALLBACK = -1;
-const CORRUPT = -2;
-
 /** One frame to check: the stored bytes of an entry's content and the entry's recorded size. */
 export interface FrameToCheck {
   readonly frame: Buffer;
