@@ -36,6 +36,7 @@ export class EntrySpill {
   private constructor(
     private readonly dir: string,
     private readonly out: WriteStream,
+    private readonly onLines: ((lines: Uint8Array) => void) | undefined,
   ) {
     out.on('error', (err) => {
       this.failure ??= new IoError(`cannot write the entry table spill file in ${dir}: ${err.message}`, {
@@ -44,8 +45,11 @@ export class EntrySpill {
     });
   }
 
-  /** Creates the spill file in a fresh 0700 directory under `tmpDir`. */
-  static async create(tmpDir: string): Promise<EntrySpill> {
+  /**
+   * Creates the spill file in a fresh 0700 directory under `tmpDir`; `onLines` sees every chunk
+   * of whole lines as it is written (and must not keep the buffer).
+   */
+  static async create(tmpDir: string, onLines?: (lines: Uint8Array) => void): Promise<EntrySpill> {
     let dir: string;
     try {
       dir = await mkdtemp(join(tmpDir, 'tresor-entries-'));
@@ -54,7 +58,7 @@ export class EntrySpill {
         cause: err,
       });
     }
-    return new EntrySpill(dir, createWriteStream(join(dir, SPILL_FILE), { mode: 0o600, flags: 'wx' }));
+    return new EntrySpill(dir, createWriteStream(join(dir, SPILL_FILE), { mode: 0o600, flags: 'wx' }), onLines);
   }
 
   /** Appends one line; resolves once the file takes more (never rejects: failures surface in seal). */
@@ -69,6 +73,7 @@ export class EntrySpill {
     this.pending = '';
     this.hash.update(chunk);
     this.length += chunk.length;
+    this.onLines?.(chunk);
     if (this.failure || this.out.write(chunk)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {

@@ -24,7 +24,7 @@ import { ArchiveWriter } from './writer.js';
 
 afterAll(removeTmpDirs);
 
-async function newWriter(out: Writable = collector().out) {
+async function newWriter(out: Writable = collector().out, onTableLines?: (lines: Uint8Array) => void) {
   const tmpDir = await makeTmpDir();
   const dek = generateDataKey();
   const writer = await ArchiveWriter.create({
@@ -34,6 +34,7 @@ async function newWriter(out: Writable = collector().out) {
     keys: [DUMMY_KEY],
     out,
     tmpDir,
+    onTableLines,
   });
   return { writer, tmpDir, dek };
 }
@@ -50,6 +51,20 @@ describe('ArchiveWriter', () => {
       data: { backupId: BACKUP_ID, offset: 0, codec: 'zstd' },
     });
     expect(entries[0]!.sha256).toBe(createHash('sha256').update('key').digest('hex'));
+  });
+
+  it('shows the entry table as it is written, in chunks of whole lines that hash to entriesRoot', async () => {
+    const chunks: Buffer[] = [];
+    // Copied, as the contract asks: the buffer stays the writer's.
+    const { writer } = await newWriter(collector().out, (lines) => chunks.push(Buffer.from(lines)));
+    for (let i = 0; i < 3000; i++) await writer.addEntry(dirEntry(`d${String(i).padStart(4, '0')}`));
+    const summary = await writer.finish();
+    await writer.release();
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) expect(chunk.at(-1)).toBe(0x0a);
+    const table = Buffer.concat(chunks);
+    expect(table.toString('utf8').split('\n').length - 1).toBe(summary.entryCount);
+    expect(createHash('sha256').update(table).digest('hex')).toBe(summary.entriesRoot);
   });
 
   it('records the size actually read when a file changed size', async () => {

@@ -34,6 +34,11 @@ export interface ArchiveWriterOptions {
   readonly tmpDir: string;
   /** Plaintext bytes per STREAM frame (default 64 KiB). */
   readonly frameSize?: number;
+  /**
+   * Sees the entry table as it is written, in chunks of whole lines (exactly the bytes that
+   * entriesRoot hashes): lets a catalog index it meanwhile. It must not keep the buffer.
+   */
+  readonly onTableLines?: (lines: Uint8Array) => void;
 }
 
 /** What finish reports; entriesRoot and entryCount go into the signed manifest. */
@@ -82,7 +87,7 @@ export class ArchiveWriter {
       Buffer.from(header.streamSalt, 'base64'),
       archiveStreamInfo(header),
     );
-    const spill = await EntrySpill.create(options.tmpDir);
+    const spill = await EntrySpill.create(options.tmpDir, options.onTableLines);
     // Counted, not hashed: the store hashes what it writes, and the manifest records the store's hash.
     const objectCounter = new ByteCounter();
     const encryptor = createEncryptStream(key, header.frameSize);

@@ -49,6 +49,27 @@ export interface EntryQuery {
   readonly exclude?: readonly string[];
 }
 
+/** The entry table an archive ended with: what the staged lines must add up to (see BackupStaging). */
+export interface EntryTableSummary {
+  readonly entryCount: number;
+  /** SHA-256 (hex) of the table's bytes: the manifest's entriesRoot. */
+  readonly entriesRoot: string;
+}
+
+/**
+ * A backup's entry table handed to the catalog line by line as the archive writes it. Commit
+ * checks that the lines staged are exactly the table (count and SHA-256) before anything is
+ * visible, so the catalog always equals the archive's table.
+ */
+export interface BackupStaging {
+  /** Whole lines of the table (canonical JSON, each ending in a newline), in table order. */
+  add(lines: Uint8Array): void;
+  /** Adds the backup with the staged entries atomically, with addBackup's errors; IntegrityError if the lines are not `table`. */
+  commit(backup: BackupRecord, table: EntryTableSummary): Promise<void>;
+  /** Drops what was staged; safe after commit and more than once, never rejects. */
+  discard(): Promise<void>;
+}
+
 export interface BackupQuery {
   readonly sourceId?: string;
   /** Only backups whose createdAt is not after this time. */
@@ -70,6 +91,12 @@ export interface Catalog {
    * not, IntegrityError for an invalid entry or a path given twice.
    */
   addBackup(backup: BackupRecord, entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void>;
+  /**
+   * Optional: a backup's entries taken while its archive is written (then indexed on another
+   * thread), so that adding the backup at the end has little left to do. Undefined when this
+   * catalog cannot; the caller then uses addBackup.
+   */
+  stageBackup?(backupId: string): BackupStaging | undefined;
   getBackup(id: string): Promise<BackupRecord | undefined>;
   /** Backups oldest first. */
   listBackups(query?: BackupQuery): Promise<BackupRecord[]>;

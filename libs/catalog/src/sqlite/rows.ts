@@ -31,23 +31,33 @@ export interface BackupRow {
   bytes_stored: number;
 }
 
-/** The columns of `entries` after backup_id (the staging table has just these), in the order of entryValues and EntryValues. */
-export const entryColumns = [
-  'path',
-  'type',
-  'mode',
-  'uid',
-  'gid',
-  'mtime_ns',
-  'size',
-  'ino',
-  'sha256',
-  'data_backup',
-  'data_offset',
-  'data_length',
-  'codec',
-  'link_target',
+/**
+ * The columns of `entries` after backup_id (the staging table has just these), each with its
+ * value as an expression over an entry `e`: one definition for entryValues here and for the
+ * staging thread, which evaluates ENTRY_VALUES_SOURCE (see staging-thread.ts).
+ */
+const entryColumnValues = [
+  ['path', 'e.path'],
+  ['type', 'e.type'],
+  ['mode', 'e.mode'],
+  ['uid', 'e.uid'],
+  ['gid', 'e.gid'],
+  ['mtime_ns', 'e.mtimeNs'],
+  ['size', 'e.size'],
+  ['ino', 'e.ino'],
+  ['sha256', 'e.sha256 ?? null'],
+  ['data_backup', 'e.data?.backupId ?? null'],
+  ['data_offset', 'e.data?.offset ?? null'],
+  ['data_length', 'e.data?.length ?? null'],
+  ['codec', 'e.data?.codec ?? null'],
+  ['link_target', 'e.linkTarget ?? null'],
 ] as const;
+
+/** The columns of `entries` after backup_id, in the order of entryValues and EntryValues. */
+export const entryColumns = entryColumnValues.map(([column]) => column);
+
+/** The source of a function from an entry to its values in the order of entryColumns. */
+export const ENTRY_VALUES_SOURCE = `(e) => [${entryColumnValues.map(([, value]) => value).join(', ')}]`;
 
 export function sourceFromRow(row: SourceRow): SourceRecord {
   return { id: row.id, kind: row.kind, location: row.location, createdAt: row.created_at };
@@ -99,25 +109,7 @@ export function backupFromRow(row: BackupRow): BackupRecord {
 }
 
 /** An entry's values in the order of entryColumns: bound by position, which costs less than by name for every row of a backup. */
-export function entryValues(entry: Entry): (string | number | null)[] {
-  const data = entry.data;
-  return [
-    entry.path,
-    entry.type,
-    entry.mode,
-    entry.uid,
-    entry.gid,
-    entry.mtimeNs,
-    entry.size,
-    entry.ino,
-    entry.sha256 ?? null,
-    data?.backupId ?? null,
-    data?.offset ?? null,
-    data?.length ?? null,
-    data?.codec ?? null,
-    entry.linkTarget ?? null,
-  ];
-}
+export const entryValues = new Function(`return ${ENTRY_VALUES_SOURCE}`)() as (entry: Entry) => (string | number | null)[];
 
 /** An entry row's values in the order of entryColumns, as a raw (array) statement returns them. */
 export type EntryValues = [

@@ -4,13 +4,14 @@ import { dirname, resolve } from 'node:path';
 import type { DataRef, Entry } from '@tresor/archive';
 import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } from '@tresor/errors';
 import Database from 'better-sqlite3';
-import type { BackupQuery, BackupRecord, Catalog, EntryQuery, SourceRecord } from '../catalog.js';
+import type { BackupQuery, BackupRecord, BackupStaging, Catalog, EntryQuery, EntryTableSummary, SourceRecord } from '../catalog.js';
 import { compileEntryQuery } from '../entry-filter.js';
 import type { BackupRow, EntryValues, SourceRow } from './rows.js';
 import {
   backupFromRow,
   backupToRow,
   dataRefFromValues,
+  ENTRY_VALUES_SOURCE,
   entryColumns,
   entryFromValues,
   entryValues,
@@ -18,6 +19,8 @@ import {
 } from './rows.js';
 import { migrate } from './schema.js';
 import { isSqliteError, toCatalogError } from './sqlite-errors.js';
+import { stagedMismatch, StagingThread } from './staging-thread.js';
+import type { StagingFailure } from './staging-thread.js';
 
 /** Entries staged per write transaction while an entry stream is consumed. */
 const stagingBatchSize = 2000;
@@ -38,6 +41,9 @@ export const findDataSql = `SELECT data_backup, data_offset, data_length, codec 
  * async only to honour the port, which a MongoDB adapter implements with real I/O.
  */
 export class SqliteCatalog implements Catalog {
+  /** Staging threads not yet committed or discarded: close stops them. */
+  private readonly stagings = new Set<StagingThread>();
+
   private constructor(
     private readonly db: Database.Database,
     private readonly file: string,
@@ -97,30 +103,78 @@ export class SqliteCatalog implements Catalog {
     if (this.backupExists(backup.id)) throw this.duplicate(backup.id);
     const staging = `staging_${randomBytes(8).toString('hex')}`;
     try {
-      this.db.exec(`CREATE TEMP TABLE ${staging} (${stagingColumns}) WITHOUT ROWID`);
+      this.db.exec(createStagingSql(staging));
       await this.stage(staging, backup.id, entries);
       this.db
         .transaction(() => {
           this.db.prepare(insertBackupSql).run(backupToRow(backup, createdMs));
-          this.db
-            .prepare(
-              `INSERT INTO entries (backup_id, ${entryColumnList})
-               SELECT ?, ${entryColumnList} FROM temp.${staging} ORDER BY path`,
-            )
-            .run(backup.id);
+          this.db.prepare(copyStagedSql(staging)).run(backup.id);
         })
         .immediate();
     } catch (err) {
-      if (isSqliteError(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw this.duplicate(backup.id);
-      if (isSqliteError(err, 'SQLITE_CONSTRAINT_FOREIGNKEY')) {
-        throw new NotFoundError(
-          `source ${backup.sourceId} of backup ${backup.id} not found in catalog ${this.file}`,
-        );
-      }
-      throw toCatalogError(err, this.file, `cannot add backup ${backup.id}`);
+      throw this.addFailure(err, backup);
     } finally {
       if (this.db.open) this.db.exec(`DROP TABLE IF EXISTS temp.${staging}`);
     }
+  }
+
+  /**
+   * Stages on a thread with its own connection to the catalog file (WAL lets it write while this
+   * one reads the parent's entries); an in-memory catalog has no file to share, so it has none.
+   */
+  stageBackup(backupId: string): BackupStaging | undefined {
+    if (this.file === ':memory:') return undefined;
+    const staging = 'staging';
+    const thread = new StagingThread({
+      file: this.file,
+      busyTimeoutMs,
+      createStaging: createStagingSql(staging),
+      insertStaged: insertStagedSql(staging),
+      insertBackup: insertBackupSql,
+      copyStaged: copyStagedSql(staging),
+      entryValues: ENTRY_VALUES_SOURCE,
+    });
+    this.stagings.add(thread);
+    const release = () => this.stagings.delete(thread);
+    return {
+      add: (lines) => thread.add(lines),
+      commit: async (backup: BackupRecord, table: EntryTableSummary) => {
+        try {
+          const createdMs = parseTime(backup.createdAt, `backup ${backup.id} createdAt`);
+          if (backup.id !== backupId) throw new UsageError(`staging for backup ${backupId} cannot commit backup ${backup.id}`);
+          if (this.backupExists(backup.id)) throw this.duplicate(backup.id);
+          const reply = await thread.commit(backupToRow(backup, createdMs), table);
+          if ('mismatch' in reply) throw stagedMismatch(backup.id, table, reply.mismatch);
+          if ('failure' in reply) throw this.stagedFailure(reply.failure, backup);
+        } finally {
+          release();
+          await thread.discard();
+        }
+      },
+      discard: async () => {
+        release();
+        await thread.discard();
+      },
+    };
+  }
+
+  /** The error for a failed addBackup: the operator's terms for SQLite's constraint failures. */
+  private addFailure(err: unknown, backup: BackupRecord): unknown {
+    if (isSqliteError(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) return this.duplicate(backup.id);
+    if (isSqliteError(err, 'SQLITE_CONSTRAINT_FOREIGNKEY')) {
+      return new NotFoundError(`source ${backup.sourceId} of backup ${backup.id} not found in catalog ${this.file}`);
+    }
+    return toCatalogError(err, this.file, `cannot add backup ${backup.id}`);
+  }
+
+  /** A failure the staging thread reported, mapped as if it had happened on this connection. */
+  private stagedFailure(failure: StagingFailure, backup: BackupRecord): unknown {
+    const err = Object.assign(new Error(failure.message), { name: failure.name, code: failure.code });
+    if (failure.path !== undefined) return invalidEntry(err, failure.path, backup.id);
+    if (!failure.committing && failure.name === 'SyntaxError') {
+      return new IntegrityError(`catalog staging of backup ${backup.id} got a line that is not JSON: ${failure.message}`);
+    }
+    return this.addFailure(err, backup);
   }
 
   async getBackup(id: string): Promise<BackupRecord | undefined> {
@@ -204,6 +258,8 @@ export class SqliteCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.stagings].map((thread) => thread.discard()));
+    this.stagings.clear();
     if (this.db.open) this.db.close();
   }
 
@@ -213,9 +269,7 @@ export class SqliteCatalog implements Catalog {
     backupId: string,
     entries: AsyncIterable<Entry> | Iterable<Entry>,
   ): Promise<void> {
-    const insert = this.db.prepare(
-      `INSERT INTO temp.${staging} (${entryColumnList}) VALUES (${entryColumns.map(() => '?').join(', ')})`,
-    );
+    const insert = this.db.prepare(insertStagedSql(staging));
     const insertBatch = this.db.transaction((batch: Entry[]) => {
       for (const entry of batch) {
         try {
@@ -254,6 +308,19 @@ export class SqliteCatalog implements Catalog {
       throw toCatalogError(err, this.file, doing);
     }
   }
+}
+
+/** A connection-private table that holds a backup's entries until they are copied in with its row. */
+function createStagingSql(staging: string): string {
+  return `CREATE TEMP TABLE ${staging} (${stagingColumns}) WITHOUT ROWID`;
+}
+
+function insertStagedSql(staging: string): string {
+  return `INSERT INTO temp.${staging} (${entryColumnList}) VALUES (${entryColumns.map(() => '?').join(', ')})`;
+}
+
+function copyStagedSql(staging: string): string {
+  return `INSERT INTO entries (backup_id, ${entryColumnList}) SELECT ?, ${entryColumnList} FROM temp.${staging} ORDER BY path`;
 }
 
 const stagingColumns = `

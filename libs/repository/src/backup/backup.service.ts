@@ -100,14 +100,23 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     putFailure = err;
     body.destroy(err as Error);
   });
-  const writer = await ArchiveWriter.create({
-    backupId,
-    createdAt: createdAt.toISOString(),
-    dek,
-    keys: wrapped,
-    out: body,
-    tmpDir: repo.tmpDir,
-  });
+  // The catalog indexes the entry table while the archive is written, where it can (off this thread).
+  const staging = repo.catalog.stageBackup?.(backupId);
+  let writer: ArchiveWriter;
+  try {
+    writer = await ArchiveWriter.create({
+      backupId,
+      createdAt: createdAt.toISOString(),
+      dek,
+      keys: wrapped,
+      out: body,
+      tmpDir: repo.tmpDir,
+      onTableLines: staging && ((lines) => staging.add(lines)),
+    });
+  } catch (err) {
+    await staging?.discard();
+    throw err;
+  }
   dek.fill(0);
 
   const storedHere = new Map<string, DataRef>();
@@ -284,7 +293,9 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     );
     const manifestBytes = Buffer.from(serializeManifest(manifest));
     const manifestPut = await repo.store.put(manifestKey(backupId), manifestBytes);
-    await repo.catalog.addBackup(toBackupRecord(manifest, manifestPut.sha256), writer.writtenEntries());
+    const record = toBackupRecord(manifest, manifestPut.sha256);
+    if (staging) await staging.commit(record, finished);
+    else await repo.catalog.addBackup(record, writer.writtenEntries());
 
     return {
       backupId,
@@ -309,6 +320,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     // The put failing on its own (not because of `err` passed to it above) is the real cause.
     throw putFailure !== undefined && !causedBy(putFailure, err) ? putFailure : err;
   } finally {
+    await staging?.discard();
     await writer.release();
   }
 }

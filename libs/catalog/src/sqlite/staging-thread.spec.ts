@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Entry } from '@tresor/archive';
+import { ConflictError, IntegrityError, IoError, NotFoundError } from '@tresor/errors';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BackupStaging, EntryTableSummary } from '../catalog.js';
+import { dirEntry, fileEntry, sampleBackup } from '../conformance/catalog.conformance.js';
+import { SqliteCatalog } from './sqlite.catalog.js';
+
+/** An entry table as the archive writes it, cut into chunks of `perChunk` whole lines. */
+function table(entries: readonly Entry[], perChunk: number): { chunks: Buffer[]; summary: EntryTableSummary } {
+  const lines = entries.map((entry) => `${JSON.stringify(entry)}\n`);
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < lines.length; i += perChunk) chunks.push(Buffer.from(lines.slice(i, i + perChunk).join('')));
+  const bytes = Buffer.concat(chunks);
+  return { chunks, summary: { entryCount: lines.length, entriesRoot: createHash('sha256').update(bytes).digest('hex') } };
+}
+
+function stage(catalog: SqliteCatalog, backupId: string): BackupStaging {
+  const staging = catalog.stageBackup(backupId);
+  if (!staging) throw new Error('a file catalog must offer staging');
+  return staging;
+}
+
+describe('SqliteCatalog.stageBackup', () => {
+  let dir: string;
+  let catalog: SqliteCatalog;
+  let sourceId: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tresor-staging-'));
+    catalog = await SqliteCatalog.open(join(dir, 'catalog.db'));
+    sourceId = (await catalog.ensureSource('filesystem', '/k')).id;
+  });
+  afterEach(async () => {
+    await catalog.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const entriesOf = async (backupId: string): Promise<Entry[]> => {
+    const found: Entry[] = [];
+    for await (const entry of catalog.entries(backupId)) found.push(entry);
+    return found;
+  };
+
+  it('adds the same backup and entries as addBackup, staged from table lines on a thread', async () => {
+    const entries = (id: string): Entry[] => [
+      dirEntry('a'),
+      ...Array.from({ length: 500 }, (_, i) => fileEntry(`a/k${String(i).padStart(3, '0')}.pem`, id, i)),
+      { ...dirEntry('b'), type: 'symlink', linkTarget: 'a' },
+    ];
+    await catalog.addBackup(sampleBackup({ id: 'direct', sourceId }), entries('direct'));
+    const { chunks, summary } = table(entries('staged'), 37);
+    const staging = stage(catalog, 'staged');
+    for (const chunk of chunks) staging.add(chunk);
+    await staging.commit(sampleBackup({ id: 'staged', sourceId }), summary);
+
+    expect(await catalog.getBackup('staged')).toEqual(sampleBackup({ id: 'staged', sourceId }));
+    const staged = await entriesOf('staged');
+    expect(staged).toHaveLength(502);
+    expect(staged).toEqual(entries('staged').sort((x, y) => (x.path < y.path ? -1 : 1)));
+    expect((await entriesOf('direct')).map((e) => ({ ...e, data: e.data && { ...e.data, backupId: 'staged' } }))).toEqual(staged);
+    expect(await catalog.findData(fileEntry('x', 'staged', 7).sha256!, ['staged'])).toEqual(fileEntry('x', 'staged', 7).data);
+  });
+
+  /** Stages the first chunk of `entries`' table (of `perChunk` lines) and commits it as backup b1. */
+  const commitFirstChunk = (entries: Entry[], perChunk: number): Promise<void> => {
+    const { chunks, summary } = table(entries, perChunk);
+    const staging = stage(catalog, 'b1');
+    staging.add(chunks[0]!);
+    return staging.commit(sampleBackup({ id: 'b1', sourceId }), summary);
+  };
+
+  it('refuses lines that are not the archive table, leaving nothing visible', async () => {
+    const committing = commitFirstChunk([fileEntry('a', 'b1', 1), fileEntry('b', 'b1', 2)], 1);
+    await expect(committing).rejects.toBeInstanceOf(IntegrityError);
+    await expect(committing).rejects.toThrow(/got 1 lines .* has 2/);
+    expect(await catalog.getBackup('b1')).toBeUndefined();
+  });
+
+  it('refuses a path given twice, naming it', async () => {
+    const committing = commitFirstChunk([fileEntry('a', 'b1', 1), fileEntry('a', 'b1', 2)], 2);
+    await expect(committing).rejects.toThrow(IntegrityError);
+    await expect(committing).rejects.toThrow('entry "a" appears twice in backup b1');
+    expect(await catalog.listBackups()).toEqual([]);
+  });
+
+  it('refuses a line that is not JSON', async () => {
+    const bytes = Buffer.from('{"path":\n');
+    const staging = stage(catalog, 'b1');
+    staging.add(bytes);
+    const summary = { entryCount: 1, entriesRoot: createHash('sha256').update(bytes).digest('hex') };
+    await expect(staging.commit(sampleBackup({ id: 'b1', sourceId }), summary)).rejects.toThrow(/not JSON/);
+    expect(await catalog.getBackup('b1')).toBeUndefined();
+  });
+
+  it('gives addBackup errors for an existing id and an unknown source', async () => {
+    await catalog.addBackup(sampleBackup({ id: 'b1', sourceId }), [fileEntry('a', 'b1')]);
+    const { chunks, summary } = table([fileEntry('a', 'b1')], 1);
+    const again = stage(catalog, 'b1');
+    again.add(chunks[0]!);
+    await expect(again.commit(sampleBackup({ id: 'b1', sourceId }), summary)).rejects.toBeInstanceOf(ConflictError);
+
+    const orphan = stage(catalog, 'b2');
+    const lines = table([fileEntry('a', 'b2')], 1);
+    orphan.add(lines.chunks[0]!);
+    await expect(orphan.commit(sampleBackup({ id: 'b2', sourceId: 'nope' }), lines.summary)).rejects.toBeInstanceOf(NotFoundError);
+    expect((await catalog.listBackups()).map((b) => b.id)).toEqual(['b1']);
+  });
+
+  it('discards what was staged and takes nothing more', async () => {
+    const { chunks, summary } = table([fileEntry('a', 'b1')], 1);
+    const staging = stage(catalog, 'b1');
+    staging.add(chunks[0]!);
+    await staging.discard();
+    await staging.discard();
+    expect(() => staging.add(chunks[0]!)).toThrow(IoError);
+    await expect(staging.commit(sampleBackup({ id: 'b1', sourceId }), summary)).rejects.toThrow(IoError);
+    expect(await catalog.getBackup('b1')).toBeUndefined();
+  });
+
+  it('is not offered by an in-memory catalog, which has no file for a second connection', async () => {
+    const memory = await SqliteCatalog.open(':memory:');
+    expect(memory.stageBackup('b1')).toBeUndefined();
+    await memory.close();
+  });
+});
