@@ -6,15 +6,20 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '@tresor/errors';
 import type { PutResult } from '../object-store.js';
 import { hasErrno } from './errno.js';
+import { HashThread } from './hash-thread.js';
 
 export const fileMode = 0o600;
 export const dirMode = 0o700;
 /** Bytes gathered before a write. */
 const writeBatchBytes = 1024 * 1024;
 
-/** Streams `body` into a new file at `path`, hashing as it goes, and fsyncs it before returning. */
+/**
+ * Streams `body` into a new file at `path`, hashing as it goes, and fsyncs it before returning.
+ * What takes more than one write is hashed on a thread of its own (HashThread).
+ */
 export async function writeDurably(path: string, body: Readable | Uint8Array): Promise<PutResult> {
   const handle = await open(path, 'wx', fileMode);
+  let thread: HashThread | undefined;
   try {
     await handle.chmod(fileMode);
     const hash = createHash('sha256');
@@ -23,23 +28,28 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
     // and one wait on the disk thread per megabyte instead of per frame.
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
-    const flush = async () => {
-      await writeAll(handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+    const flush = async (last: boolean) => {
+      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
+      await writeAll(handle, bytes);
+      // An object written at once is hashed here: a thread is not worth starting for it.
+      if (last && !thread) hash.update(bytes);
+      else await (thread ??= new HashThread()).update(bytes);
     };
     for await (const chunk of body instanceof Uint8Array ? [body] : body) {
       const bytes = toBytes(chunk);
-      hash.update(bytes);
       size += bytes.length;
       pending.push(bytes);
       pendingBytes += bytes.length;
-      if (pendingBytes >= writeBatchBytes) await flush();
+      if (pendingBytes >= writeBatchBytes) await flush(false);
     }
-    if (pendingBytes > 0) await flush();
+    await flush(true);
+    const sha256 = thread ? await thread.digestHex() : hash.digest('hex');
     await handle.sync();
-    return { size, sha256: hash.digest('hex') };
+    return { size, sha256 };
   } finally {
+    await thread?.stop();
     await handle.close();
   }
 }

@@ -1,0 +1,38 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { HashThread } from './hash-thread.js';
+
+describe('HashThread', () => {
+  it('gives the SHA-256 of the buffers in order, leaving them to the caller', async () => {
+    const parts = [randomBytes(3 * 1024 * 1024), randomBytes(10), Buffer.alloc(0), randomBytes(1024 * 1024 + 7)];
+    const copies = parts.map((part) => Buffer.from(part));
+    const thread = new HashThread();
+    for (const part of parts) await thread.update(part);
+    expect(await thread.digestHex()).toBe(createHash('sha256').update(Buffer.concat(copies)).digest('hex'));
+    parts.forEach((part, i) => expect(part.equals(copies[i]!)).toBe(true));
+  });
+
+  it('makes a caller wait while more than 4 MiB wait to be hashed, and not for ever', async () => {
+    const thread = new HashThread();
+    const chunks = Array.from({ length: 12 }, () => randomBytes(1024 * 1024));
+    const waits = chunks.map((chunk) => thread.update(chunk));
+    let settled = 0;
+    waits.forEach((wait) => void wait.then(() => settled++));
+    await Promise.resolve();
+    expect(settled).toBeLessThan(12);
+    await Promise.all(waits);
+    expect(await thread.digestHex()).toBe(createHash('sha256').update(Buffer.concat(chunks)).digest('hex'));
+  });
+
+  it('hashes nothing to the empty digest', async () => {
+    expect(await new HashThread().digestHex()).toBe(createHash('sha256').digest('hex'));
+  });
+
+  it('can be stopped without a digest, more than once', async () => {
+    const thread = new HashThread();
+    await thread.update(randomBytes(100));
+    await thread.stop();
+    await thread.stop();
+    await expect(thread.digestHex()).rejects.toThrow(/hashing thread exited/);
+  });
+});
