@@ -36,7 +36,7 @@ export class EntrySpill {
   private constructor(
     private readonly dir: string,
     private readonly out: WriteStream,
-    private readonly onLines: ((lines: Uint8Array) => void) | undefined,
+    private readonly onLines: ((lines: Uint8Array) => void | Promise<void>) | undefined,
   ) {
     out.on('error', (err) => {
       this.failure ??= new IoError(`cannot write the entry table spill file in ${dir}: ${err.message}`, {
@@ -47,9 +47,10 @@ export class EntrySpill {
 
   /**
    * Creates the spill file in a fresh 0700 directory under `tmpDir`; `onLines` sees every chunk
-   * of whole lines as it is written (and must not keep the buffer).
+   * of whole lines as it is written (and must not keep the buffer); a promise it returns holds
+   * the next append back, as the file's own backpressure does.
    */
-  static async create(tmpDir: string, onLines?: (lines: Uint8Array) => void): Promise<EntrySpill> {
+  static async create(tmpDir: string, onLines?: (lines: Uint8Array) => void | Promise<void>): Promise<EntrySpill> {
     let dir: string;
     try {
       dir = await mkdtemp(join(tmpDir, 'tresor-entries-'));
@@ -73,9 +74,9 @@ export class EntrySpill {
     this.pending = '';
     this.hash.update(chunk);
     this.length += chunk.length;
-    this.onLines?.(chunk);
-    if (this.failure || this.out.write(chunk)) return Promise.resolve();
-    return new Promise((resolve) => {
+    const taken = this.onLines?.(chunk);
+    if (this.failure || this.out.write(chunk)) return taken ?? Promise.resolve();
+    const drained = new Promise<void>((resolve) => {
       const done = () => {
         this.out.off('drain', done);
         this.out.off('close', done);
@@ -84,6 +85,7 @@ export class EntrySpill {
       this.out.on('drain', done);
       this.out.on('close', done);
     });
+    return taken ? Promise.all([taken, drained]).then(() => undefined) : drained;
   }
 
   /** Closes the file and returns the table's size and hash. */

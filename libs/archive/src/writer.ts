@@ -36,9 +36,10 @@ export interface ArchiveWriterOptions {
   readonly frameSize?: number;
   /**
    * Sees the entry table as it is written, in chunks of whole lines (exactly the bytes that
-   * entriesRoot hashes): lets a catalog index it meanwhile. It must not keep the buffer.
+   * entriesRoot hashes): lets a catalog index it meanwhile. It must not keep the buffer; a promise
+   * it returns holds back the entry calls that wait for room in the table.
    */
-  readonly onTableLines?: (lines: Uint8Array) => void;
+  readonly onTableLines?: (lines: Uint8Array) => void | Promise<void>;
 }
 
 /** What finish reports; entriesRoot and entryCount go into the signed manifest. */

@@ -62,8 +62,12 @@ export interface EntryTableSummary {
  * visible, so the catalog always equals the archive's table.
  */
 export interface BackupStaging {
-  /** Whole lines of the table (canonical JSON, each ending in a newline), in table order. */
-  add(lines: Uint8Array): void;
+  /**
+   * Whole lines of the table (canonical JSON, each ending in a newline), in table order; the
+   * caller may reuse `lines` at once. Resolves when the catalog can take more (never rejects: a
+   * failure surfaces at commit).
+   */
+  add(lines: Uint8Array): Promise<void>;
   /** Adds the backup with the staged entries atomically, with addBackup's errors; IntegrityError if the lines are not `table`. */
   commit(backup: BackupRecord, table: EntryTableSummary): Promise<void>;
   /** Drops what was staged; safe after commit and more than once, never rejects. */

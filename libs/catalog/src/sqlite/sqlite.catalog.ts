@@ -139,6 +139,8 @@ export class SqliteCatalog implements Catalog {
     return {
       add: (lines) => thread.add(lines),
       commit: async (backup: BackupRecord, table: EntryTableSummary) => {
+        // Out of close's reach from here: a thread stopped after its COMMIT would misreport the backup.
+        release();
         try {
           const createdMs = parseTime(backup.createdAt, `backup ${backup.id} createdAt`);
           if (backup.id !== backupId) throw new UsageError(`staging for backup ${backupId} cannot commit backup ${backup.id}`);
@@ -147,7 +149,6 @@ export class SqliteCatalog implements Catalog {
           if ('mismatch' in reply) throw stagedMismatch(backup.id, table, reply.mismatch);
           if ('failure' in reply) throw this.stagedFailure(reply.failure, backup);
         } finally {
-          release();
           await thread.discard();
         }
       },
@@ -169,8 +170,11 @@ export class SqliteCatalog implements Catalog {
 
   /** A failure the staging thread reported, mapped as if it had happened on this connection. */
   private stagedFailure(failure: StagingFailure, backup: BackupRecord): unknown {
-    const err = Object.assign(new Error(failure.message), { name: failure.name, code: failure.code });
-    if (failure.path !== undefined) return invalidEntry(err, failure.path, backup.id);
+    const err =
+      failure.name === 'TypeError'
+        ? new TypeError(failure.message)
+        : Object.assign(new Error(failure.message), { name: failure.name, code: failure.code });
+    if (failure.path !== undefined) return this.addFailure(invalidEntry(err, failure.path, backup.id), backup);
     if (!failure.committing && failure.name === 'SyntaxError') {
       return new IntegrityError(`catalog staging of backup ${backup.id} got a line that is not JSON: ${failure.message}`);
     }

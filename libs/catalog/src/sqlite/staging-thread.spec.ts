@@ -86,6 +86,20 @@ describe('SqliteCatalog.stageBackup', () => {
     expect(await catalog.listBackups()).toEqual([]);
   });
 
+  it('makes the writer wait while more than 4 MiB of lines wait for the thread', async () => {
+    const entries = Array.from({ length: 24_000 }, (_, i) => fileEntry(`k/${String(i).padStart(6, '0')}.pem`, 'b1', i));
+    const { chunks, summary } = table(entries, 4_000);
+    const staging = stage(catalog, 'b1');
+    const waits = chunks.map((chunk) => staging.add(chunk));
+    let settled = 0;
+    waits.forEach((wait) => void wait.then(() => settled++));
+    await Promise.resolve();
+    expect(settled).toBeLessThan(chunks.length);
+    await Promise.all(waits);
+    await staging.commit(sampleBackup({ id: 'b1', sourceId }), summary);
+    expect((await entriesOf('b1')).length).toBe(24_000);
+  });
+
   it('refuses a line that is not JSON', async () => {
     const bytes = Buffer.from('{"path":\n');
     const staging = stage(catalog, 'b1');

@@ -30,6 +30,9 @@ export interface StagingFailure {
   readonly committing?: boolean;
 }
 
+/** Bytes of lines sent to the thread and not yet staged, at most: beyond, add waits for it. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
 export type CommitReply =
   | { readonly ok: true }
   | { readonly failure: StagingFailure }
@@ -82,12 +85,14 @@ const stage = (text) => {
 parentPort.on('message', (message) => {
   if (message.type === 'lines') {
     hash.update(message.bytes);
-    if (failure) return;
-    try {
-      db.transaction(stage)(partial + utf8.write(message.bytes));
-    } catch (err) {
-      failure = describe(err, err.entryPath === undefined ? {} : { path: err.entryPath });
+    if (!failure) {
+      try {
+        db.transaction(stage)(partial + utf8.write(message.bytes));
+      } catch (err) {
+        failure = describe(err, err.entryPath === undefined ? {} : { path: err.entryPath });
+      }
     }
+    parentPort.postMessage({ staged: message.bytes.byteLength });
     return;
   }
   let reply;
@@ -125,6 +130,8 @@ export class StagingThread {
   /** The thread's one reply (to commit), or why it ended without one. */
   private readonly outcome: Promise<CommitReply | Error>;
   private done = false;
+  private queued = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(options: StagingThreadOptions) {
     sqliteModule ??= createRequire(import.meta.url).resolve('better-sqlite3');
@@ -132,18 +139,37 @@ export class StagingThread {
     // Idle until commit: a staging abandoned by a failing caller must not keep the process alive.
     this.worker.unref();
     this.outcome = new Promise((resolve) => {
-      this.worker.once('message', resolve);
+      this.worker.on('message', (reply: CommitReply | { staged: number }) => {
+        if (!('staged' in reply)) return resolve(reply);
+        this.queued -= reply.staged;
+        if (this.queued <= MAX_QUEUED_BYTES) this.release();
+      });
       this.worker.on('error', resolve);
       this.worker.on('exit', (code) => resolve(new Error(`the catalog staging thread exited (code ${code})`)));
     });
+    // A thread that ends must not leave a caller waiting for room; its failure surfaces at commit.
+    void this.outcome.then(() => {
+      this.queued = 0;
+      this.release();
+    });
   }
 
-  /** Queues whole table lines for the thread. */
-  add(lines: Uint8Array): void {
+  /**
+   * Queues whole table lines for the thread; resolves once it has room for more (at most
+   * MAX_QUEUED_BYTES wait there), so a thread that falls behind cannot fill memory with the table.
+   */
+  add(lines: Uint8Array): Promise<void> {
     if (this.done) throw new IoError('entries were added to a catalog staging that is already committed or discarded');
     // A copy of its own, moved to the thread: the caller's buffer is still being written to disk.
     const bytes = new Uint8Array(lines);
+    this.queued += bytes.byteLength;
     this.worker.postMessage({ type: 'lines', bytes }, [bytes.buffer]);
+    if (this.queued <= MAX_QUEUED_BYTES) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    for (const resume of this.waiting.splice(0)) resume();
   }
 
   /** Runs the commit (backup row `row`, lines checked against `table`) on the thread; its reply. */
@@ -161,6 +187,7 @@ export class StagingThread {
   /** Stops the thread, dropping what it staged; never rejects. */
   async discard(): Promise<void> {
     this.done = true;
+    this.release();
     await this.worker.terminate().catch(() => undefined);
   }
 }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { ArchiveWriter, contentPreparation, preparedContent, serializeManifest, signManifest } from '@tresor/archive';
 import type { Codec, DataRef, Entry, Manifest, PreparedContent } from '@tresor/archive';
-import type { BackupLevel, BackupRecord } from '@tresor/catalog';
+import type { BackupLevel, BackupRecord, BackupStaging } from '@tresor/catalog';
 import { generateDataKey } from '@tresor/crypto';
 import { IoError } from '@tresor/errors';
 import { isSourceProblem, readTimesOf } from '@tresor/source';
@@ -101,9 +101,10 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     body.destroy(err as Error);
   });
   // The catalog indexes the entry table while the archive is written, where it can (off this thread).
-  const staging = repo.catalog.stageBackup?.(backupId);
+  let staging: BackupStaging | undefined;
   let writer: ArchiveWriter;
   try {
+    const taking = (staging = repo.catalog.stageBackup?.(backupId));
     writer = await ArchiveWriter.create({
       backupId,
       createdAt: createdAt.toISOString(),
@@ -111,10 +112,13 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       keys: wrapped,
       out: body,
       tmpDir: repo.tmpDir,
-      onTableLines: staging && ((lines) => staging.add(lines)),
+      onTableLines: taking && ((lines) => taking.add(lines)),
     });
   } catch (err) {
+    dek.fill(0);
     await staging?.discard();
+    body.destroy(err as Error);
+    await putting.catch(() => undefined);
     throw err;
   }
   dek.fill(0);
@@ -191,7 +195,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
       const { sha256, size } = await hashStream(stream);
       const existing = storedHere.get(sha256) ?? (await repo.catalog.findData(sha256, chainIds));
-      if (existing && size === item.size) return checkStreamed(item, stream, reuse({ ...meta, sha256, data: existing }));
+      if (existing && size === item.size) return checkStreamed(item, stream, await reuse({ ...meta, sha256, data: existing }));
     }
     const stream = await openReadable(source, item.path);
     if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
@@ -225,9 +229,10 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return entry;
   };
 
-  const reuse = (entry: Entry): Entry => {
+  // Awaited: the table's consumers (its file, the catalog's staging) may ask for a pause.
+  const reuse = async (entry: Entry): Promise<Entry> => {
     stats.reusedFiles++;
-    writer.addEntry(entry);
+    await writer.addEntry(entry);
     return entry;
   };
 
@@ -261,7 +266,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
         stats.bytesIn += entry.size;
       } else {
         entry = toEntryMeta(item);
-        writer.addEntry(entry);
+        await writer.addEntry(entry);
         if (item.type === 'dir') stats.dirs++;
         else stats.symlinks++;
       }

@@ -28,6 +28,14 @@ describe('HashThread', () => {
     expect(await new HashThread().digestHex()).toBe(createHash('sha256').digest('hex'));
   });
 
+  it('refuses more bytes once its thread has ended, instead of leaving the caller waiting', async () => {
+    const thread = new HashThread();
+    await thread.update(randomBytes(1024 * 1024));
+    await thread.stop();
+    const updates = Array.from({ length: 4 }, () => thread.update(randomBytes(2 * 1024 * 1024)).then(() => 'done', (err: Error) => err.message));
+    expect(await Promise.all(updates)).toEqual(Array(4).fill('cannot hash the object: the hashing thread has ended'));
+  });
+
   it('can be stopped without a digest, more than once', async () => {
     const thread = new HashThread();
     await thread.update(randomBytes(100));

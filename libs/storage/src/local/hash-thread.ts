@@ -33,6 +33,8 @@ export class HashThread {
   private readonly free: ArrayBuffer[] = [];
   private queued = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Set once the thread has answered the digest or died: nothing more can be hashed. */
+  private ended = false;
 
   constructor() {
     this.outcome = new Promise((resolve) => {
@@ -45,8 +47,11 @@ export class HashThread {
       this.worker.on('error', resolve);
       this.worker.on('exit', (code) => resolve(new Error(`the hashing thread exited (code ${code})`)));
     });
-    // A thread that ends early must not leave a caller waiting for room.
-    void this.outcome.then(() => this.release());
+    // A thread that ends early must not leave a caller waiting for room (update then refuses).
+    void this.outcome.then(() => {
+      this.ended = true;
+      this.release();
+    });
   }
 
   /**
@@ -54,6 +59,7 @@ export class HashThread {
    * more (at most MAX_QUEUED_BYTES wait there), so memory stays bounded.
    */
   update(bytes: Uint8Array): Promise<void> {
+    if (this.ended) return Promise.reject(new IoError('cannot hash the object: the hashing thread has ended'));
     const buffer = this.bufferFor(bytes.byteLength);
     new Uint8Array(buffer).set(bytes);
     this.queued += buffer.byteLength;
