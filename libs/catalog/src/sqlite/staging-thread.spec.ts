@@ -134,6 +134,17 @@ describe('SqliteCatalog.stageBackup', () => {
     expect(await catalog.getBackup('b1')).toBeUndefined();
   });
 
+  it('completes a commit that the catalog is closed during, and the backup is there on reopening', async () => {
+    const { chunks, summary } = table([fileEntry('a', 'b1', 1), fileEntry('b', 'b1', 2)], 2);
+    const staging = stage(catalog, 'b1');
+    staging.add(chunks[0]!);
+    const committing = staging.commit(sampleBackup({ id: 'b1', sourceId }), summary);
+    await catalog.close();
+    await committing;
+    catalog = await SqliteCatalog.open(join(dir, 'catalog.db'));
+    expect((await entriesOf('b1')).map((e) => e.path)).toEqual(['a', 'b']);
+  });
+
   it('is not offered by an in-memory catalog, which has no file for a second connection', async () => {
     const memory = await SqliteCatalog.open(':memory:');
     expect(memory.stageBackup('b1')).toBeUndefined();

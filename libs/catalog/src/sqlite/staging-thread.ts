@@ -122,8 +122,7 @@ let sqliteModule: string | undefined;
  * Stages a backup's entries on a thread with its own connection to the catalog file, while the
  * archive is written: the main thread only copies each chunk of table lines into a message
  * (issue 9: staging 100k rows and reading the table back cost a backup's main thread ~1.3 s).
- * Messages are not throttled: the thread inserts ~100k rows a second, several times faster than
- * a backup makes entries, so what waits in its queue stays a few chunks of 64 KiB.
+ * The thread acknowledges each chunk, and `add` waits while more than MAX_QUEUED_BYTES wait there.
  */
 export class StagingThread {
   private readonly worker: Worker;
