@@ -25,3 +25,21 @@ export function describeErrno(err: unknown): string {
   const fromMessage = /^[A-Z0-9_]+: ([^,]+)/.exec((err as Error).message)?.[1];
   return `${phrases[code] ?? fromMessage ?? 'system error'} (${code})`;
 }
+
+/** A system error as a worker thread sends it: what errnoError needs to rebuild it. */
+export interface ErrnoFailure {
+  readonly code?: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly message: string;
+}
+
+/** The source of `failure(err)` for worker threads: a system error as an ErrnoFailure. */
+export const FAILURE_SOURCE = `
+const failure = (err) => ({ code: err.code, errno: err.errno, syscall: err.syscall, message: err.message });
+`;
+
+/** A system error sent by a worker thread, as the main thread's fs calls would have thrown it (code, errno, syscall). */
+export function errnoError(failure: ErrnoFailure): NodeJS.ErrnoException {
+  return Object.assign(new Error(failure.message), failure) as NodeJS.ErrnoException;
+}

@@ -1,27 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import type * as fsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError, NotFoundError, UsageError } from '@tresor/errors';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SourceEntry, SourceProblem } from '../source.js';
 import { isSourceProblem } from '../source.js';
 import { FilesystemSource } from './filesystem.source.js';
+import { SCAN_BATCH } from './scan-thread.js';
 
 type Item = SourceEntry | SourceProblem;
-
-/** Directories the scan asked to list, in order (readdir passes through unchanged). */
-const listed = vi.hoisted(() => [] as string[]);
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof fsPromises>();
-  const readdir = ((path: Parameters<typeof actual.readdir>[0], options?: unknown) => {
-    listed.push(String(path));
-    return (actual.readdir as (p: unknown, o?: unknown) => unknown)(path, options);
-  }) as typeof actual.readdir;
-  return { ...actual, readdir, default: { ...actual, readdir } };
-});
 
 async function scanAll(source: FilesystemSource): Promise<Item[]> {
   const items: Item[] = [];
@@ -143,7 +132,7 @@ describe('FilesystemSource', () => {
     items.forEach((item, i) => expect(item.path.split('/')).toHaveLength(i + 1));
   });
 
-  it('walks a wide tree of small directories (listed ahead of the walk) completely and in order', async () => {
+  it('walks a wide tree of small directories completely and in order', async () => {
     const expected: string[] = [];
     for (let d = 0; d < 40; d++) {
       const dir = `d${String(d).padStart(2, '0')}`;
@@ -160,20 +149,20 @@ describe('FilesystemSource', () => {
     expect(items.filter(isSourceProblem)).toEqual([]);
   });
 
-  it('lists the next 8 subdirectories before the walk reaches them, and no further', async () => {
-    const dirs = Array.from({ length: 12 }, (_, d) => `d${String(d).padStart(2, '0')}`);
-    for (const dir of dirs) await file(`${dir}/a.key`, 'a');
-    listed.length = 0;
-    const paths: string[] = [];
-    let listedAtFirst: string[] = [];
+  it('walks at most three batches ahead of what was taken from it', async () => {
+    // Names the thread has not described yet when they are deleted come back as vanished.
+    const names = Array.from({ length: 4 * SCAN_BATCH }, (_, i) => `f${String(i).padStart(4, '0')}`);
+    for (const name of names) await file(name, 'x');
+    const seen: Item[] = [];
     for await (const item of new FilesystemSource(root).scan()) {
-      if (item.path === 'd00') listedAtFirst = [...listed];
-      paths.push(item.path);
+      seen.push(item);
+      if (seen.length === 1) await Promise.all(names.slice(1).map((name) => unlink(join(root, name))));
     }
-    // When the walk yields the first name, the root and its first 8 subdirectories are being listed.
-    expect(listedAtFirst).toEqual([root, ...dirs.slice(0, 8).map((dir) => join(root, dir))]);
-    expect(listed).toEqual([root, ...dirs.map((dir) => join(root, dir))]);
-    expect(paths).toEqual(dirs.flatMap((dir) => [dir, `${dir}/a.key`]));
+    expect(seen.map((i) => i.path)).toEqual(names);
+    const described = seen.filter((i) => !isSourceProblem(i)).length;
+    expect(described).toBeGreaterThanOrEqual(1);
+    expect(described).toBeLessThanOrEqual(3 * SCAN_BATCH);
+    expect(seen.slice(described).every((i) => isSourceProblem(i) && i.problem === 'vanished')).toBe(true);
   });
 
   it('reports a FIFO as unsupported and goes on', async () => {
@@ -208,8 +197,8 @@ describe('FilesystemSource', () => {
   });
 
   it('reports entries that vanish during the scan and goes on', async () => {
-    // The scan describes a few dozen entries ahead, so the ones deleted lie further on.
-    const filler = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    // The scan describes up to three batches ahead, so the ones deleted lie further on.
+    const filler = Array.from({ length: 3 * SCAN_BATCH + 10 }, (_, i) => `f${String(i).padStart(4, '0')}`);
     await file('a', 'x');
     for (const name of filler) await file(name, 'x');
     await file('x', 'x');
