@@ -198,6 +198,16 @@ describe('FilesystemSource', () => {
     ]);
   });
 
+  it('keeps a leading U+FEFF as part of a name, not a byte-order mark to drop', async () => {
+    await file('a', 'plain');
+    await file('\ufeffa', 'with a leading U+FEFF');
+    const items = await scanAll(new FilesystemSource(root));
+    expect(items.map((i) => [i.path, isSourceProblem(i) ? i.problem : i.size])).toEqual([
+      ['a', 5],
+      ['\ufeffa', 21],
+    ]);
+  });
+
   it('reports entries that vanish during the scan and goes on', async () => {
     // The scan describes up to three batches ahead, so the ones deleted lie further on.
     const filler = Array.from({ length: 3 * SCAN_BATCH + 10 }, (_, i) => `f${String(i).padStart(4, '0')}`);

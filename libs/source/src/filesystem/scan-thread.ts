@@ -160,6 +160,7 @@ export class ScanThread {
       for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     };
     this.worker.on('error', fail);
+    this.worker.on('messageerror', fail);
     this.worker.on('exit', (code) => fail(new Error(`scan thread exited (code ${code})`)));
     for (let i = 0; i < BATCHES_AHEAD; i++) this.request();
   }
@@ -167,8 +168,15 @@ export class ScanThread {
   /** The next batch of items, or undefined once the walk is over. */
   async next(): Promise<ScannedItem[] | undefined> {
     if (this.finished) return undefined;
-    const reply = await this.requested.shift()!;
-    if (reply.fatal !== undefined) throw new Error(`scan thread failed: ${reply.fatal}`);
+    const request = this.requested.shift();
+    // Only after a failure has next() nothing asked for: the walk cannot go on.
+    if (!request) throw this.failure ?? new Error('the scan thread failed earlier');
+    const reply = await request;
+    if (reply.fatal !== undefined) {
+      this.failure = new Error(`scan thread failed: ${reply.fatal}`);
+      this.finished = true;
+      throw this.failure;
+    }
     if (reply.done) this.finished = true;
     else this.request();
     return reply.items!;
