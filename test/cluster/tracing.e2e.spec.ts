@@ -138,10 +138,14 @@ describe('OpenTelemetry tracing across the cluster (docs/monitoring.md "Tracing"
       expect(state).not.toBe('failed');
       return state === 'completed' ? state : undefined;
     });
+    // Every process exports on its own schedule (recovery's spans may arrive before the
+    // storage-gateway's): wait for the last span of each part of the chain.
     const spans = await until('the spans of the restore', 60_000, async () => {
       const t = receiver.trace(traceId);
-      // The job's consumer span ends last (after the ack): once it is in, so is everything under it.
-      return t.some((s) => s.service === 'recovery' && s.name === 'process restore') && t.some((s) => s.service === 'gateway' && s.name === 'POST /v1/restores') ? t : undefined;
+      const has = (service: string, name: string, prefix?: string) =>
+        t.some((s) => s.service === service && s.name === name && (prefix === undefined || s.attributes['tresor.storage.key_prefix'] === prefix));
+      const complete = has('gateway', 'POST /v1/restores') && has('recovery', 'process restore') && has('storage-gateway', 'storage.get', 'archives/');
+      return complete ? t : undefined;
     });
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     for (const s of spans) expect(ancestry(s, byId).at(-1), `${s.service} ${s.name} is connected`).toBe(callerSpan);
