@@ -12,6 +12,7 @@ import { ScanThread } from './scan-thread.js';
 const readChunkSize = 64 * 1024;
 /** Never follow a final symlink, and never block on a FIFO swapped in for a file. */
 const openFlags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 /** A directory tree as a backup source: key files, their directories and symlinks. */
 export class FilesystemSource implements Source {
   readonly kind = 'filesystem';
@@ -40,6 +41,7 @@ export class FilesystemSource implements Source {
             continue;
           }
           const problem = this.problemFor(item.path, errnoError(item.failure), item.doing);
+          // Path '' is the root itself: a source whose root cannot be listed cannot be backed up.
           if (item.path === '') throw new IoError(`cannot read source ${this.location}: ${problem.message}`);
           yield problem;
         }
