@@ -7,6 +7,7 @@ import { canonicalJson } from '@tresor/crypto';
 import { IntegrityError } from '@tresor/errors';
 import type { Entry } from './entry.js';
 import { EntrySpill, entryJson } from './entry-spill.js';
+import type { InheritedRun } from './entry-spill.js';
 
 afterAll(removeTmpDirs);
 
@@ -46,6 +47,31 @@ describe('EntrySpill', () => {
     expect(bytes.equals(expected)).toBe(true);
     expect(table).toEqual({ count: 5000, length: expected.length, sha256: createHash('sha256').update(expected).digest('hex') });
     expect((await toArray(spill.entries())).map((e) => e.path)).toEqual(entries.map((e) => e.path));
+    await spill.dispose();
+  });
+
+  it('tells the table consumer which lines of each chunk are inherited, in runs of parent neighbours', async () => {
+    const tmp = await makeTmpDir();
+    const seen: { lines: number; runs: InheritedRun[] }[] = [];
+    const spill = await EntrySpill.create(tmp, (chunk, runs) => {
+      seen.push({ lines: Buffer.from(chunk).toString().split('\n').length - 1, runs: [...runs] });
+    });
+    const entry = (i: number) => dirEntry(`d/${String(i).padStart(5, '0')}/${'x'.repeat(200)}`);
+    // Lines 0-2 inherited and neighbours, 3 not, 4-5 inherited but 5 not next to 4 in the parent,
+    // then inherited neighbours until the chunk ends and on into the next chunk.
+    const marks = [true, 'adjacent', 'adjacent', undefined, true, true, ...Array(600).fill('adjacent')] as const;
+    for (const [i, mark] of marks.entries()) await spill.append(entry(i), mark === undefined ? undefined : { adjacent: mark === 'adjacent' });
+    await spill.seal();
+    expect(seen.length).toBe(3);
+    const [first, second] = seen as [(typeof seen)[0], (typeof seen)[0]];
+    expect(first.runs).toEqual([
+      { first: 0, count: 3 },
+      { first: 4, count: 1 },
+      { first: 5, count: first.lines - 5 },
+    ]);
+    // A run does not go on across chunks: the next chunk starts its own.
+    expect(second.runs).toEqual([{ first: 0, count: second.lines }]);
+    expect(seen.reduce((n, s) => n + s.lines, 0)).toBe(marks.length);
     await spill.dispose();
   });
 

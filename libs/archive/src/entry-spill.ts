@@ -17,6 +17,25 @@ export interface SpilledTable {
 }
 
 const SPILL_FILE = 'entries.ndjson';
+/**
+ * Lines of one chunk that are the parent backup's entries as they were (see ArchiveWriter.addEntry):
+ * `count` lines from line `first` (0-based in the chunk), whose paths are neighbours in the
+ * parent's table too, so a catalog can copy the parent's rows between the first and last path.
+ */
+export interface InheritedRun {
+  readonly first: number;
+  readonly count: number;
+}
+
+/** What a table consumer sees of each chunk: the lines, and which of them are inherited. */
+export type TableLinesListener = (lines: Uint8Array, inherited: readonly InheritedRun[]) => void | Promise<void>;
+
+/** How an appended entry relates to the parent backup's table. */
+export interface Inheritance {
+  /** True when the parent has no entry between the previous line's path and this one's. */
+  readonly adjacent: boolean;
+}
+
 /** Lines are gathered into chunks of about this many characters: one write and hash update per chunk, not per entry. */
 const CHUNK_CHARS = 64 * 1024;
 
@@ -30,13 +49,17 @@ export class EntrySpill {
   private length = 0;
   private failure: Error | undefined;
   private pending = '';
+  private pendingLines = 0;
+  private pendingRuns: { first: number; count: number }[] = [];
+  /** The last line appended extends an inherited run (of pendingRuns). */
+  private inRun = false;
   private disposing: Promise<void> | undefined;
   private sealed: SpilledTable | undefined;
 
   private constructor(
     private readonly dir: string,
     private readonly out: WriteStream,
-    private readonly onLines: ((lines: Uint8Array) => void | Promise<void>) | undefined,
+    private readonly onLines: TableLinesListener | undefined,
   ) {
     out.on('error', (err) => {
       this.failure ??= new IoError(`cannot write the entry table spill file in ${dir}: ${err.message}`, {
@@ -50,7 +73,7 @@ export class EntrySpill {
    * of whole lines as it is written (and must not keep the buffer); a promise it returns holds
    * the next append back, as the file's own backpressure does.
    */
-  static async create(tmpDir: string, onLines?: (lines: Uint8Array) => void | Promise<void>): Promise<EntrySpill> {
+  static async create(tmpDir: string, onLines?: TableLinesListener): Promise<EntrySpill> {
     let dir: string;
     try {
       dir = await mkdtemp(join(tmpDir, 'tresor-entries-'));
@@ -62,19 +85,34 @@ export class EntrySpill {
     return new EntrySpill(dir, createWriteStream(join(dir, SPILL_FILE), { mode: 0o600, flags: 'wx' }), onLines);
   }
 
-  /** Appends one line; resolves once the file takes more (never rejects: failures surface in seal). */
-  append(entry: Entry): Promise<void> {
+  /**
+   * Appends one line, `inherited` when it is the parent's entry unchanged; resolves once the file
+   * takes more (never rejects: failures surface in seal).
+   */
+  append(entry: Entry, inherited?: Inheritance): Promise<void> {
     this.pending += `${entryJson(entry)}\n`;
     this.count++;
+    if (!inherited) this.inRun = false;
+    else if (this.inRun && inherited.adjacent) this.pendingRuns[this.pendingRuns.length - 1]!.count++;
+    else {
+      this.pendingRuns.push({ first: this.pendingLines, count: 1 });
+      this.inRun = true;
+    }
+    this.pendingLines++;
     return this.pending.length < CHUNK_CHARS ? Promise.resolve() : this.flush();
   }
 
   private flush(): Promise<void> {
     const chunk = Buffer.from(this.pending, 'utf8');
+    const runs = this.pendingRuns;
     this.pending = '';
+    // Runs end with their chunk: each is described by lines of one chunk.
+    this.pendingLines = 0;
+    this.pendingRuns = [];
+    this.inRun = false;
     this.hash.update(chunk);
     this.length += chunk.length;
-    const taken = this.onLines?.(chunk);
+    const taken = this.onLines?.(chunk, runs);
     if (this.failure || this.out.write(chunk)) return taken ?? Promise.resolve();
     const drained = new Promise<void>((resolve) => {
       const done = () => {

@@ -16,5 +16,6 @@ export type { ArchiveReaderOptions, EntriesOptions, EntryLines, PayloadReport, U
 export { checkContentDigest, readVerifiedContent, verifyContent } from './verified-content.js';
 export { contentCheck, contentPreparation, preparedContent } from './prepared-content.js';
 export type { FrameCheck, PreparedContent } from './prepared-content.js';
+export type { Inheritance, InheritedRun, TableLinesListener } from './entry-spill.js';
 export { ArchiveWriter } from './writer.js';
 export type { ArchiveSummary, ArchiveWriterOptions, FileMeta } from './writer.js';

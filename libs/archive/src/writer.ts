@@ -12,6 +12,7 @@ import type { Codec, Entry } from './entry.js';
 import { parseEntry } from './entry-schema.js';
 import type { PreparedContent } from './prepared-content.js';
 import { EntrySpill } from './entry-spill.js';
+import type { Inheritance, TableLinesListener } from './entry-spill.js';
 import { encodeFooter } from './footer.js';
 import { ARCHIVE_CIPHER, ARCHIVE_FORMAT_VERSION, STREAM_SALT_SIZE } from './format.js';
 import { archiveHeaderSchema, archiveStreamInfo, encodeHeader } from './header.js';
@@ -36,10 +37,11 @@ export interface ArchiveWriterOptions {
   readonly frameSize?: number;
   /**
    * Sees the entry table as it is written, in chunks of whole lines (exactly the bytes that
-   * entriesRoot hashes): lets a catalog index it meanwhile. It must not keep the buffer; a promise
-   * it returns holds back the entry calls that wait for room in the table.
+   * entriesRoot hashes), with the runs of lines inherited from the parent (addEntry): lets a
+   * catalog index it meanwhile. It must not keep the buffer; a promise it returns holds back the
+   * entry calls that wait for room in the table.
    */
-  readonly onTableLines?: (lines: Uint8Array) => void | Promise<void>;
+  readonly onTableLines?: TableLinesListener;
 }
 
 /** What finish reports; entriesRoot and entryCount go into the signed manifest. */
@@ -174,11 +176,12 @@ export class ArchiveWriter {
 
   /**
    * Records an entry without content: a dir, a symlink, or a file whose content is already
-   * stored (earlier in this archive, or in an ancestor's). Validation errors are thrown at once;
-   * the promise only waits for room in the table file and never rejects (write failures are
-   * reported by finish), so callers may ignore it.
+   * stored (earlier in this archive, or in an ancestor's). `inherited` says the entry is, field
+   * for field, the parent backup's entry at its path (onTableLines passes that on). Validation
+   * errors are thrown at once; the promise only waits for room in the table file and never
+   * rejects (write failures are reported by finish), so callers may ignore it.
    */
-  addEntry(entry: Entry): Promise<void> {
+  addEntry(entry: Entry, inherited?: Inheritance): Promise<void> {
     this.checkOpen();
     const picked = pickEntry(entry);
     checkEntry(picked);
@@ -188,7 +191,7 @@ export class ArchiveWriter {
         `entry ${quotePath(picked.path)} refers to bytes this archive has not written yet`,
       );
     }
-    return this.spill.append(picked);
+    return this.spill.append(picked, inherited);
   }
 
   /**

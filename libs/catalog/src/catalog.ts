@@ -1,4 +1,4 @@
-import type { DataRef, Entry } from '@tresor/archive';
+import type { DataRef, Entry, InheritedRun } from '@tresor/archive';
 
 export type BackupLevel = 'full' | 'differential' | 'incremental';
 
@@ -64,10 +64,11 @@ export interface EntryTableSummary {
 export interface BackupStaging {
   /**
    * Whole lines of the table (canonical JSON, each ending in a newline), in table order; the
-   * caller may reuse `lines` at once. Resolves when the catalog can take more (never rejects: a
-   * failure surfaces at commit).
+   * caller may reuse `lines` at once. `inherited` runs of them are the entries of the parent
+   * named to stageBackup as they were: a catalog may copy those rows instead of reading the lines.
+   * Resolves when the catalog can take more (never rejects: a failure surfaces at commit).
    */
-  add(lines: Uint8Array): Promise<void>;
+  add(lines: Uint8Array, inherited?: readonly InheritedRun[]): Promise<void>;
   /** Adds the backup with the staged entries atomically, with addBackup's errors; IntegrityError if the lines are not `table`. */
   commit(backup: BackupRecord, table: EntryTableSummary): Promise<void>;
   /** Drops what was staged; safe after commit and more than once, never rejects. */
@@ -97,10 +98,11 @@ export interface Catalog {
   addBackup(backup: BackupRecord, entries: AsyncIterable<Entry> | Iterable<Entry>): Promise<void>;
   /**
    * Optional: a backup's entries taken while its archive is written (then indexed on another
-   * thread), so that adding the backup at the end has little left to do. Undefined when this
+   * thread), so that adding the backup at the end has little left to do. Lines may be inherited
+   * from `inheritFrom`, which must then be the parent of the backup committed. Undefined when this
    * catalog cannot; the caller then uses addBackup.
    */
-  stageBackup?(backupId: string): BackupStaging | undefined;
+  stageBackup?(backupId: string, inheritFrom?: string): BackupStaging | undefined;
   getBackup(id: string): Promise<BackupRecord | undefined>;
   /** Backups oldest first. */
   listBackups(query?: BackupQuery): Promise<BackupRecord[]>;

@@ -19,7 +19,7 @@ import {
 } from './rows.js';
 import { migrate } from './schema.js';
 import { isSqliteError, toCatalogError } from './sqlite-errors.js';
-import { stagedMismatch, StagingThread } from './staging-thread.js';
+import { inheritedMismatch, stagedMismatch, StagingThread } from './staging-thread.js';
 import type { StagingFailure } from './staging-thread.js';
 
 /** Entries staged per write transaction while an entry stream is consumed. */
@@ -122,7 +122,7 @@ export class SqliteCatalog implements Catalog {
    * Stages on a thread with its own connection to the catalog file (WAL lets it write while this
    * one reads the parent's entries); an in-memory catalog has no file to share, so it has none.
    */
-  stageBackup(backupId: string): BackupStaging | undefined {
+  stageBackup(backupId: string, inheritFrom?: string): BackupStaging | undefined {
     if (this.file === ':memory:') return undefined;
     const staging = 'staging';
     const thread = new StagingThread({
@@ -132,21 +132,26 @@ export class SqliteCatalog implements Catalog {
       insertStaged: insertStagedSql(staging),
       insertBackup: insertBackupSql,
       copyStaged: copyStagedSql(staging),
+      copyInherited: copyInheritedSql,
+      parentId: inheritFrom,
       entryValues: ENTRY_VALUES_SOURCE,
     });
     this.stagings.add(thread);
     const release = () => this.stagings.delete(thread);
     return {
-      add: (lines) => thread.add(lines),
+      add: (lines, inherited) => thread.add(lines, inherited),
       commit: async (backup: BackupRecord, table: EntryTableSummary) => {
         // Out of close's reach from here: a thread stopped after its COMMIT would misreport the backup.
         release();
         try {
           const createdMs = parseTime(backup.createdAt, `backup ${backup.id} createdAt`);
           if (backup.id !== backupId) throw new UsageError(`staging for backup ${backupId} cannot commit backup ${backup.id}`);
+          if (inheritFrom !== undefined && backup.parentId !== inheritFrom)
+            throw new UsageError(`staging for backup ${backupId} inherits from ${inheritFrom}, not from its parent ${backup.parentId ?? '(none)'}`);
           if (this.backupExists(backup.id)) throw this.duplicate(backup.id);
           const reply = await thread.commit(backupToRow(backup, createdMs), table);
           if ('mismatch' in reply) throw stagedMismatch(backup.id, table, reply.mismatch);
+          if ('inheritedMismatch' in reply) throw inheritedMismatch(backup.id, reply.inheritedMismatch);
           if ('failure' in reply) throw this.stagedFailure(reply.failure, backup);
         } finally {
           await thread.discard();
@@ -326,6 +331,8 @@ function insertStagedSql(staging: string): string {
 function copyStagedSql(staging: string): string {
   return `INSERT INTO entries (backup_id, ${entryColumnList}) SELECT ?, ${entryColumnList} FROM temp.${staging} ORDER BY path`;
 }
+
+const copyInheritedSql = `INSERT INTO entries (backup_id, ${entryColumnList}) SELECT ?, ${entryColumnList} FROM entries WHERE backup_id = ? AND path >= ? AND path <= ?`;
 
 const stagingColumns = `
   path TEXT PRIMARY KEY CHECK (path <> ''),

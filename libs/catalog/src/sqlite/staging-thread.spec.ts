@@ -18,8 +18,8 @@ function table(entries: readonly Entry[], perChunk: number): { chunks: Buffer[];
   return { chunks, summary: { entryCount: lines.length, entriesRoot: createHash('sha256').update(bytes).digest('hex') } };
 }
 
-function stage(catalog: SqliteCatalog, backupId: string): BackupStaging {
-  const staging = catalog.stageBackup(backupId);
+function stage(catalog: SqliteCatalog, backupId: string, inheritFrom?: string): BackupStaging {
+  const staging = catalog.stageBackup(backupId, inheritFrom);
   if (!staging) throw new Error('a file catalog must offer staging');
   return staging;
 }
@@ -62,6 +62,64 @@ describe('SqliteCatalog.stageBackup', () => {
     expect(staged).toEqual(entries('staged').sort((x, y) => (x.path < y.path ? -1 : 1)));
     expect((await entriesOf('direct')).map((e) => ({ ...e, data: e.data && { ...e.data, backupId: 'staged' } }))).toEqual(staged);
     expect(await catalog.findData(fileEntry('x', 'staged', 7).sha256!, ['staged'])).toEqual(fileEntry('x', 'staged', 7).data);
+  });
+
+  describe('with lines inherited from the parent', () => {
+    const parentEntries = (): Entry[] => [
+      dirEntry('a'),
+      ...Array.from({ length: 60 }, (_, i) => fileEntry(`a/k${String(i).padStart(2, '0')}.pem`, 'p', i)),
+    ];
+    beforeEach(async () => {
+      await catalog.addBackup(sampleBackup({ id: 'p', sourceId }), parentEntries());
+    });
+
+    it('copies the runs from the parent and indexes the other lines, the same entries as the table', async () => {
+      // k10 changed, k20 deleted, k29a new: the runs are what is left, split where the parent has a row between.
+      const child = parentEntries().filter((e) => e.path !== 'a/k20.pem');
+      child[11] = { ...child[11]!, size: 999 };
+      child.splice(30, 0, fileEntry('a/k29a.pem', 'c', 99));
+      const { chunks, summary } = table(child, 1000);
+      const staging = stage(catalog, 'c', 'p');
+      staging.add(chunks[0]!, [
+        { first: 0, count: 11 },
+        { first: 12, count: 9 },
+        { first: 21, count: 9 },
+        { first: 31, count: 30 },
+      ]);
+      await staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary);
+      expect(await entriesOf('c')).toEqual(child);
+    });
+
+    it('refuses a run whose range holds parent rows the table does not have, leaving nothing visible', async () => {
+      const child = parentEntries().filter((e) => e.path !== 'a/k20.pem');
+      const { chunks, summary } = table(child, 1000);
+      const staging = stage(catalog, 'c', 'p');
+      staging.add(chunks[0]!, [{ first: 0, count: child.length }]);
+      const refused = staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary);
+      await expect(refused).rejects.toBeInstanceOf(IntegrityError);
+      await expect(refused).rejects.toThrow(/inherited 60 entries from "a" to "a\/k59.pem" of parent backup p, but the catalog has 61/);
+      expect(await catalog.getBackup('c')).toBeUndefined();
+      await expect(entriesOf('c')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('refuses a commit whose parent is not the one inherited from', async () => {
+      const { chunks, summary } = table(parentEntries(), 1000);
+      const staging = stage(catalog, 'c', 'p');
+      staging.add(chunks[0]!, [{ first: 0, count: 61 }]);
+      await expect(staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'other' }), summary)).rejects.toThrow(
+        /inherits from p, not from its parent other/,
+      );
+      expect(await catalog.getBackup('c')).toBeUndefined();
+    });
+
+    it('refuses inherited lines when no parent was named', async () => {
+      const { chunks, summary } = table(parentEntries(), 1000);
+      const staging = stage(catalog, 'c');
+      staging.add(chunks[0]!, [{ first: 0, count: 61 }]);
+      await expect(staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary)).rejects.toThrow(
+        /inherited 61 entries .* of parent backup \(none\), but the catalog has 0/,
+      );
+    });
   });
 
   /** Stages the first chunk of `entries`' table (of `perChunk` lines) and commits it as backup b1. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { ArchiveWriter, contentPreparation, preparedContent, serializeManifest, signManifest } from '@tresor/archive';
-import type { Codec, DataRef, Entry, Manifest, PreparedContent } from '@tresor/archive';
+import type { Codec, DataRef, Entry, Inheritance, Manifest, PreparedContent } from '@tresor/archive';
 import type { BackupLevel, BackupRecord, BackupStaging } from '@tresor/catalog';
 import { generateDataKey } from '@tresor/crypto';
 import { IoError } from '@tresor/errors';
@@ -104,7 +104,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   let staging: BackupStaging | undefined;
   let writer: ArchiveWriter;
   try {
-    const taking = (staging = repo.catalog.stageBackup?.(backupId));
+    const taking = (staging = repo.catalog.stageBackup?.(backupId, useParent?.id));
     writer = await ArchiveWriter.create({
       backupId,
       createdAt: createdAt.toISOString(),
@@ -112,7 +112,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       keys: wrapped,
       out: body,
       tmpDir: repo.tmpDir,
-      onTableLines: taking && ((lines) => taking.add(lines)),
+      onTableLines: taking && ((lines, inherited) => taking.add(lines, inherited)),
     });
   } catch (err) {
     dek.fill(0);
@@ -132,6 +132,8 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   interface Planned {
     readonly item: SourceEntry | SourceProblem;
     readonly previous?: Entry;
+    /** The index of `previous` in the parent's table. */
+    readonly parentPosition?: number;
     /** The bytes, unless the reader thread prepared them (then only `prepared` came back). */
     readonly content?: Buffer;
     /** The content hashed and compressed by the reader thread that read it, when the source can. */
@@ -152,10 +154,24 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return { content, prepared, rewritten };
   };
 
-  const prepare = async (item: SourceEntry | SourceProblem) => ({
-    item,
-    previous: !isSourceProblem(item) && item.type === 'file' ? await previousEntries.find(item.path) : undefined,
-  });
+  const prepare = async (item: SourceEntry | SourceProblem): Promise<Omit<Planned, 'content' | 'prepared'>> => {
+    const found = isSourceProblem(item) ? undefined : await previousEntries.lookup(item.path);
+    return { item, previous: found?.entry, parentPosition: found?.position };
+  };
+
+  // The parent's index of the last table line that was its entry unchanged (see inheritance).
+  let lastInherited = -2;
+  /**
+   * Whether `entry` is the parent's entry unchanged, and its neighbour there: the catalog copies
+   * such runs of rows from the parent instead of indexing their lines again.
+   */
+  const inheritance = (planned: Omit<Planned, 'content' | 'prepared'>, entry: Entry): Inheritance | undefined => {
+    const position = planned.parentPosition;
+    if (position === undefined || !sameEntry(planned.previous!, entry)) return undefined;
+    const adjacent = position === lastInherited + 1;
+    lastInherited = position;
+    return { adjacent };
+  };
   /** The file a planned item reads ahead, if it is one: a small file that is new or changed. */
   const fileReadAhead = ({ item, previous }: Omit<Planned, 'content' | 'prepared'>): SourceEntry | undefined => {
     if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return undefined;
@@ -178,7 +194,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if ('error' in planned) return unreadable(item.path, planned.error);
     const meta = toEntryMeta(item);
     const { previous, content, prepared, rewritten } = planned;
-    if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data });
+    if (previous?.data && isUnchanged(previous, item)) return reuse({ ...meta, sha256: previous.sha256, data: previous.data }, planned);
     // A size change has its own warning; a rewrite at the same size is only seen by its times. The
     // entry keeps the scan's mtime, so the next backup reads the file again.
     const length = prepared?.size ?? content?.length;
@@ -230,9 +246,9 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   // Awaited: the table's consumers (its file, the catalog's staging) may ask for a pause.
-  const reuse = async (entry: Entry): Promise<Entry> => {
+  const reuse = async (entry: Entry, planned?: Planned): Promise<Entry> => {
     stats.reusedFiles++;
-    await writer.addEntry(entry);
+    await writer.addEntry(entry, planned && inheritance(planned, entry));
     return entry;
   };
 
@@ -266,7 +282,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
         stats.bytesIn += entry.size;
       } else {
         entry = toEntryMeta(item);
-        await writer.addEntry(entry);
+        await writer.addEntry(entry, inheritance(planned, entry));
         if (item.type === 'dir') stats.dirs++;
         else stats.symlinks++;
       }
@@ -365,6 +381,29 @@ function toEntryMeta(item: SourceEntry): Entry {
     ino: item.ino,
   };
   return item.linkTarget === undefined ? entry : { ...entry, linkTarget: item.linkTarget };
+}
+
+/** The same entry field for field (what the catalog keeps of it): a copy of one is the other. */
+function sameEntry(a: Entry, b: Entry): boolean {
+  return (
+    a.path === b.path &&
+    a.type === b.type &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.mtimeNs === b.mtimeNs &&
+    a.size === b.size &&
+    a.ino === b.ino &&
+    a.sha256 === b.sha256 &&
+    a.linkTarget === b.linkTarget &&
+    sameData(a.data, b.data)
+  );
+}
+
+function sameData(a: DataRef | undefined, b: DataRef | undefined): boolean {
+  // Usually the very object: an unchanged file's entry takes the parent's data ref.
+  if (a === b) return true;
+  return a !== undefined && b !== undefined && a.backupId === b.backupId && a.offset === b.offset && a.length === b.length && a.codec === b.codec;
 }
 
 /** Size, mtime and inode all equal: the file is taken as unchanged without reading it. */

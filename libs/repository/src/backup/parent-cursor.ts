@@ -8,6 +8,8 @@ import type { Entry } from '@tresor/archive';
 export class ParentCursor {
   private readonly iterator: AsyncIterator<Entry> | undefined;
   private current: Entry | undefined;
+  /** Index of `current` in the parent's table. */
+  private position = -1;
   private done = false;
 
   constructor(entries: AsyncIterable<Entry> | undefined) {
@@ -17,10 +19,15 @@ export class ParentCursor {
 
   /** The parent's entry at `path`, if any. Paths must be asked for in increasing byte order. */
   async find(path: string): Promise<Entry | undefined> {
+    return (await this.lookup(path))?.entry;
+  }
+
+  /** find, with the entry's index in the parent's table (consecutive indexes: no entry between). */
+  async lookup(path: string): Promise<{ entry: Entry; position: number } | undefined> {
     for (;;) {
       if (!this.current && !(await this.advance())) return undefined;
       const order = compareUtf8(this.current!.path, path);
-      if (order === 0) return this.current;
+      if (order === 0) return { entry: this.current!, position: this.position };
       if (order > 0) return undefined;
       this.current = undefined;
     }
@@ -34,6 +41,7 @@ export class ParentCursor {
       return false;
     }
     this.current = next.value;
+    this.position++;
     return true;
   }
 }
