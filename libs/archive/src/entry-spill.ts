@@ -32,7 +32,10 @@ export type TableLinesListener = (lines: Uint8Array, inherited: readonly Inherit
 
 /** How an appended entry relates to the parent backup's table. */
 export interface Inheritance {
-  /** True when the parent has no entry between the previous line's path and this one's. */
+  /**
+   * True when the parent has no entry between the last inherited line's path and this one's
+   * (only read when the line before this one was inherited too).
+   */
   readonly adjacent: boolean;
 }
 

@@ -133,6 +133,7 @@ export class SqliteCatalog implements Catalog {
       insertBackup: insertBackupSql,
       copyStaged: copyStagedSql(staging),
       copyInherited: copyInheritedSql,
+      firstPathBetween: 'SELECT path FROM entries WHERE backup_id = ? AND path >= ? AND path <= ? ORDER BY path LIMIT 1',
       parentId: inheritFrom,
       entryValues: ENTRY_VALUES_SOURCE,
     });
@@ -180,6 +181,7 @@ export class SqliteCatalog implements Catalog {
         ? new TypeError(failure.message)
         : Object.assign(new Error(failure.message), { name: failure.name, code: failure.code });
     if (failure.path !== undefined) return this.addFailure(invalidEntry(err, failure.path, backup.id), backup);
+    if (failure.malformed) return new IntegrityError(`catalog staging of backup ${backup.id} got ${failure.message}`);
     if (!failure.committing && failure.name === 'SyntaxError') {
       return new IntegrityError(`catalog staging of backup ${backup.id} got a line that is not JSON: ${failure.message}`);
     }

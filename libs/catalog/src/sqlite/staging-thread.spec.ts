@@ -90,6 +90,39 @@ describe('SqliteCatalog.stageBackup', () => {
       expect(await entriesOf('c')).toEqual(child);
     });
 
+    it('takes runs in every chunk: whole chunks, one-line runs, a run ending on a chunk\'s last line', async () => {
+      const { chunks, summary } = table(parentEntries(), 7);
+      const staging = stage(catalog, 'c', 'p');
+      for (const [i, chunk] of chunks.entries()) {
+        const lines = chunk.toString().split('\n').length - 1;
+        // Chunk 1: lines 0, 1 and 2 as one-line runs, 3 staged, 4 to the end one run; others whole.
+        const runs = i === 1 ? [{ first: 0, count: 1 }, { first: 1, count: 1 }, { first: 2, count: 1 }, { first: 4, count: lines - 4 }] : [{ first: 0, count: lines }];
+        staging.add(chunk, runs);
+      }
+      await staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary);
+      expect(await entriesOf('c')).toEqual(parentEntries());
+    });
+
+    it('refuses runs that overlap or are out of order, and a path both staged and inherited, naming it', async () => {
+      const { chunks, summary } = table(parentEntries(), 1000);
+      const overlapping = stage(catalog, 'c', 'p');
+      overlapping.add(chunks[0]!, [{ first: 0, count: 5 }, { first: 3, count: 5 }]);
+      const refused = overlapping.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary);
+      await expect(refused).rejects.toBeInstanceOf(IntegrityError);
+      await expect(refused).rejects.toThrow(/got inherited runs that overlap, are empty or out of order/);
+
+      // A table with a/k03.pem twice: once staged, once inside an inherited run.
+      const twice = [...parentEntries().slice(0, 5), parentEntries()[4]!];
+      twice.splice(2, 0, parentEntries()[4]!);
+      const doubled = table(twice, 1000);
+      const staging = stage(catalog, 'c', 'p');
+      staging.add(doubled.chunks[0]!, [{ first: 3, count: 4 }]);
+      await expect(staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), doubled.summary)).rejects.toThrow(
+        /entry "a\/k03.pem" appears twice in backup c/,
+      );
+      expect(await catalog.getBackup('c')).toBeUndefined();
+    });
+
     it('refuses a run whose range holds parent rows the table does not have, leaving nothing visible', async () => {
       const child = parentEntries().filter((e) => e.path !== 'a/k20.pem');
       const { chunks, summary } = table(child, 1000);

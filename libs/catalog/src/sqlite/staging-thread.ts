@@ -18,6 +18,8 @@ export interface StagingThreadOptions {
   readonly copyStaged: string;
   /** Copies the parent's rows from a path to a path into `entries` (parameters: backup id, parent id, first, last path). */
   readonly copyInherited: string;
+  /** The first path of a backup between two paths (parameters: backup id, first, last path). */
+  readonly firstPathBetween: string;
   /** The backup whose rows inherited lines are (none: no line may be inherited). */
   readonly parentId?: string;
   /** The source of the function from a parsed table line to its values. */
@@ -33,6 +35,8 @@ export interface StagingFailure {
   readonly path?: string;
   /** Set when the failure came from the commit's transaction rather than staging. */
   readonly committing?: boolean;
+  /** Set when the caller broke the protocol (inherited runs that do not fit their lines). */
+  readonly malformed?: boolean;
 }
 
 /** Bytes of lines sent to the thread and not yet staged, at most: beyond, add waits for it. */
@@ -90,11 +94,27 @@ try {
   failure = describe(err);
 }
 const pathOf = (text, start, end) => JSON.parse(text.slice(start, end)).path;
+const malformed = (message) => Object.assign(new Error(message), { malformed: true });
 const copyRuns = (backupId) => {
   const copy = db.prepare(options.copyInherited);
   for (const { first, last, lines } of inherited) {
-    const rows = options.parentId === undefined ? 0 : copy.run(backupId, options.parentId, first, last).changes;
+    let rows = 0;
+    try {
+      rows = options.parentId === undefined ? 0 : copy.run(backupId, options.parentId, first, last).changes;
+    } catch (err) {
+      // A path both inherited and staged (or inherited twice): name one, as staging would have.
+      const twice = db.prepare(options.firstPathBetween).pluck().get(backupId, first, last);
+      throw twice === undefined ? err : Object.assign(err, { entryPath: twice });
+    }
     if (rows !== lines) throw Object.assign(new Error('inherited'), { inheritedMismatch: { parentId: options.parentId ?? null, first, last, lines, rows } });
+  }
+};
+/** Checks that runs are whole, in order and apart: line indexes of the message they came with. */
+const checkRuns = (runs) => {
+  let next = 0;
+  for (const { first, count } of runs) {
+    if (!Number.isInteger(first) || !Number.isInteger(count) || count < 1 || first < next) throw malformed('inherited runs that overlap, are empty or out of order');
+    next = first + count;
   }
 };
 const stage = (text, runs) => {
@@ -104,7 +124,7 @@ const stage = (text, runs) => {
     if (within !== undefined && line >= within.first) {
       if (line === within.first) first = pathOf(text, start, end);
       if (line === within.first + within.count - 1) {
-        inherited.push({ first, last: pathOf(text, start, end), lines: within.count });
+        inherited.push({ first, last: within.count === 1 ? first : pathOf(text, start, end), lines: within.count });
         run++;
       }
       lines++;
@@ -121,7 +141,7 @@ const stage = (text, runs) => {
     }
   }
   partial = text.slice(start);
-  if (run < runs.length) throw new Error('inherited runs past the end of their lines');
+  if (run < runs.length) throw malformed('inherited runs past the end of their lines');
 };
 parentPort.on('message', (message) => {
   if (message.type === 'lines') {
@@ -129,10 +149,11 @@ parentPort.on('message', (message) => {
     if (!failure) {
       try {
         // Runs count lines of this message: they can only come with whole lines.
-        if (partial !== '' && message.inherited.length > 0) throw new Error('inherited runs in a message that does not start a line');
+        if (partial !== '' && message.inherited.length > 0) throw malformed('inherited runs in a message that does not start a line');
+        checkRuns(message.inherited);
         db.transaction(stage)(partial + utf8.write(message.bytes), message.inherited);
       } catch (err) {
-        failure = describe(err, err.entryPath === undefined ? {} : { path: err.entryPath });
+        failure = describe(err, err.entryPath === undefined ? { malformed: err.malformed } : { path: err.entryPath });
       }
     }
     parentPort.postMessage({ staged: message.bytes.byteLength });
@@ -152,7 +173,9 @@ parentPort.on('message', (message) => {
       }).immediate();
       reply = { ok: true };
     } catch (err) {
-      reply = err.inheritedMismatch ? { inheritedMismatch: err.inheritedMismatch } : { failure: describe(err, { committing: true }) };
+      reply = err.inheritedMismatch
+        ? { inheritedMismatch: err.inheritedMismatch }
+        : { failure: describe(err, err.entryPath === undefined ? { committing: true } : { committing: true, path: err.entryPath }) };
     }
   }
   try { db && db.close(); } catch {}

@@ -78,17 +78,19 @@ describe('entries inherited from the parent backup', () => {
     expect(inheritedLines.get(same.backupId)).toBe(entryCount);
     expect(await catalogEntries(same.backupId)).toEqual(await archiveEntries(same.backupId));
 
-    // A changed file, a deleted and a new one in the middle of d2 (whose mtime moves), a new mode.
+    // A changed and a new file in d1, a file deleted between two unchanged ones in d2 (the runs
+    // must break there: the parent has a row between them), a new mode in d3. d1 and d2 get new mtimes.
     await writeFile(join(source, 'd1', 'k10.pem'), 'd1 key 10, rotated');
+    await writeFile(join(source, 'd1', 'k30.pem'), 'new key');
     await unlink(join(source, 'd2', 'k15.pem'));
-    await writeFile(join(source, 'd2', 'k15a.pem'), 'new key');
     await chmod(join(source, 'd3', 'k20.pem'), 0o400);
     const changed = await backup();
     const entries = await archiveEntries(changed.backupId);
     expect(entries).toHaveLength(entryCount);
-    expect(inheritedLines.get(changed.backupId)).toBe(entryCount - 4);
+    expect(entries.map((e) => e.path)).not.toContain('d2/k15.pem');
+    expect(inheritedLines.get(changed.backupId)).toBe(entryCount - 5);
     expect(await catalogEntries(changed.backupId)).toEqual(entries);
-    expect(entries.find((e) => e.path === 'd3/k20.pem')?.mode! & 0o777).toBe(0o400);
+    expect((entries.find((e) => e.path === 'd3/k20.pem')?.mode ?? 0) & 0o777).toBe(0o400);
 
     const after = await backup();
     expect(inheritedLines.get(after.backupId)).toBe(entryCount);
