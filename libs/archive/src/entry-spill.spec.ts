@@ -39,13 +39,14 @@ describe('EntrySpill', () => {
   it('keeps every line, in order, across the chunks it writes in, without waiting on each append', async () => {
     const tmp = await makeTmpDir();
     const spill = await EntrySpill.create(tmp);
-    const entries = Array.from({ length: 5000 }, (_, i) => dirEntry(`d/${String(i).padStart(5, '0')}/\u00e9`));
+    // ~2.5 MB of two-byte characters: read back in more than one 1 MiB chunk, split inside a character.
+    const entries = Array.from({ length: 12000 }, (_, i) => dirEntry(`d/${String(i).padStart(5, '0')}/${'\u00e9'.repeat(51)}`));
     for (const entry of entries) void spill.append(entry);
     const table = await spill.seal();
     const bytes = await buffer(spill.open());
     const expected = Buffer.from(entries.map((e) => `${canonicalJson(e)}\n`).join(''));
     expect(bytes.equals(expected)).toBe(true);
-    expect(table).toEqual({ count: 5000, length: expected.length, sha256: createHash('sha256').update(expected).digest('hex') });
+    expect(table).toEqual({ count: 12000, length: expected.length, sha256: createHash('sha256').update(expected).digest('hex') });
     expect((await toArray(spill.entries())).map((e) => e.path)).toEqual(entries.map((e) => e.path));
     await spill.dispose();
   });

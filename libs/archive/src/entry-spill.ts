@@ -41,6 +41,8 @@ export interface Inheritance {
 
 /** Lines are gathered into chunks of about this many characters: one write and hash update per chunk, not per entry. */
 const CHUNK_CHARS = 64 * 1024;
+/** The sealed table is read back in chunks of this many bytes. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * The entry table while an archive is written, kept in a private temp file rather than in memory
@@ -148,7 +150,9 @@ export class EntrySpill {
 
   /** Reads the sealed table back. */
   open(): Readable {
-    return createReadStream(join(this.dir, SPILL_FILE));
+    // In 1 MiB reads: each chunk passes the encryptor, the store and its hashing thread on its
+    // way into the archive, and 64 KiB ones made 100k entries' 25 MB take 0.15 s instead of 0.1 s.
+    return createReadStream(join(this.dir, SPILL_FILE), { highWaterMark: READ_CHUNK_BYTES });
   }
 
   /**
