@@ -42,8 +42,6 @@ export interface ArchiveWriterOptions {
    * entry calls that wait for room in the table.
    */
   readonly onTableLines?: TableLinesListener;
-  /** Called once at finish, when onTableLines has seen every line (before the table is written). */
-  readonly onTableSealed?: () => void;
 }
 
 /** What finish reports; entriesRoot and entryCount go into the signed manifest. */
@@ -74,7 +72,6 @@ export class ArchiveWriter {
     private readonly output: Promise<void>,
     private readonly objectCounter: ByteCounter,
     private readonly spill: EntrySpill,
-    private readonly onTableSealed: (() => void) | undefined,
   ) {
     output.catch((err: unknown) => {
       this.failure ??= outputFailure(backupId, err);
@@ -99,7 +96,7 @@ export class ArchiveWriter {
     const encryptor = createEncryptStream(key, header.frameSize);
     objectCounter.write(encodeHeader(header));
     const output = pipeline(encryptor, objectCounter, options.out);
-    return new ArchiveWriter(header.backupId, encryptor, output, objectCounter, spill, options.onTableSealed);
+    return new ArchiveWriter(header.backupId, encryptor, output, objectCounter, spill);
   }
 
   /**
@@ -208,7 +205,6 @@ export class ArchiveWriter {
       await this.busy;
       if (this.failure) throw this.failure;
       const table = await this.spill.seal();
-      this.onTableSealed?.();
       const tableOffset = this.payloadBytes;
       await pipeline(this.spill.open(), this.payloadSink());
       if (this.payloadBytes - tableOffset !== table.length) {

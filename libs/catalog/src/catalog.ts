@@ -69,11 +69,6 @@ export interface BackupStaging {
    * Resolves when the catalog can take more (never rejects: a failure surfaces at commit).
    */
   add(lines: Uint8Array, inherited?: readonly InheritedRun[]): Promise<void>;
-  /**
-   * Every line has been added: the catalog may start adding the entries while the caller finishes
-   * the archive, holding what commit needs (a write lock), so commit or discard must follow.
-   */
-  prepare(): void;
   /** Adds the backup with the staged entries atomically, with addBackup's errors; IntegrityError if the lines are not `table`. */
   commit(backup: BackupRecord, table: EntryTableSummary): Promise<void>;
   /** Drops what was staged; safe after commit and more than once, never rejects. */

@@ -127,7 +127,6 @@ export class SqliteCatalog implements Catalog {
     const staging = 'staging';
     const thread = new StagingThread({
       file: this.file,
-      backupId,
       busyTimeoutMs,
       createStaging: createStagingSql(staging),
       insertStaged: insertStagedSql(staging),
@@ -142,7 +141,6 @@ export class SqliteCatalog implements Catalog {
     const release = () => this.stagings.delete(thread);
     return {
       add: (lines, inherited) => thread.add(lines, inherited),
-      prepare: () => thread.prepare(),
       commit: async (backup: BackupRecord, table: EntryTableSummary) => {
         // Out of close's reach from here: a thread stopped after its COMMIT would misreport the backup.
         release();

@@ -7,8 +7,6 @@ import { ConflictError, IntegrityError, IoError, NotFoundError } from '@tresor/e
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupStaging, EntryTableSummary } from '../catalog.js';
 import { dirEntry, fileEntry, sampleBackup } from '../conformance/catalog.conformance.js';
-import Database from 'better-sqlite3';
-import { until } from '../../../../test/support/wait.js';
 import { SqliteCatalog } from './sqlite.catalog.js';
 
 /** An entry table as the archive writes it, cut into chunks of `perChunk` whole lines. */
@@ -154,67 +152,6 @@ describe('SqliteCatalog.stageBackup', () => {
       await expect(staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary)).rejects.toThrow(
         /inherited 61 entries .* of parent backup \(none\), but the catalog has 0/,
       );
-    });
-  });
-
-  describe('prepared (entries copied while the archive is finished)', () => {
-    const entries = (id: string): Entry[] => [dirEntry('a'), ...Array.from({ length: 50 }, (_, i) => fileEntry(`a/k${String(i).padStart(2, '0')}.pem`, id, i))];
-
-    it('holds the write lock from prepare, commits what it copied, and the catalog takes other writes once committed', async () => {
-      const { chunks, summary } = table(entries('b1'), 20);
-      const staging = stage(catalog, 'b1');
-      for (const chunk of chunks) staging.add(chunk);
-      staging.prepare();
-      // A connection that does not wait: its write is refused while the thread holds the lock.
-      const probe = new Database(join(dir, 'catalog.db'), { timeout: 0 });
-      const locked = () => {
-        try {
-          probe.exec('BEGIN IMMEDIATE; ROLLBACK');
-          return false;
-        } catch (err) {
-          return (err as { code?: string }).code === 'SQLITE_BUSY';
-        }
-      };
-      await until('the staging thread to take the write lock', 10_000, async () => (locked() ? true : undefined), { intervalMs: 10 });
-      await staging.commit(sampleBackup({ id: 'b1', sourceId }), summary);
-      expect(locked()).toBe(false);
-      probe.close();
-      expect(await entriesOf('b1')).toEqual(entries('b1'));
-      await catalog.addBackup(sampleBackup({ id: 'b2', sourceId }), entries('b2'));
-      expect(await entriesOf('b2')).toHaveLength(51);
-    });
-
-    it('leaves nothing and releases the catalog when discarded after prepare', async () => {
-      const { chunks } = table(entries('b1'), 1000);
-      const staging = stage(catalog, 'b1');
-      staging.add(chunks[0]!);
-      staging.prepare();
-      await staging.discard();
-      // A write lock still held would make this wait 10 s and fail.
-      await catalog.addBackup(sampleBackup({ id: 'b2', sourceId }), entries('b2'));
-      expect(await catalog.getBackup('b1')).toBeUndefined();
-      await expect(entriesOf('b1')).rejects.toBeInstanceOf(NotFoundError);
-    });
-
-    it('gives the same errors after prepare: an unknown source, lines that are not the table, a run the parent lacks', async () => {
-      const { chunks, summary } = table(entries('b1'), 1000);
-      const orphan = stage(catalog, 'b1');
-      orphan.add(chunks[0]!);
-      orphan.prepare();
-      await expect(orphan.commit(sampleBackup({ id: 'b1', sourceId: 'nope' }), summary)).rejects.toBeInstanceOf(NotFoundError);
-
-      const short = stage(catalog, 'b1');
-      short.add(chunks[0]!);
-      short.prepare();
-      await expect(short.commit(sampleBackup({ id: 'b1', sourceId }), { ...summary, entryCount: 50 })).rejects.toBeInstanceOf(IntegrityError);
-
-      await catalog.addBackup(sampleBackup({ id: 'p', sourceId }), entries('p').slice(0, 10));
-      const inheriting = stage(catalog, 'b1', 'p');
-      inheriting.add(chunks[0]!, [{ first: 0, count: 20 }]);
-      inheriting.prepare();
-      await expect(inheriting.commit(sampleBackup({ id: 'b1', sourceId, parentId: 'p' }), summary)).rejects.toThrow(/inherited 20 entries/);
-      expect(await catalog.getBackup('b1')).toBeUndefined();
-      await catalog.addBackup(sampleBackup({ id: 'b2', sourceId }), entries('b2'));
     });
   });
 

@@ -7,8 +7,6 @@ import type { EntryTableSummary } from '../catalog.js';
 /** What the staging thread needs: its own connection to the catalog file, and the statements to run. */
 export interface StagingThreadOptions {
   readonly file: string;
-  /** The backup whose entries these are. */
-  readonly backupId: string;
   readonly busyTimeoutMs: number;
   /** Creates the connection-private staging table. */
   readonly createStaging: string;
@@ -111,24 +109,6 @@ const copyRuns = (backupId) => {
     if (rows !== lines) throw Object.assign(new Error('inherited'), { inheritedMismatch: { parentId: options.parentId ?? null, first, last, lines, rows } });
   }
 };
-// The commit's transaction, begun at 'prepare' (or else at commit): the entries go first, under
-// deferred foreign keys, so that they are copied while the archive is being finished; the
-// backup row, which needs the stored archive's and manifest's hashes, comes last.
-let begun = false, refusal;
-const addEntries = () => {
-  db.exec('BEGIN IMMEDIATE');
-  begun = true;
-  db.pragma('defer_foreign_keys = ON');
-  db.prepare(options.copyStaged).run(options.backupId);
-  copyRuns(options.backupId);
-};
-const rollback = () => {
-  try { if (db && db.inTransaction) db.exec('ROLLBACK'); } catch {}
-};
-const refusalOf = (err) =>
-  err.inheritedMismatch
-    ? { inheritedMismatch: err.inheritedMismatch }
-    : { failure: describe(err, err.entryPath === undefined ? { committing: true } : { committing: true, path: err.entryPath }) };
 /** Checks that runs are whole, in order and apart: line indexes of the message they came with. */
 const checkRuns = (runs) => {
   let next = 0;
@@ -179,34 +159,25 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ staged: message.bytes.byteLength });
     return;
   }
-  if (message.type === 'prepare') {
-    if (!failure && !refusal) {
-      try {
-        addEntries();
-      } catch (err) {
-        rollback();
-        refusal = refusalOf(err);
-      }
-    }
-    return;
-  }
   let reply;
   const sha256 = hash.digest('hex');
   if (failure) reply = { failure };
-  else if (refusal) reply = refusal;
   else if (partial + utf8.end() !== '' || lines !== message.table.entryCount || sha256 !== message.table.entriesRoot) {
     reply = { mismatch: { lines, sha256 } };
   } else {
     try {
-      if (!begun) addEntries();
-      db.prepare(options.insertBackup).run(message.row);
-      db.exec('COMMIT');
+      db.transaction(() => {
+        db.prepare(options.insertBackup).run(message.row);
+        db.prepare(options.copyStaged).run(message.row.id);
+        copyRuns(message.row.id);
+      }).immediate();
       reply = { ok: true };
     } catch (err) {
-      reply = refusalOf(err);
+      reply = err.inheritedMismatch
+        ? { inheritedMismatch: err.inheritedMismatch }
+        : { failure: describe(err, err.entryPath === undefined ? { committing: true } : { committing: true, path: err.entryPath }) };
     }
   }
-  rollback();
   try { db && db.close(); } catch {}
   parentPort.postMessage(reply);
 });
@@ -265,14 +236,6 @@ export class StagingThread {
 
   private release(): void {
     for (const resume of this.waiting.splice(0)) resume();
-  }
-
-  /**
-   * Every line has been added: the thread starts the commit's transaction and copies the entries
-   * (holding the catalog's write lock until commit or discard).
-   */
-  prepare(): void {
-    if (!this.done) this.worker.postMessage({ type: 'prepare' });
   }
 
   /** Runs the commit (backup row `row`, lines checked against `table`) on the thread; its reply. */

@@ -113,8 +113,6 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       out: body,
       tmpDir: repo.tmpDir,
       onTableLines: taking && ((lines, inherited) => taking.add(lines, inherited)),
-      // The catalog copies the entries while the table goes into the archive.
-      onTableSealed: taking && (() => taking.prepare()),
     });
   } catch (err) {
     dek.fill(0);
