@@ -133,7 +133,7 @@ export class SqliteCatalog implements Catalog {
       insertBackup: insertBackupSql,
       copyStaged: copyStagedSql(staging),
       copyInherited: copyInheritedSql,
-      firstPathBetween: 'SELECT path FROM entries WHERE backup_id = ? AND path >= ? AND path <= ? ORDER BY path LIMIT 1',
+      firstPathBetween: firstPathBetweenSql,
       parentId: inheritFrom,
       entryValues: ENTRY_VALUES_SOURCE,
     });
@@ -335,6 +335,8 @@ function copyStagedSql(staging: string): string {
 }
 
 const copyInheritedSql = `INSERT INTO entries (backup_id, ${entryColumnList}) SELECT ?, ${entryColumnList} FROM entries WHERE backup_id = ? AND path >= ? AND path <= ?`;
+
+const firstPathBetweenSql = 'SELECT path FROM entries WHERE backup_id = ? AND path >= ? AND path <= ? ORDER BY path LIMIT 1';
 
 const stagingColumns = `
   path TEXT PRIMARY KEY CHECK (path <> ''),

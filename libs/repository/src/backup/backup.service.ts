@@ -155,7 +155,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   const prepare = async (item: SourceEntry | SourceProblem): Promise<Omit<Planned, 'content' | 'prepared'>> => {
-    const found = isSourceProblem(item) ? undefined : await previousEntries.lookup(item.path);
+    const found = isSourceProblem(item) ? undefined : await previousEntries.find(item.path);
     return { item, previous: found?.entry, parentPosition: found?.position };
   };
 
@@ -202,7 +202,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     if (length !== undefined) {
       const sha256 = prepared?.sha256 ?? createHash('sha256').update(content!).digest('hex');
       const existing = storedHere.get(sha256) ?? (chainIds.length > 0 ? await repo.catalog.findData(sha256, chainIds) : undefined);
-      if (existing) return reuse({ ...meta, size: length, sha256, data: existing });
+      if (existing) return reuse({ ...meta, size: length, sha256, data: existing }, planned);
       if (prepared) return stored(item, await writer.addPrepared(meta, prepared, compression.codec, compression.level));
       return store(item, meta, Readable.from([content!]));
     }
@@ -211,7 +211,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
       const { sha256, size } = await hashStream(stream);
       const existing = storedHere.get(sha256) ?? (await repo.catalog.findData(sha256, chainIds));
-      if (existing && size === item.size) return checkStreamed(item, stream, await reuse({ ...meta, sha256, data: existing }));
+      if (existing && size === item.size) return checkStreamed(item, stream, await reuse({ ...meta, sha256, data: existing }, planned));
     }
     const stream = await openReadable(source, item.path);
     if (!(stream instanceof Readable)) return unreadable(item.path, stream.error);
@@ -246,9 +246,9 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   // Awaited: the table's consumers (its file, the catalog's staging) may ask for a pause.
-  const reuse = async (entry: Entry, planned?: Planned): Promise<Entry> => {
+  const reuse = async (entry: Entry, planned: Planned): Promise<Entry> => {
     stats.reusedFiles++;
-    await writer.addEntry(entry, planned && inheritance(planned, entry));
+    await writer.addEntry(entry, inheritance(planned, entry));
     return entry;
   };
 

@@ -11,18 +11,22 @@ async function* entries(paths: string[]): AsyncGenerator<Entry> {
 }
 
 describe('ParentCursor', () => {
-  it('finds paths asked for in byte order, skipping deleted ones and reporting new ones', async () => {
+  it('finds paths asked for in byte order, skipping deleted ones and reporting new ones, with their index', async () => {
     const cursor = new ParentCursor(entries(['a-b', 'a/x', 'a0', 'z/\uFFFD', 'z/\u{1F511}', 'zz']));
-    expect((await cursor.find('a-b'))?.path).toBe('a-b');
-    expect(await cursor.find('a/new')).toBeUndefined();
-    expect((await cursor.find('a/x'))?.path).toBe('a/x');
-    // 'a0' was deleted from the source: not asked for, passed over.
-    expect(await cursor.find('b')).toBeUndefined();
+    const found = async (path: string) => {
+      const hit = await cursor.find(path);
+      return hit && [hit.entry.path, hit.position];
+    };
+    expect(await found('a-b')).toEqual(['a-b', 0]);
+    expect(await found('a/new')).toBeUndefined();
+    expect(await found('a/x')).toEqual(['a/x', 1]);
+    // 'a0' was deleted from the source: not asked for, passed over (index 2, so z/ is no neighbour of a/x).
+    expect(await found('b')).toBeUndefined();
     // U+FFFD sorts before U+1F511 in UTF-8 bytes, though not in UTF-16 code units.
-    expect((await cursor.find('z/\uFFFD'))?.path).toBe('z/\uFFFD');
-    expect((await cursor.find('z/\u{1F511}'))?.path).toBe('z/\u{1F511}');
-    expect((await cursor.find('zz'))?.path).toBe('zz');
-    expect(await cursor.find('zzz')).toBeUndefined();
+    expect(await found('z/\uFFFD')).toEqual(['z/\uFFFD', 3]);
+    expect(await found('z/\u{1F511}')).toEqual(['z/\u{1F511}', 4]);
+    expect(await found('zz')).toEqual(['zz', 5]);
+    expect(await found('zzz')).toBeUndefined();
   });
 
   it('finds nothing without a parent', async () => {

@@ -17,13 +17,11 @@ export class ParentCursor {
     if (!this.iterator) this.done = true;
   }
 
-  /** The parent's entry at `path`, if any. Paths must be asked for in increasing byte order. */
-  async find(path: string): Promise<Entry | undefined> {
-    return (await this.lookup(path))?.entry;
-  }
-
-  /** find, with the entry's index in the parent's table (consecutive indexes: no entry between). */
-  async lookup(path: string): Promise<{ entry: Entry; position: number } | undefined> {
+  /**
+   * The parent's entry at `path`, if any, with its index in the parent's table (consecutive
+   * indexes: no entry between them). Paths must be asked for in increasing byte order.
+   */
+  async find(path: string): Promise<{ entry: Entry; position: number } | undefined> {
     for (;;) {
       if (!this.current && !(await this.advance())) return undefined;
       const order = compareUtf8(this.current!.path, path);
