@@ -115,6 +115,8 @@ describe('EntrySpill', () => {
       { ...file, data: { codec: 'gzip', offset: 7, backupId: 'x', length: 0 } },
       { ...file, extra: { b: 1, a: 2 } } as unknown as Entry,
       { ...file, path: { b: 1, a: 2 } } as unknown as Entry,
+      { ...file, data: { ...file.data, extra: true } } as unknown as Entry,
+      { ...file, mode: '420' } as unknown as Entry,
     ];
     for (const entry of variants) expect(entryJson(entry)).toBe(canonicalJson(entry));
   });

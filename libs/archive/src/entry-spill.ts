@@ -209,20 +209,8 @@ export class EntrySpill {
  * a key file. Entries reach the spill validated; anything else goes to canonicalJson.
  */
 export function entryJson(entry: Entry): string {
+  if (!isPlainEntry(entry)) return canonicalJson(entry);
   const { data, gid, ino, linkTarget, mode, mtimeNs, path, sha256, size, type, uid } = entry;
-  const plain =
-    Object.keys(entry).every((key) => ENTRY_KEYS.has(key)) &&
-    [gid, ino, mode, size, uid].every(Number.isFinite) &&
-    [mtimeNs, path, type].every((v) => typeof v === 'string') &&
-    (sha256 === undefined || typeof sha256 === 'string') &&
-    (linkTarget === undefined || typeof linkTarget === 'string') &&
-    (data === undefined ||
-      (Object.keys(data).every((key) => DATA_KEYS.has(key)) &&
-        typeof data.backupId === 'string' &&
-        typeof data.codec === 'string' &&
-        Number.isFinite(data.length) &&
-        Number.isFinite(data.offset)));
-  if (!plain) return canonicalJson(entry);
   let out = '{';
   if (data !== undefined) {
     out += `"data":{"backupId":${JSON.stringify(data.backupId)},"codec":${JSON.stringify(data.codec)},"length":${JSON.stringify(data.length)},"offset":${JSON.stringify(data.offset)}},`;
@@ -236,3 +224,20 @@ export function entryJson(entry: Entry): string {
 
 const ENTRY_KEYS = new Set(['data', 'gid', 'ino', 'linkTarget', 'mode', 'mtimeNs', 'path', 'sha256', 'size', 'type', 'uid']);
 const DATA_KEYS = new Set(['backupId', 'codec', 'length', 'offset']);
+
+/**
+ * Whether entryJson's written-out form is the canonical JSON of `entry`: only known keys, values
+ * of the expected types. Checked without allocating (it runs once per line of every table).
+ */
+function isPlainEntry(entry: Entry): boolean {
+  for (const key in entry) if (!ENTRY_KEYS.has(key)) return false;
+  const { data, linkTarget, sha256 } = entry;
+  if (!Number.isFinite(entry.gid) || !Number.isFinite(entry.ino) || !Number.isFinite(entry.mode)) return false;
+  if (!Number.isFinite(entry.size) || !Number.isFinite(entry.uid)) return false;
+  if (typeof entry.mtimeNs !== 'string' || typeof entry.path !== 'string' || typeof entry.type !== 'string') return false;
+  if (sha256 !== undefined && typeof sha256 !== 'string') return false;
+  if (linkTarget !== undefined && typeof linkTarget !== 'string') return false;
+  if (data === undefined) return true;
+  for (const key in data) if (!DATA_KEYS.has(key)) return false;
+  return typeof data.backupId === 'string' && typeof data.codec === 'string' && Number.isFinite(data.length) && Number.isFinite(data.offset);
+}

@@ -13,6 +13,9 @@ describe('validateEntryPath', () => {
     ['/etc/passwd', /it is absolute/],
     ['a//b', /empty segment/],
     ['a/./b', /has a '\.' segment/],
+    ['a/..', /has a '\.\.' segment/],
+    ['a/.', /has a '\.' segment/],
+    ['..', /has a '\.\.' segment/],
     ['.', /has a '\.' segment/],
     ['a/', /empty segment/],
     ['a\0b', /NUL byte/],
@@ -21,6 +24,7 @@ describe('validateEntryPath', () => {
     ['c:x', /Windows drive letter/],
     ['a\\..\\..\\x', /backslash/],
     ['a/'.repeat(2049) + 'b', /longer than 4096 bytes/],
+    ['é'.repeat(2049), /longer than 4096 bytes/],
   ])('refuses %j', (path, message) => {
     expect(() => validateEntryPath(path)).toThrow(IntegrityError);
     expect(() => validateEntryPath(path)).toThrow(message);

@@ -4,6 +4,8 @@ import { IntegrityError } from '@tresor/errors';
 export const MAX_ENTRY_PATH_BYTES = 4096;
 
 const WINDOWS_DRIVE = /^[A-Za-z]:/;
+/** An empty, '.' or '..' segment anywhere: tested once per path instead of splitting every path. */
+const BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 const MESSAGE_PATH_CHARS = 200;
 
 /**
@@ -19,12 +21,14 @@ export function validateEntryPath(path: string): void {
 export function entryPathProblem(path: unknown): string | undefined {
   if (typeof path !== 'string') return 'it is not a string';
   if (path.length === 0) return 'it is empty';
-  if (Buffer.byteLength(path, 'utf8') > MAX_ENTRY_PATH_BYTES)
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most paths need no count.
+  if (path.length * 3 > MAX_ENTRY_PATH_BYTES && Buffer.byteLength(path, 'utf8') > MAX_ENTRY_PATH_BYTES)
     return `it is longer than ${MAX_ENTRY_PATH_BYTES} bytes`;
   if (path.includes('\0')) return 'it contains a NUL byte';
   if (path.includes('\\')) return 'it contains a backslash, a separator on Windows';
   if (path.startsWith('/')) return 'it is absolute';
   if (WINDOWS_DRIVE.test(path)) return 'it starts with a Windows drive letter';
+  if (!BAD_SEGMENT.test(path)) return undefined;
   for (const segment of path.split('/')) {
     if (segment === '') return 'it has an empty segment';
     if (segment === '.' || segment === '..') return `it has a '${segment}' segment`;
