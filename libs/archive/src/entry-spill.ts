@@ -91,10 +91,11 @@ export class EntrySpill {
   }
 
   /**
-   * Appends one line, `inherited` when it is the parent's entry unchanged; resolves once the file
-   * takes more (never rejects: failures surface in seal).
+   * Appends one line, `inherited` when it is the parent's entry unchanged. Returns a promise only
+   * when the caller should wait for the file (or the listener) to take more; it never rejects
+   * (failures surface in seal).
    */
-  append(entry: Entry, inherited?: Inheritance): Promise<void> {
+  append(entry: Entry, inherited?: Inheritance): Promise<void> | undefined {
     this.pending += `${entryJson(entry)}\n`;
     this.count++;
     if (!inherited) this.inRun = false;
@@ -104,10 +105,10 @@ export class EntrySpill {
       this.inRun = true;
     }
     this.pendingLines++;
-    return this.pending.length < CHUNK_CHARS ? Promise.resolve() : this.flush();
+    return this.pending.length < CHUNK_CHARS ? undefined : this.flush();
   }
 
-  private flush(): Promise<void> {
+  private flush(): Promise<void> | undefined {
     const chunk = Buffer.from(this.pending, 'utf8');
     const runs = this.pendingRuns;
     this.pending = '';
@@ -117,8 +118,8 @@ export class EntrySpill {
     this.inRun = false;
     this.hash.update(chunk);
     this.length += chunk.length;
-    const taken = this.onLines?.(chunk, runs);
-    if (this.failure || this.out.write(chunk)) return taken ?? Promise.resolve();
+    const taken = this.onLines?.(chunk, runs) ?? undefined;
+    if (this.failure || this.out.write(chunk)) return taken;
     const drained = new Promise<void>((resolve) => {
       const done = () => {
         this.out.off('drain', done);

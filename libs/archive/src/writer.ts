@@ -178,10 +178,10 @@ export class ArchiveWriter {
    * Records an entry without content: a dir, a symlink, or a file whose content is already
    * stored (earlier in this archive, or in an ancestor's). `inherited` says the entry is, field
    * for field, the parent backup's entry at its path (onTableLines passes that on). Validation
-   * errors are thrown at once; the promise only waits for room in the table file and never
-   * rejects (write failures are reported by finish), so callers may ignore it.
+   * errors are thrown at once; a promise comes back only when the caller should wait for room in
+   * the table file, and it never rejects (write failures are reported by finish).
    */
-  addEntry(entry: Entry, inherited?: Inheritance): Promise<void> {
+  addEntry(entry: Entry, inherited?: Inheritance): Promise<void> | undefined {
     this.checkOpen();
     const picked = pickEntry(entry);
     checkEntry(picked);

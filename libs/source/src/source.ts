@@ -43,6 +43,11 @@ export interface Source {
    */
   scan(): AsyncIterable<SourceEntry | SourceProblem>;
   /**
+   * Optional: scan's items in batches, in the same order. Sources implement it when they find
+   * items many at a time, sparing the consumer a promise per item.
+   */
+  scanBatches?(): AsyncIterable<readonly (SourceEntry | SourceProblem)[]>;
+  /**
    * The content of a file entry; a failure to open or read it is an IoError on the stream. A
    * source that can tells, through recordReadTimes, the file's times after the read.
    */

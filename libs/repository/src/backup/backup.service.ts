@@ -14,6 +14,7 @@ import { hashStream } from '../io.js';
 import { archiveKey, manifestKey } from '../layout.js';
 import type { Repository } from '../repository.js';
 import { ParentCursor } from './parent-cursor.js';
+import type { ParentEntry } from './parent-cursor.js';
 import { chooseParent } from './parent.js';
 import { readAhead } from './read-ahead.js';
 
@@ -154,9 +155,17 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return { content, prepared, rewritten };
   };
 
-  const prepare = async (item: SourceEntry | SourceProblem): Promise<Omit<Planned, 'content' | 'prepared'>> => {
-    const found = isSourceProblem(item) ? undefined : await previousEntries.find(item.path);
-    return { item, previous: found?.entry, parentPosition: found?.position };
+  type Prepared = Omit<Planned, 'content' | 'prepared'>;
+  const planFrom = (item: SourceEntry | SourceProblem, found: ParentEntry | undefined): Prepared => ({
+    item,
+    previous: found?.entry,
+    parentPosition: found?.position,
+  });
+  // Without a promise while the parent's entries taken reach past the path (most items).
+  const prepare = (item: SourceEntry | SourceProblem): Prepared | Promise<Prepared> => {
+    if (isSourceProblem(item)) return planFrom(item, undefined);
+    const found = previousEntries.find(item.path);
+    return found instanceof Promise ? found.then((hit) => planFrom(item, hit)) : planFrom(item, found);
   };
 
   // The parent's index of the last table line that was its entry unchanged (see inheritance).
@@ -165,7 +174,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
    * Whether `entry` is the parent's entry unchanged, and its neighbour there: the catalog copies
    * such runs of rows from the parent instead of indexing their lines again.
    */
-  const inheritance = (planned: Omit<Planned, 'content' | 'prepared'>, entry: Entry): Inheritance | undefined => {
+  const inheritance = (planned: Prepared, entry: Entry): Inheritance | undefined => {
     const position = planned.parentPosition;
     if (position === undefined || !sameEntry(planned.previous!, entry)) return undefined;
     const adjacent = position === lastInherited + 1;
@@ -173,27 +182,39 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return { adjacent };
   };
   /** The file a planned item reads ahead, if it is one: a small file that is new or changed. */
-  const fileReadAhead = ({ item, previous }: Omit<Planned, 'content' | 'prepared'>): SourceEntry | undefined => {
+  const fileReadAhead = ({ item, previous }: Prepared): SourceEntry | undefined => {
     if (isSourceProblem(item) || item.type !== 'file' || item.size > READ_AHEAD_MAX_FILE) return undefined;
     return previous?.data && isUnchanged(previous, item) ? undefined : item;
   };
   /** The bytes a planned item holds while read ahead. */
-  const weighPlanned = (planned: Omit<Planned, 'content' | 'prepared'>): number => fileReadAhead(planned)?.size ?? 0;
-  const start = async (planned: Omit<Planned, 'content' | 'prepared'>): Promise<Planned | { item: SourceEntry; error: unknown }> => {
+  const weighPlanned = (planned: Prepared): number => fileReadAhead(planned)?.size ?? 0;
+  type Started = Planned | { item: SourceEntry; error: unknown };
+  /** Starts reading a small new or changed file; anything else is ready as it is. */
+  const start = (planned: Prepared): Started | Promise<Started> => {
     const item = fileReadAhead(planned);
     if (!item) return planned;
-    try {
-      return { ...planned, ...(await readSmall(item)) };
-    } catch (error) {
-      return { item, error };
-    }
+    return readSmall(item).then(
+      (read): Started => ({ ...planned, ...read }),
+      (error: unknown): Started => ({ item, error }),
+    );
   };
 
-  const storeFile = async (planned: Planned | { item: SourceEntry; error: unknown }): Promise<Entry | undefined> => {
+  /** An unchanged file's entry, recorded without a promise unless the table asks the caller to wait. */
+  const reuseUnchanged = (planned: Started): Entry | Promise<Entry> | undefined => {
+    if ('error' in planned) return undefined;
+    const item = planned.item as SourceEntry;
+    const previous = planned.previous;
+    if (!previous?.data || !isUnchanged(previous, item)) return undefined;
+    const entry = storedEntry(item, item.size, previous.sha256, previous.data);
+    stats.reusedFiles++;
+    const waiting = writer.addEntry(entry, inheritance(planned, entry));
+    return waiting ? waiting.then(() => entry) : entry;
+  };
+
+  const storeFile = async (planned: Started): Promise<Entry | undefined> => {
     const item = planned.item as SourceEntry;
     if ('error' in planned) return unreadable(item.path, planned.error);
-    const { previous, content, prepared, rewritten } = planned;
-    if (previous?.data && isUnchanged(previous, item)) return reuse(storedEntry(item, item.size, previous.sha256, previous.data), planned);
+    const { content, prepared, rewritten } = planned;
     const meta = toEntryMeta(item);
     // A size change has its own warning; a rewrite at the same size is only seen by its times. The
     // entry keeps the scan's mtime, so the next backup reads the file again.
@@ -252,6 +273,32 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return entry;
   };
 
+  /** Records a scanned item's entry (undefined: skipped), with a promise only when it had to wait. */
+  const recordItem = (planned: Started): Entry | undefined | Promise<Entry | undefined> => {
+    const item = planned.item as SourceEntry;
+    if (item.type !== 'file') return recordWithoutContent(planned as Planned, item);
+    const unchanged = reuseUnchanged(planned);
+    if (unchanged === undefined) return storeFile(planned).then(countFile);
+    return unchanged instanceof Promise ? unchanged.then(countFile) : countFile(unchanged);
+  };
+
+  const countFile = (entry: Entry | undefined): Entry | undefined => {
+    if (entry) {
+      stats.files++;
+      stats.bytesIn += entry.size;
+    }
+    return entry;
+  };
+
+  /** A directory's or symlink's entry. */
+  const recordWithoutContent = (planned: Planned, item: SourceEntry): Entry | Promise<Entry> => {
+    const entry = toEntryMeta(item);
+    if (item.type === 'dir') stats.dirs++;
+    else stats.symlinks++;
+    const waiting = writer.addEntry(entry, inheritance(planned, entry));
+    return waiting ? waiting.then(() => entry) : entry;
+  };
+
   const skip = (path: string, why: string): undefined => {
     warnings.push(`${path}: skipped (${why})`);
     return undefined;
@@ -268,26 +315,20 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   try {
-    for await (const planned of readAhead(source.scan(), { ...READ_AHEAD, weigh: weighPlanned }, prepare, start)) {
-      const item = planned.item;
-      if (isSourceProblem(item)) {
-        handleProblem(item, options.skipUnreadable ?? false, warnings);
-        continue;
-      }
-      let entry: Entry | undefined;
-      if (item.type === 'file') {
-        entry = await storeFile(planned);
+    const scanned = source.scanBatches ? source.scanBatches() : batchesOf(source.scan());
+    for await (const ready of readAhead(scanned, { ...READ_AHEAD, weigh: weighPlanned }, prepare, start)) {
+      for (const planned of ready) {
+        const item = planned.item;
+        if (isSourceProblem(item)) {
+          handleProblem(item, options.skipUnreadable ?? false, warnings);
+          continue;
+        }
+        const recorded = recordItem(planned);
+        const entry = recorded instanceof Promise ? await recorded : recorded;
         if (!entry) continue;
-        stats.files++;
-        stats.bytesIn += entry.size;
-      } else {
-        entry = toEntryMeta(item);
-        await writer.addEntry(entry, inheritance(planned, entry));
-        if (item.type === 'dir') stats.dirs++;
-        else stats.symlinks++;
+        if (entry.data) dataBackupIds.add(entry.data.backupId);
+        options.onProgress?.({ files: stats.files, bytesIn: stats.bytesIn, path: item.path });
       }
-      if (entry.data) dataBackupIds.add(entry.data.backupId);
-      options.onProgress?.({ files: stats.files, bytesIn: stats.bytesIn, path: item.path });
     }
     const finished = await writer.finish();
     const stored = await putting;
@@ -460,6 +501,11 @@ function handleProblem(problem: SourceProblem, skipUnreadable: boolean, warnings
     throw new IoError(`cannot back up ${problem.path}: ${problem.message} (--skip-unreadable continues past it)`);
   }
   warnings.push(`${problem.path}: skipped (${problem.message})`);
+}
+
+/** A source's items one batch each, for sources without scanBatches. */
+async function* batchesOf<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }
 
 /** Reads a small file whole (it is about to be hashed and compressed in one call). */

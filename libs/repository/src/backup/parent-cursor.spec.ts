@@ -29,6 +29,20 @@ describe('ParentCursor', () => {
     expect(await found('zzz')).toBeUndefined();
   });
 
+  it('answers without a promise between refills, and keeps positions across them', async () => {
+    const paths = Array.from({ length: 1000 }, (_, i) => `k/${String(i).padStart(4, '0')}`);
+    const cursor = new ParentCursor(entries(paths));
+    let immediate = 0;
+    // Every third path asked for (the rest deleted from the source), and a new one between.
+    for (let i = 0; i < paths.length; i += 3) {
+      const answer = cursor.find(paths[i]!);
+      if (!(answer instanceof Promise)) immediate++;
+      expect(await answer).toEqual({ entry: entry(paths[i]!), position: i });
+      expect(await cursor.find(`${paths[i]!}-new`)).toBeUndefined();
+    }
+    expect(immediate).toBeGreaterThan(300);
+  });
+
   it('finds nothing without a parent', async () => {
     expect(await new ParentCursor(undefined).find('a')).toBeUndefined();
   });

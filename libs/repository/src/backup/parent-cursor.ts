@@ -1,5 +1,14 @@
 import type { Entry } from '@tresor/archive';
 
+/** Parent entries taken from the catalog at a time: lookups between refills answer without a promise. */
+const REFILL = 256;
+
+/** A parent's entry found at a scanned path, with its index in the parent's table. */
+export interface ParentEntry {
+  readonly entry: Entry;
+  readonly position: number;
+}
+
 /**
  * Walks a parent backup's entries in step with a scan of the source. Both come in byte order of
  * the path (the catalog's order, and the filesystem source's), so looking up each scanned path
@@ -7,9 +16,11 @@ import type { Entry } from '@tresor/archive';
  */
 export class ParentCursor {
   private readonly iterator: AsyncIterator<Entry> | undefined;
-  private current: Entry | undefined;
-  /** Index of `current` in the parent's table. */
-  private position = -1;
+  /** Entries taken from the iterator and not yet passed; `next` indexes the current one. */
+  private buffer: Entry[] = [];
+  private next = 0;
+  /** Index in the parent's table of buffer[0]. */
+  private bufferStart = 0;
   private done = false;
 
   constructor(entries: AsyncIterable<Entry> | undefined) {
@@ -19,28 +30,32 @@ export class ParentCursor {
 
   /**
    * The parent's entry at `path`, if any, with its index in the parent's table (consecutive
-   * indexes: no entry between them). Paths must be asked for in increasing byte order.
+   * indexes: no entry between them). Paths must be asked for in increasing byte order. Answers
+   * at once while the entries taken from the catalog reach past `path`.
    */
-  async find(path: string): Promise<{ entry: Entry; position: number } | undefined> {
-    for (;;) {
-      if (!this.current && !(await this.advance())) return undefined;
-      const order = compareUtf8(this.current!.path, path);
-      if (order === 0) return { entry: this.current!, position: this.position };
+  find(path: string): ParentEntry | undefined | Promise<ParentEntry | undefined> {
+    for (; this.next < this.buffer.length; this.next++) {
+      const order = compareUtf8(this.buffer[this.next]!.path, path);
+      if (order === 0) return { entry: this.buffer[this.next]!, position: this.bufferStart + this.next };
       if (order > 0) return undefined;
-      this.current = undefined;
     }
+    if (this.done) return undefined;
+    return this.refill().then(() => this.find(path));
   }
 
-  private async advance(): Promise<boolean> {
-    if (this.done) return false;
-    const next = await this.iterator!.next();
-    if (next.done) {
-      this.done = true;
-      return false;
+  /** Takes the next REFILL entries (fewer at the end) in place of the ones passed. */
+  private async refill(): Promise<void> {
+    this.bufferStart += this.buffer.length;
+    this.buffer = [];
+    this.next = 0;
+    while (this.buffer.length < REFILL) {
+      const next = await this.iterator!.next();
+      if (next.done) {
+        this.done = true;
+        return;
+      }
+      this.buffer.push(next.value);
     }
-    this.current = next.value;
-    this.position++;
-    return true;
   }
 }
 

@@ -31,20 +31,27 @@ export class FilesystemSource implements Source {
    * only words the problems it met.
    */
   async *scan(): AsyncIterable<SourceEntry | SourceProblem> {
+    for await (const batch of this.scanBatches()) yield* batch;
+  }
+
+  /** scan's items as the scan thread sends them, a batch per message. */
+  async *scanBatches(): AsyncIterable<(SourceEntry | SourceProblem)[]> {
     await this.checkRoot();
     const walk = new ScanThread(this.location);
     try {
       for (let items = await walk.next(); items !== undefined; items = await walk.next()) {
+        const batch: (SourceEntry | SourceProblem)[] = [];
         for (const item of items) {
           if (!('failure' in item)) {
-            yield item;
+            batch.push(item);
             continue;
           }
           const problem = this.problemFor(item.path, errnoError(item.failure), item.doing);
           // Path '' is the root itself: a source whose root cannot be listed cannot be backed up.
           if (item.path === '') throw new IoError(`cannot read source ${this.location}: ${problem.message}`);
-          yield problem;
+          batch.push(problem);
         }
+        yield batch;
       }
     } finally {
       walk.close();
