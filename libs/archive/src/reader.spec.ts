@@ -47,6 +47,8 @@ describe('ArchiveReader round trip', () => {
         { path: 'empty', content: Buffer.alloc(0) },
         { path: 'one', content: Buffer.from('1'), codec: 'gzip', level: 6 },
         { path: 'keys/big.bin', content: bigFile, codec: 'zstd', level: 3 },
+        // Past the writer's 256 KiB gather of small payload writes, between small files.
+        { path: 'keys/random.bin', content: randomBytes(600 * 1024), codec: 'zstd', level: 3 },
         ...codecFiles,
         { path: 'tail', content: Buffer.from('last file'), codec: 'none', level: 0 },
       ],

@@ -194,7 +194,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     const item = fileReadAhead(planned);
     if (!item) return planned;
     return readSmall(item).then(
-      (read): Started => ({ ...planned, ...read }),
+      ({ content, prepared, rewritten }): Started => ({ ...planned, content, prepared, rewritten }),
       (error: unknown): Started => ({ item, error }),
     );
   };
