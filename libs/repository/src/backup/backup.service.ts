@@ -194,7 +194,15 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     const item = fileReadAhead(planned);
     if (!item) return planned;
     return readSmall(item).then(
-      ({ content, prepared, rewritten }): Started => ({ ...planned, content, prepared, rewritten }),
+      // Written out rather than spread: this runs once per file read.
+      ({ content, prepared, rewritten }): Started => ({
+        item: planned.item,
+        previous: planned.previous,
+        parentPosition: planned.parentPosition,
+        content,
+        prepared,
+        rewritten,
+      }),
       (error: unknown): Started => ({ item, error }),
     );
   };
