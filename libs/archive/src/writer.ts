@@ -147,9 +147,11 @@ export class ArchiveWriter {
     // built and checked once, its offset (ours, always valid) filled in when its turn comes.
     const length = content.compressed.length;
     const { sha256, size } = content;
-    checkEntry(fileEntry(meta, size, sha256, { backupId: this.backupId, offset: 0, length, codec }));
+    const data: { -readonly [K in keyof DataRef]: DataRef[K] } = { backupId: this.backupId, offset: 0, length, codec };
+    const entry = fileEntry(meta, size, sha256, data);
+    checkEntry(entry);
     return this.exclusive(async () => {
-      const entry = fileEntry(meta, size, sha256, { backupId: this.backupId, offset: this.payloadBytes, length, codec });
+      data.offset = this.payloadBytes;
       await this.writePayload(content.compressed);
       await this.spill.append(entry);
       return entry;
