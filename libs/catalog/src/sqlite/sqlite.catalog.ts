@@ -43,6 +43,8 @@ export const findDataSql = `SELECT data_backup, data_offset, data_length, codec 
 export class SqliteCatalog implements Catalog {
   /** Staging threads not yet committed or discarded: close stops them. */
   private readonly stagings = new Set<StagingThread>();
+  /** findData's statement, prepared on first use. */
+  private findDataStatement: Database.Statement | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -243,10 +245,10 @@ export class SqliteCatalog implements Catalog {
   async findData(sha256: string, amongBackupIds: readonly string[]): Promise<DataRef | undefined> {
     if (amongBackupIds.length === 0) return undefined;
     return this.run('cannot look up content', () => {
-      const row = this.db
-        .prepare(findDataSql)
-        .raw(true)
-        .get(sha256.toLowerCase(), JSON.stringify(amongBackupIds)) as
+      // Prepared once: a backup asks for every new or changed file (preparing cost ~90 µs a call,
+      // more than the lookup).
+      this.findDataStatement ??= this.db.prepare(findDataSql).raw(true);
+      const row = this.findDataStatement.get(sha256.toLowerCase(), JSON.stringify(amongBackupIds)) as
         [string, number, number, string] | undefined;
       return row && dataRefFromValues(...row);
     });
