@@ -213,10 +213,7 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     const item = planned.item as SourceEntry;
     const previous = planned.previous;
     if (!previous?.data || !isUnchanged(previous, item)) return undefined;
-    const entry = storedEntry(item, item.size, previous.sha256, previous.data);
-    stats.reusedFiles++;
-    const waiting = writer.addEntry(entry, inheritance(planned, entry));
-    return waiting ? waiting.then(() => entry) : entry;
+    return reuse(storedEntry(item, item.size, previous.sha256, previous.data), planned);
   };
 
   const storeFile = async (planned: Started): Promise<Entry | undefined> => {
@@ -274,11 +271,19 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     return entry;
   };
 
-  // Awaited: the table's consumers (its file, the catalog's staging) may ask for a pause.
-  const reuse = async (entry: Entry, planned: Planned): Promise<Entry> => {
+  /**
+   * Adds an entry without content to the table. A promise only when the table's consumers (its
+   * file, the catalog's staging) ask for a pause; callers wait for it then.
+   */
+  const addToTable = (entry: Entry, planned: Planned): Entry | Promise<Entry> => {
+    const waiting = writer.addEntry(entry, inheritance(planned, entry));
+    return waiting ? waiting.then(() => entry) : entry;
+  };
+
+  /** A file's entry whose content is already stored. */
+  const reuse = (entry: Entry, planned: Planned): Entry | Promise<Entry> => {
     stats.reusedFiles++;
-    await writer.addEntry(entry, inheritance(planned, entry));
-    return entry;
+    return addToTable(entry, planned);
   };
 
   /** Records a scanned item's entry (undefined: skipped), with a promise only when it had to wait. */
@@ -300,11 +305,9 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
 
   /** A directory's or symlink's entry. */
   const recordWithoutContent = (planned: Planned, item: SourceEntry): Entry | Promise<Entry> => {
-    const entry = toEntryMeta(item);
     if (item.type === 'dir') stats.dirs++;
     else stats.symlinks++;
-    const waiting = writer.addEntry(entry, inheritance(planned, entry));
-    return waiting ? waiting.then(() => entry) : entry;
+    return addToTable(toEntryMeta(item), planned);
   };
 
   const skip = (path: string, why: string): undefined => {
