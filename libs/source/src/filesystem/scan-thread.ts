@@ -11,8 +11,8 @@ const BATCHES_AHEAD = 2;
 
 /**
  * The worker's code (CommonJS, evaluated: it needs no loader, whatever runs the main thread). A
- * depth-first walk with synchronous calls (readdir, lstat, access, readlink), which off the main
- * thread cost far less than a promise round trip per call on it. Each directory's names are sorted
+ * depth-first walk with synchronous calls (readdir, lstat, access where needed, readlink), which
+ * off the main thread cost far less than a promise round trip per call on it. Each directory's names are sorted
  * as bytes, with a directory's own entry ("a") before its contents ("a/"), so paths come out in
  * byte order. The walk is a generator: each message asks for the next SCAN_BATCH items.
  */
@@ -24,6 +24,8 @@ ${FAILURE_SOURCE}
 const SCAN_BATCH = ${SCAN_BATCH};
 const base = workerData.root.endsWith('/') ? workerData.root : workerData.root + '/';
 const slash = Buffer.from('/');
+// This process's effective uid: see describe's read check.
+const euid = process.geteuid ? process.geteuid() : -1;
 function kindOf(info) {
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'dir';
@@ -56,10 +58,16 @@ function describe(path, step) {
   const dev = Number(info.dev);
   if (kind === 'dir') return { path, mode, uid, gid, mtimeNs, ino, dev, type: 'dir', size: 0 };
   if (kind === 'file') {
-    try {
-      fs.accessSync(full, fs.constants.R_OK);
-    } catch (err) {
-      return { path, failure: failure(err), doing: 'cannot read file' };
+    // A file this process owns with the owner's read bit set is readable (the kernel checks an
+    // owner's access by those bits alone): no access() call for the common key store, which cost
+    // ~0.2 s of a 100k-file scan. Another file is checked now; a read that still fails (a security
+    // module, a network file system) is reported when the backup reads the file.
+    if (uid !== euid || (mode & 0o400) === 0) {
+      try {
+        fs.accessSync(full, fs.constants.R_OK);
+      } catch (err) {
+        return { path, failure: failure(err), doing: 'cannot read file' };
+      }
     }
     return { path, mode, uid, gid, mtimeNs, ino, dev, type: 'file', size: Number(info.size) };
   }
