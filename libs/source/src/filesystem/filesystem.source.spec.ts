@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -291,6 +292,17 @@ describe('FilesystemSource', () => {
     execFileSync('mkfifo', [join(root, 'now-a-fifo')]);
     expect((await failure('now-a-fifo'))?.message).toMatch(/now-a-fifo.*no longer a regular file/);
     await expect(source.readWhole('../x', 1)).rejects.toThrow(UsageError);
+  });
+
+  it('reads a file whole when it holds more than its size says', async () => {
+    // Kernel files say they hold 0 bytes and give more: the buffer grows until a read comes up
+    // short of it, and a size of 0 then does not match what was read.
+    const proc = new FilesystemSource('/proc');
+    for (const name of ['version', 'filesystems']) {
+      const whole = readFileSync(join('/proc', name));
+      expect(whole.length, name).toBeGreaterThan(1);
+      expect((await proc.readWhole(name, 0)).equals(whole), name).toBe(true);
+    }
   });
 
   it('runs a read step on the reader thread, moving its buffers, and keeps the read when the step throws', async () => {
