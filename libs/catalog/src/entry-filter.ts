@@ -10,6 +10,8 @@ type Matcher = (path: string) => boolean;
 export function compileEntryQuery(query: EntryQuery = {}): EntryFilter {
   const include = compilePatterns(query.include ?? []);
   const exclude = compilePatterns(query.exclude ?? []);
+  // Every entry of a backup is read this way (a parent's, once per backup): no ancestors to list.
+  if (include.length === 0 && exclude.length === 0) return keepAll;
   return (path) => {
     const candidates = selfAndAncestors(path);
     const matchesAny = (matchers: Matcher[]): boolean => matchers.some((match) => candidates.some(match));
@@ -17,6 +19,8 @@ export function compileEntryQuery(query: EntryQuery = {}): EntryFilter {
     return !matchesAny(exclude);
   };
 }
+
+const keepAll: EntryFilter = () => true;
 
 function compilePatterns(patterns: readonly string[]): Matcher[] {
   return patterns.map(compilePattern);
