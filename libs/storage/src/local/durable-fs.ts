@@ -12,6 +12,13 @@ export const fileMode = 0o600;
 export const dirMode = 0o700;
 /** Bytes gathered before a write. */
 const writeBatchBytes = 1024 * 1024;
+/**
+ * Bytes written between flushes of the file to the disk while it is still being written: the last
+ * fsync then waits for at most this much rather than for the whole object (a first backup's 375 MiB
+ * archive left 0.1 s to 2 s to the end, by the disk's mood; the kernel starts writing back on its
+ * own only past 10 % of RAM dirty).
+ */
+const syncEveryBytes = 32 * 1024 * 1024;
 
 /**
  * Streams `body` into a new file at `path`, hashing as it goes, and fsyncs it before returning.
@@ -20,6 +27,7 @@ const writeBatchBytes = 1024 * 1024;
 export async function writeDurably(path: string, body: Readable | Uint8Array): Promise<PutResult> {
   const handle = await open(path, 'wx', fileMode);
   let thread: HashThread | undefined;
+  let syncing: Promise<void> | undefined;
   try {
     await handle.chmod(fileMode);
     const hash = createHash('sha256');
@@ -28,11 +36,18 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
     // and one wait on the disk thread per megabyte instead of per frame.
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
+    let unsynced = 0;
     const flush = async (last: boolean) => {
       const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
       await writeAll(handle, bytes);
+      if ((unsynced += bytes.length) >= syncEveryBytes && !last) {
+        unsynced = 0;
+        // One flush at a time, beside the writes that follow it.
+        await syncing;
+        syncing = handle.datasync();
+      }
       // An object written at once is hashed here: a thread is not worth starting for it.
       if (last && !thread) hash.update(bytes);
       else await (thread ??= new HashThread()).update(bytes);
@@ -46,9 +61,12 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
     }
     await flush(true);
     const sha256 = thread ? await thread.digestHex() : hash.digest('hex');
+    await syncing;
     await handle.sync();
     return { size, sha256 };
   } finally {
+    // A flush still running when the write failed: its outcome no longer matters, only its end.
+    await syncing?.catch(() => undefined);
     await thread?.stop();
     await handle.close();
   }
