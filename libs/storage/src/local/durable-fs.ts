@@ -44,9 +44,12 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
       await writeAll(handle, bytes);
       if ((unsynced += bytes.length) >= syncEveryBytes && !last) {
         unsynced = 0;
-        // One flush at a time, beside the writes that follow it.
+        // One flush at a time, beside the writes that follow it; its failure is thrown where it
+        // is awaited (the next flush, the end or the cleanup), never left unhandled meanwhile.
         await syncing;
-        syncing = handle.datasync();
+        const flushing = handle.datasync();
+        flushing.catch(() => undefined);
+        syncing = flushing;
       }
       // An object written at once is hashed here: a thread is not worth starting for it.
       if (last && !thread) hash.update(bytes);
