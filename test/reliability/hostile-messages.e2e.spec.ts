@@ -26,18 +26,24 @@ const hostileBodies = (): [string, Uint8Array][] => [
 ];
 
 /**
- * POSTs a body and resolves with the answer's status as soon as it arrives. The gateway answers an
- * oversized body with 413 and closes the connection while the rest is still being sent, so a write
- * error after the answer is expected; one before any answer fails the test.
+ * POSTs a body on a connection of its own and resolves with the answer's status as soon as its
+ * head arrives. The gateway answers an oversized body with 413 and closes the connection while the
+ * rest is still being sent, so an error after the answer is expected; an error before any answer,
+ * or no answer within 60 s, fails the test.
  */
 const postStatus = (url: string, headers: Record<string, string>, body: Uint8Array): Promise<number> =>
   new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+    let answered = false;
+    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      answered = true;
+      res.on('error', () => undefined);
       res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-      res.on('error', () => resolve(res.statusCode!));
+      resolve(res.statusCode!);
     });
-    req.on('error', reject);
+    req.setTimeout(60_000, () => req.destroy(new Error(`no answer from ${url} within 60 s`)));
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
     req.end(body);
   });
 
