@@ -24,8 +24,16 @@ ${FAILURE_SOURCE}
 const SCAN_BATCH = ${SCAN_BATCH};
 const base = workerData.root.endsWith('/') ? workerData.root : workerData.root + '/';
 const slash = Buffer.from('/');
-// This process's effective uid: see describe's read check.
-const euid = process.geteuid ? process.geteuid() : -1;
+// This process's effective uid, unless it is the uid that owners unmapped in a user namespace
+// show as (then it owns nothing for sure): see describe's read check.
+const overflowUid = (() => {
+  try {
+    return Number(fs.readFileSync('/proc/sys/fs/overflowuid', 'utf8'));
+  } catch {
+    return 65534;
+  }
+})();
+const euid = process.geteuid && process.geteuid() !== overflowUid ? process.geteuid() : -1;
 function kindOf(info) {
   if (info.isFile()) return 'file';
   if (info.isDirectory()) return 'dir';
@@ -58,10 +66,12 @@ function describe(path, step) {
   const dev = Number(info.dev);
   if (kind === 'dir') return { path, mode, uid, gid, mtimeNs, ino, dev, type: 'dir', size: 0 };
   if (kind === 'file') {
-    // A file this process owns with the owner's read bit set is readable (the kernel checks an
-    // owner's access by those bits alone): no access() call for the common key store, which cost
-    // ~0.2 s of a 100k-file scan. Another file is checked now; a read that still fails (a security
-    // module, a network file system) is reported when the backup reads the file.
+    // A file this process owns with the owner's read bit set is readable as far as the mode
+    // decides (the kernel checks an owner's access by those bits alone): no access() call for the
+    // common key store, which cost ~0.2 s of a 100k-file scan (ADR 35). Another file is checked
+    // now. What the mode does not decide (a security module, a network file system's own rules)
+    // shows when the backup reads the file; an unchanged file is not read, and keeps the content
+    // its parent backup read.
     if (uid !== euid || (mode & 0o400) === 0) {
       try {
         fs.accessSync(full, fs.constants.R_OK);
