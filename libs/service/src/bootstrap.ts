@@ -15,6 +15,7 @@ import { HealthController, READINESS } from './health.js';
 import type { Readiness } from './health.js';
 import { ServiceMetrics } from './metrics.js';
 import { traceHttp } from './http-tracing.js';
+import { drainOversizedBodies } from './oversized-bodies.js';
 import { startTracing } from './tracing.js';
 
 export interface ServiceContext {
@@ -91,6 +92,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     abortOnError: false,
   });
   traceHttp(app.getHttpAdapter().getInstance());
+  drainOversizedBodies(app.getHttpAdapter().getInstance());
   await wired.configureApp?.(app);
   // On Fastify itself, not a Nest controller: a scrape passes no guard (the gateway denies by default),
   // like the process probes it is for the network the services run on.
