@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { request } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,28 +23,6 @@ const hostileBodies = (): [string, Uint8Array][] => [
   ['huge string', Buffer.from(JSON.stringify({ source: { kind: 'filesystem', location: 'x'.repeat(MAX_MESSAGE_BYTES - 4096) } }))],
   ['path traversal', Buffer.from(JSON.stringify({ source: { kind: 'filesystem', location: '../../../../etc' }, target: '/etc' }))],
 ];
-
-/**
- * POSTs a body on a connection of its own and resolves with the answer's status as soon as its
- * head arrives. The gateway answers an oversized body with 413 and closes the connection while the
- * rest is still being sent, so an error after the answer is expected; an error before any answer,
- * or no answer within 60 s, fails the test.
- */
-const postStatus = (url: string, headers: Record<string, string>, body: Uint8Array): Promise<number> =>
-  new Promise((resolve, reject) => {
-    let answered = false;
-    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
-      answered = true;
-      res.on('error', () => undefined);
-      res.resume();
-      resolve(res.statusCode!);
-    });
-    req.setTimeout(60_000, () => req.destroy(new Error(`no answer from ${url} within 60 s`)));
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    req.end(body);
-  });
 
 /**
  * Malformed and oversized messages, over HTTP to the gateway and over NATS to every subject the
@@ -106,12 +83,19 @@ describe('hostile HTTP bodies and NATS messages against a running cluster', () =
     for (const route of routes) {
       for (const [what, body] of bodies) {
         for (const contentType of ['application/json', 'text/plain', 'application/x-www-form-urlencoded']) {
-          const status = await postStatus(`${http}${route}`, { authorization: `Bearer ${token}`, 'content-type': contentType, 'idempotency-key': randomUUID() }, body);
+          const response = await fetch(`${http}${route}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'idempotency-key': randomUUID() },
+            body: Buffer.from(body),
+          });
+          await response.arrayBuffer();
           figures.http++;
-          expect(status, `${route} ${what} (${contentType})`).toBeLessThan(500);
+          // A 4xx: refused as the client's fault. The oversized ones included: the gateway reads
+          // such a body to its end (libs/service oversized-bodies), so fetch gets the 413, not EPIPE.
+          expect(Math.floor(response.status / 100), `${route} ${what} (${contentType}): status ${response.status}`).toBe(4);
           // A body that says nothing valid must never start work (202/201).
-          expect([200, 201, 202], `${route} ${what} (${contentType}) started work`).not.toContain(status);
-          if (what === '2 MiB body' && contentType === 'application/json') expect(status, `${route} ${what}`).toBe(413);
+          expect([200, 201, 202], `${route} ${what} (${contentType}) started work`).not.toContain(response.status);
+          if (what === '2 MiB body' && contentType === 'application/json') expect(response.status, `${route} ${what}`).toBe(413);
           figures.http4xx++;
         }
       }

@@ -12,9 +12,9 @@ const BATCHES_AHEAD = 2;
 /**
  * The worker's code (CommonJS, evaluated: it needs no loader, whatever runs the main thread). A
  * depth-first walk with synchronous calls (readdir, lstat, access where needed, readlink), which
- * off the main thread cost far less than a promise round trip per call on it. Each directory's names are sorted
- * as bytes, with a directory's own entry ("a") before its contents ("a/"), so paths come out in
- * byte order. The walk is a generator: each message asks for the next SCAN_BATCH items.
+ * off the main thread cost far less than a promise round trip per call on it. Each directory's
+ * names are sorted as bytes, with a directory's own entry ("a") before its contents ("a/"), so
+ * paths come out in byte order. The walk is a generator: each message asks for the next SCAN_BATCH items.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
