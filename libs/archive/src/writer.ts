@@ -42,6 +42,11 @@ export interface ArchiveWriterOptions {
    * entry calls that wait for room in the table.
    */
   readonly onTableLines?: TableLinesListener;
+  /**
+   * Called once the table is complete (onTableLines has seen every line), with its size and hash,
+   * before finish writes it into the archive: a catalog can put the entries in place meanwhile.
+   */
+  readonly onTableEnd?: (table: { readonly entryCount: number; readonly entriesRoot: string }) => void;
 }
 
 /** What finish reports; entriesRoot and entryCount go into the signed manifest. */
@@ -74,6 +79,7 @@ export class ArchiveWriter {
     private readonly output: Promise<void>,
     private readonly objectCounter: ByteCounter,
     private readonly spill: EntrySpill,
+    private readonly onTableEnd: ArchiveWriterOptions['onTableEnd'],
   ) {
     output.catch((err: unknown) => {
       this.failure ??= outputFailure(backupId, err);
@@ -98,7 +104,7 @@ export class ArchiveWriter {
     const encryptor = createEncryptStream(key, header.frameSize);
     objectCounter.write(encodeHeader(header));
     const output = pipeline(encryptor, objectCounter, options.out);
-    return new ArchiveWriter(header.backupId, encryptor, output, objectCounter, spill);
+    return new ArchiveWriter(header.backupId, encryptor, output, objectCounter, spill, options.onTableEnd);
   }
 
   /**
@@ -203,6 +209,7 @@ export class ArchiveWriter {
       await this.busy;
       if (this.failure) throw this.failure;
       const table = await this.spill.seal();
+      this.onTableEnd?.({ entryCount: table.count, entriesRoot: table.sha256 });
       const tableOffset = this.payloadBytes;
       await pipeline(this.spill.open(), this.payloadSink());
       if (this.payloadBytes - tableOffset !== table.length) {

@@ -69,6 +69,12 @@ export interface BackupStaging {
    * Resolves when the catalog can take more (never rejects: a failure surfaces at commit).
    */
   add(lines: Uint8Array, inherited?: readonly InheritedRun[]): Promise<void>;
+  /**
+   * Every line is added and the table is `table`: the catalog may put the entries in place now,
+   * invisible until commit (which then has less left to do), while the caller finishes the
+   * archive and its manifest. Calling it is optional; a failure surfaces at commit.
+   */
+  prepare(table: EntryTableSummary): void;
   /** Adds the backup with the staged entries atomically, with addBackup's errors; IntegrityError if the lines are not `table`. */
   commit(backup: BackupRecord, table: EntryTableSummary): Promise<void>;
   /** Drops what was staged; safe after commit and more than once, never rejects. */

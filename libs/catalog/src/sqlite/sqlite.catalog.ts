@@ -143,6 +143,7 @@ export class SqliteCatalog implements Catalog {
     const release = () => this.stagings.delete(thread);
     return {
       add: (lines, inherited) => thread.add(lines, inherited),
+      prepare: (table) => thread.prepare(backupId, table),
       commit: async (backup: BackupRecord, table: EntryTableSummary) => {
         // Out of close's reach from here: a thread stopped after its COMMIT would misreport the backup.
         release();

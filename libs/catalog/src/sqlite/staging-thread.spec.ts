@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry } from '@tresor/archive';
 import { ConflictError, IntegrityError, IoError, NotFoundError } from '@tresor/errors';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupStaging, EntryTableSummary } from '../catalog.js';
 import { dirEntry, fileEntry, sampleBackup } from '../conformance/catalog.conformance.js';
@@ -234,6 +235,98 @@ describe('SqliteCatalog.stageBackup', () => {
     await committing;
     catalog = await SqliteCatalog.open(join(dir, 'catalog.db'));
     expect((await entriesOf('b1')).map((e) => e.path)).toEqual(['a', 'b']);
+  });
+
+  describe('prepared before the commit', () => {
+    const entries = (id: string): Entry[] => Array.from({ length: 300 }, (_, i) => fileEntry(`k/${String(i).padStart(3, '0')}.pem`, id, i));
+    /** A connection of its own that takes the write lock at once or fails (no busy wait). */
+    const takesWriteLock = (): boolean => {
+      const other = new Database(join(dir, 'catalog.db'), { timeout: 0 });
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        other.exec('ROLLBACK');
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        return false;
+      } finally {
+        other.close();
+      }
+    };
+    /** Waits until the thread holds the catalog's write lock (it takes it when prepare's message arrives). */
+    const untilLocked = async (): Promise<void> => {
+      for (let i = 0; i < 500 && takesWriteLock(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(takesWriteLock()).toBe(false);
+    };
+
+    it('puts the entries in place unseen, holding the write lock, and the commit makes them visible', async () => {
+      const { chunks, summary } = table(entries('b1'), 64);
+      const staging = stage(catalog, 'b1');
+      for (const chunk of chunks) staging.add(chunk);
+      staging.prepare(summary);
+      await untilLocked();
+      // Readers see the catalog as it was: no backup, no content to deduplicate against.
+      expect(await catalog.getBackup('b1')).toBeUndefined();
+      expect(await catalog.findData(fileEntry('x', 'b1', 7).sha256!, ['b1'])).toBeUndefined();
+      await staging.commit(sampleBackup({ id: 'b1', sourceId }), summary);
+      expect(await entriesOf('b1')).toEqual(entries('b1'));
+      expect(takesWriteLock()).toBe(true);
+    });
+
+    it('refuses at commit a table other than the lines, and another table than the one prepared', async () => {
+      const { chunks, summary } = table(entries('b1'), 64);
+      const wrong = stage(catalog, 'b1');
+      for (const chunk of chunks) wrong.add(chunk);
+      wrong.prepare({ ...summary, entryCount: 299 });
+      await expect(wrong.commit(sampleBackup({ id: 'b1', sourceId }), summary)).rejects.toThrow(
+        /got 300 lines \(SHA-256 [0-9a-f]{64}\), but its archive's entry table has 300/,
+      );
+      expect(await catalog.getBackup('b1')).toBeUndefined();
+
+      const switched = stage(catalog, 'b1');
+      for (const chunk of chunks) switched.add(chunk);
+      switched.prepare(summary);
+      const other = { entryCount: 300, entriesRoot: '0'.repeat(64) };
+      const refused = switched.commit(sampleBackup({ id: 'b1', sourceId }), other);
+      await expect(refused).rejects.toBeInstanceOf(IntegrityError);
+      await expect(refused).rejects.toThrow(/got 300 lines \(SHA-256 [0-9a-f]{64}\), but its archive's entry table has 300 \(0{64}\)/);
+      expect(await catalog.getBackup('b1')).toBeUndefined();
+      expect(takesWriteLock()).toBe(true);
+    });
+
+    it('refuses lines that come after the table was complete, leaving nothing', async () => {
+      const { chunks, summary } = table(entries('b1'), 200);
+      const staging = stage(catalog, 'b1');
+      staging.add(chunks[0]!);
+      staging.prepare(summary);
+      staging.add(chunks[1]!);
+      await expect(staging.commit(sampleBackup({ id: 'b1', sourceId }), summary)).rejects.toThrow(/lines after the table was complete/);
+      expect(await catalog.getBackup('b1')).toBeUndefined();
+      expect(takesWriteLock()).toBe(true);
+    });
+
+    it('gives back the write lock and keeps nothing when discarded before the commit', async () => {
+      const { chunks, summary } = table(entries('b1'), 64);
+      const staging = stage(catalog, 'b1');
+      for (const chunk of chunks) staging.add(chunk);
+      staging.prepare(summary);
+      await untilLocked();
+      await staging.discard();
+      expect(takesWriteLock()).toBe(true);
+      expect(() => staging.prepare(summary)).toThrow(IoError);
+      await catalog.addBackup(sampleBackup({ id: 'b1', sourceId }), [fileEntry('a', 'b1')]);
+      expect((await entriesOf('b1')).map((e) => e.path)).toEqual(['a']);
+    });
+
+    it('reports at commit a source that does not exist (foreign keys are checked when it commits)', async () => {
+      const { chunks, summary } = table(entries('b1'), 64);
+      const staging = stage(catalog, 'b1');
+      for (const chunk of chunks) staging.add(chunk);
+      staging.prepare(summary);
+      await expect(staging.commit(sampleBackup({ id: 'b1', sourceId: 'nope' }), summary)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await catalog.listBackups()).toEqual([]);
+      expect(takesWriteLock()).toBe(true);
+    });
   });
 
   it('is not offered by an in-memory catalog, which has no file for a second connection', async () => {

@@ -62,11 +62,13 @@ export interface InheritedMismatch {
  * hashed, parsed and inserted in one transaction, except runs of lines inherited from the parent:
  * of those only the first and last paths are read (issue 9: parsing and inserting a no-change
  * backup's 100k lines cost ~0.4 s of its wall time). The first failure is kept and reported at
- * commit, which checks the lines against the archive's table, then inserts the backup row, copies
- * the staged rows and copies the parent's rows of each inherited run (which must be as many as
- * its lines) in one IMMEDIATE transaction. Copying them to the staging table instead, while the
- * lines come, was slower (1.97 s against 1.78 s): past its 2 MiB cache, that table goes to disk.
- * Closing the connection drops the table.
+ * commit. `prepare` (the table is complete) checks the lines against the archive's table, then
+ * opens an IMMEDIATE transaction that copies the staged rows and the parent's rows of each
+ * inherited run (which must be as many as its lines), while the caller finishes the archive;
+ * `commit` inserts the backup row and commits (foreign keys are checked then). Without `prepare`,
+ * commit does both steps. Copying the rows to the staging table instead, while the lines come,
+ * was slower (1.97 s against 1.78 s): past its 2 MiB cache, that table goes to disk. Closing the
+ * connection drops the table and rolls back a transaction left open.
  */
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -143,7 +145,59 @@ const stage = (text, runs) => {
   partial = text.slice(start);
   if (run < runs.length) throw malformed('inherited runs past the end of their lines');
 };
+/** The reply to a table that does not match the lines staged, or undefined; the hash is taken once. */
+let sha256;
+const tableMismatch = (table) => {
+  sha256 ??= hash.digest('hex');
+  if (partial + utf8.end() !== '' || lines !== table.entryCount || sha256 !== table.entriesRoot) return { mismatch: { lines, sha256 } };
+};
+const failed = (err) =>
+  err.inheritedMismatch
+    ? { inheritedMismatch: err.inheritedMismatch }
+    : { failure: describe(err, err.entryPath === undefined ? { committing: true } : { committing: true, path: err.entryPath }) };
+const rollback = () => { try { if (db.inTransaction) db.exec('ROLLBACK'); } catch {} };
+/** What prepare left for commit: the table it was checked against, or the reply commit must give. */
+let prepared;
+const prepare = (backupId, table) => {
+  if (failure) return { reply: { failure } };
+  const mismatch = tableMismatch(table);
+  if (mismatch) return { reply: mismatch };
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    // The backup row comes at commit; its entries wait for it until then.
+    db.pragma('defer_foreign_keys = ON');
+    db.prepare(options.copyStaged).run(backupId);
+    copyRuns(backupId);
+    return { table };
+  } catch (err) {
+    rollback();
+    return { reply: failed(err) };
+  }
+};
+const commit = (row, table) => {
+  prepared ??= prepare(row.id, table);
+  if (prepared.reply) return prepared.reply;
+  if (prepared.table.entryCount !== table.entryCount || prepared.table.entriesRoot !== table.entriesRoot) {
+    rollback();
+    return { mismatch: { lines, sha256 } };
+  }
+  try {
+    db.prepare(options.insertBackup).run(row);
+    db.exec('COMMIT');
+    return { ok: true };
+  } catch (err) {
+    rollback();
+    return failed(err);
+  }
+};
 parentPort.on('message', (message) => {
+  if (message.type === 'lines' && prepared) {
+    // The table was complete: more lines break the protocol, and the rows put in place go.
+    rollback();
+    prepared = { reply: { failure: describe(malformed('lines after the table was complete'), { malformed: true }) } };
+    parentPort.postMessage({ staged: message.bytes.byteLength });
+    return;
+  }
   if (message.type === 'lines') {
     hash.update(message.bytes);
     if (!failure) {
@@ -159,25 +213,11 @@ parentPort.on('message', (message) => {
     parentPort.postMessage({ staged: message.bytes.byteLength });
     return;
   }
-  let reply;
-  const sha256 = hash.digest('hex');
-  if (failure) reply = { failure };
-  else if (partial + utf8.end() !== '' || lines !== message.table.entryCount || sha256 !== message.table.entriesRoot) {
-    reply = { mismatch: { lines, sha256 } };
-  } else {
-    try {
-      db.transaction(() => {
-        db.prepare(options.insertBackup).run(message.row);
-        db.prepare(options.copyStaged).run(message.row.id);
-        copyRuns(message.row.id);
-      }).immediate();
-      reply = { ok: true };
-    } catch (err) {
-      reply = err.inheritedMismatch
-        ? { inheritedMismatch: err.inheritedMismatch }
-        : { failure: describe(err, err.entryPath === undefined ? { committing: true } : { committing: true, path: err.entryPath }) };
-    }
+  if (message.type === 'prepare') {
+    prepared ??= prepare(message.backupId, message.table);
+    return;
   }
+  const reply = commit(message.row, message.table);
   try { db && db.close(); } catch {}
   parentPort.postMessage(reply);
 });
@@ -236,6 +276,16 @@ export class StagingThread {
 
   private release(): void {
     for (const resume of this.waiting.splice(0)) resume();
+  }
+
+  /**
+   * Tells the thread the table is complete: it checks the lines against `table` and puts the
+   * entries in place in a transaction of its own, left open for commit, meanwhile holding the
+   * catalog's write lock (other writers wait, up to their busy timeout).
+   */
+  prepare(backupId: string, table: EntryTableSummary): void {
+    if (this.done) throw new IoError('a catalog staging that is already committed or discarded cannot be prepared');
+    this.worker.postMessage({ type: 'prepare', backupId, table: { entryCount: table.entryCount, entriesRoot: table.entriesRoot } });
   }
 
   /** Runs the commit (backup row `row`, lines checked against `table`) on the thread; its reply. */

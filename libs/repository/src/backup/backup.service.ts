@@ -114,6 +114,8 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
       out: body,
       tmpDir: repo.tmpDir,
       onTableLines: taking && ((lines, inherited) => taking.add(lines, inherited)),
+      // The catalog copies the entries into place while the table and manifest are written.
+      onTableEnd: taking && ((table) => taking.prepare(table)),
     });
   } catch (err) {
     dek.fill(0);

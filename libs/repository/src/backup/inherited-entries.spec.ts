@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Entry, InheritedRun } from '@tresor/archive';
+import type { EntryTableSummary } from '@tresor/catalog';
 import { UsageError } from '@tresor/errors';
 import { FilesystemSource } from '@tresor/source';
 import { ArchiveSet } from '../archives.js';
 import { initRepository } from '../init.js';
+import { loadManifest } from '../manifests.js';
 import { Repository } from '../repository.js';
 import { runBackup } from './backup.service.js';
 
@@ -22,6 +24,8 @@ describe('entries inherited from the parent backup', () => {
   let repo: Repository;
   /** Lines each backup's staging was told it inherits, per backup id. */
   const inheritedLines = new Map<string, number>();
+  /** The table each backup's staging was prepared with, per backup id. */
+  const preparedTables = new Map<string, EntryTableSummary>();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tresor-inherit-'));
@@ -49,6 +53,10 @@ describe('entries inherited from the parent backup', () => {
           inheritedLines.set(backupId, inheritedLines.get(backupId)! + (runs ?? []).reduce((n, r) => n + r.count, 0));
           return staging.add(lines, runs);
         },
+        prepare: (table: EntryTableSummary) => {
+          preparedTables.set(backupId, table);
+          staging.prepare(table);
+        },
       };
     };
   });
@@ -73,6 +81,10 @@ describe('entries inherited from the parent backup', () => {
     const full = await backup();
     expect(inheritedLines.get(full.backupId)).toBe(0);
     const entryCount = 1 + 3 * 31;
+    // The catalog got the table to put in place before the commit: the one the manifest signs.
+    const { manifest } = await loadManifest(repo, full.backupId);
+    expect(manifest.entryCount).toBe(entryCount);
+    expect(preparedTables.get(full.backupId)).toEqual({ entryCount, entriesRoot: manifest.entriesRoot });
 
     const same = await backup();
     expect(inheritedLines.get(same.backupId)).toBe(entryCount);
