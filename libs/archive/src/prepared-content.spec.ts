@@ -15,9 +15,15 @@ function prepareHere(content: Buffer, level = 3): unknown {
   const fn = new Function('require', `return (${step.code});`)(createRequire(import.meta.url)) as (
     content: Buffer,
     arg: unknown,
+    arena: { copy(bytes: Uint8Array): Uint8Array },
   ) => { value: unknown; transfer: ArrayBuffer[] };
-  const { value, transfer } = fn(content, step.arg);
-  expect(transfer).toHaveLength(1);
+  const copies: Uint8Array[] = [];
+  const arena = { copy: (bytes: Uint8Array) => copies[copies.push(new Uint8Array(bytes)) - 1]! };
+  const { value, transfer } = fn(content, step.arg, arena);
+  // The frame is the one copy the value holds, in the reader's shared memory: nothing else moves.
+  expect(transfer).toHaveLength(0);
+  expect(copies).toHaveLength(1);
+  expect((value as { compressed: Uint8Array }).compressed).toBe(copies[0]);
   return value;
 }
 

@@ -20,7 +20,7 @@ export interface PreparedContent {
 const PREPARE_SOURCE = `(() => {
   const { createHash } = require('node:crypto');
   const contexts = new Map();
-  return (content, arg) => {
+  return (content, arg, arena) => {
     let context = contexts.get(arg.level);
     if (!context) {
       const { Compressor } = require(arg.zstd);
@@ -29,11 +29,10 @@ const PREPARE_SOURCE = `(() => {
       contexts.set(arg.level, context);
     }
     const frame = context.compress(content);
-    // A copy of its own, so that moving it cannot take a shared pool's memory with it.
-    const compressed = new Uint8Array(frame.length);
-    compressed.set(frame);
+    // A copy in the batch's shared memory: moving the frame itself could take a pool's memory with it.
+    const compressed = arena.copy(frame);
     const sha256 = createHash('sha256').update(content).digest('hex');
-    return { value: { size: content.length, sha256, compressed }, transfer: [compressed.buffer] };
+    return { value: { size: content.length, sha256, compressed }, transfer: [] };
   };
 })()`;
 

@@ -68,9 +68,12 @@ export interface Source {
 
 /**
  * Work a source's reader does on a file's bytes right after reading them, sparing the main thread:
- * `code` is the source of a CommonJS expression evaluating to `(content: Buffer, arg) => ({ value,
- * transfer })` (compiled once per reader; `require` is in scope); `value` is handed back with the
- * ArrayBuffers in `transfer` moved rather than copied. A step that throws leaves the read intact.
+ * `code` is the source of a CommonJS expression evaluating to `(content: Buffer, arg, arena) => ({
+ * value, transfer })` (compiled once per reader; `require` is in scope); `value` is handed back with
+ * the ArrayBuffers in `transfer` moved rather than copied. `content` is valid only during the call
+ * (the reader may reuse its memory); `arena.copy(bytes)` returns a copy of `bytes` that `value` may
+ * hold, moved with it in memory shared by the batch's files (not listed in `transfer`). A step that
+ * throws leaves the read intact.
  */
 export interface ReadStep {
   readonly code: string;

@@ -337,6 +337,33 @@ describe('FilesystemSource', () => {
     });
   });
 
+  it('gives a step an arena whose copies come back in blocks shared by a batch, and fresh bytes to each file', async () => {
+    const source = new FilesystemSource(root);
+    // Small files share blocks; one of 100 KiB (over a quarter of a 256 KiB block) gets its own buffer.
+    const contents = Array.from({ length: 150 }, (_, i) => (i === 75 ? 'x'.repeat(100 * 1024) : `key ${i} `.repeat(1 + (i % 40))));
+    await Promise.all(contents.map((content, i) => file(`a/${String(i).padStart(3, '0')}.pem`, content)));
+    const step = {
+      code: `(content, arg, arena) => {
+        if (content.includes('key 9 ')) throw new Error('step failed');
+        return { value: { copy: arena.copy(Buffer.from(content.toString().toUpperCase())) }, transfer: [] };
+      }`,
+      arg: null,
+      replacesContent: true,
+    };
+    const read = await Promise.all(contents.map((_, i) => source.readPrepared(`a/${String(i).padStart(3, '0')}.pem`, 8, step)));
+    const copies = read.map((r) => (r.prepared as { copy: Uint8Array } | undefined)?.copy);
+    read.forEach(({ content, length }, i) => {
+      expect(length).toBe(contents[i]!.length);
+      // The step failed on file 9: its bytes come back, in a buffer of their own.
+      if (i === 9) expect([content?.toString(), copies[i]]).toEqual([contents[9], undefined]);
+      else expect([content, Buffer.from(copies[i]!).toString()]).toEqual([undefined, contents[i]!.toUpperCase()]);
+    });
+    const buffers = new Set(copies.filter((c) => c !== undefined).map((c) => c.buffer));
+    expect(buffers.size).toBeLessThan(20);
+    expect(copies[75]!.buffer.byteLength).toBe(100 * 1024);
+    expect(copies.filter((c) => c?.buffer === copies[75]!.buffer)).toHaveLength(1);
+  });
+
   /**
    * Root reads any file whatever its mode, so when the tests run as root the scan runs in a child
    * process without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH: file modes then bind it for real.

@@ -4,6 +4,14 @@ import { BatchPool } from './batch-pool.js';
 import { errnoError, FAILURE_SOURCE } from './errno.js';
 import type { ErrnoFailure } from './errno.js';
 
+/** Size of the blocks that steps' copies share (ReadStep's `arena`). */
+const ARENA_BLOCK_BYTES = 256 * 1024;
+/**
+ * Files up to this size are read into one reused buffer when their step replaces their bytes (a
+ * backup reads files of up to 1 MiB this way): 100k fewer buffers to allocate and collect.
+ */
+const SCRATCH_LIMIT_BYTES = 2 * 1024 * 1024;
+
 /**
  * The worker's code (CommonJS, evaluated: it needs no loader, whatever runs the main thread). It
  * reads whole each file of a batch with synchronous calls,
@@ -16,13 +24,43 @@ const fs = require('node:fs');
 const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 ${FAILURE_SOURCE}
 const compiled = new Map();
-function runStep(step, content) {
+function runStep(step, content, arena) {
   let fn = compiled.get(step.code);
   if (!fn) {
     fn = new Function('require', 'return (' + step.code + ');')(require);
     compiled.set(step.code, fn);
   }
-  return fn(content, step.arg);
+  return fn(content, step.arg, arena);
+}
+/** Copies that a step keeps go into shared blocks, moved with the batch's reply: one buffer per block, not per file. */
+const ARENA_BLOCK = ${ARENA_BLOCK_BYTES};
+let block, blockUsed = 0, blocks = [];
+const arena = {
+  copy(bytes) {
+    if (bytes.length > ARENA_BLOCK / 4) {
+      const own = new Uint8Array(bytes.length);
+      own.set(bytes);
+      blocks.push(own.buffer);
+      return own;
+    }
+    if (block === undefined || blockUsed + bytes.length > ARENA_BLOCK) {
+      block = new ArrayBuffer(ARENA_BLOCK);
+      blockUsed = 0;
+      blocks.push(block);
+    }
+    const view = new Uint8Array(block, blockUsed, bytes.length);
+    view.set(bytes);
+    blockUsed += bytes.length;
+    return view;
+  },
+};
+/** The buffer files are read into when a step replaces their bytes (they are not sent back). */
+const SCRATCH_LIMIT = ${SCRATCH_LIMIT_BYTES};
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+function readBuffer(size, reusable) {
+  if (!reusable || size > SCRATCH_LIMIT) return Buffer.allocUnsafeSlow(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_LIMIT, Math.max(size, 2 * scratch.length)));
+  return scratch;
 }
 parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
   const results = [];
@@ -36,8 +74,9 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
         results.push({ notFile: true });
         continue;
       }
+      const replaced = step !== undefined && steps[step].replacesContent === true;
       // One byte more than expected: a file that did not grow fills less than the buffer in one call.
-      let buffer = Buffer.allocUnsafeSlow(Math.max(sizeHint, Number(info.size)) + 1);
+      let buffer = readBuffer(Math.max(sizeHint, Number(info.size)) + 1, replaced);
       let filled = 0;
       let after;
       for (;;) {
@@ -56,19 +95,29 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
           if (n === 0 || BigInt(filled) === after.size) break;
         }
       }
-      const result = { bytes: buffer.buffer, length: filled, mtimeNs: after.mtimeNs.toString(), ctimeMoved: after.ctimeNs !== info.ctimeNs };
+      const result = { length: filled, mtimeNs: after.mtimeNs.toString(), ctimeMoved: after.ctimeNs !== info.ctimeNs };
+      let sendBytes = true;
       if (step !== undefined) {
         try {
-          const done = runStep(steps[step], buffer.subarray(0, filled));
+          const done = runStep(steps[step], buffer.subarray(0, filled), arena);
           result.prepared = done.value;
           transfer.push(...done.transfer);
-          if (steps[step].replacesContent) delete result.bytes;
+          if (replaced) sendBytes = false;
         } catch (err) {
           result.stepFailed = String(err && err.message || err);
         }
       }
+      if (sendBytes) {
+        // The scratch buffer stays here: the bytes go in a buffer of their own (never a pooled one).
+        let own = buffer;
+        if (buffer === scratch) {
+          own = Buffer.allocUnsafeSlow(filled);
+          buffer.copy(own, 0, 0, filled);
+        }
+        result.bytes = own.buffer;
+        transfer.push(own.buffer);
+      }
       results.push(result);
-      if (result.bytes) transfer.push(buffer.buffer);
     } catch (err) {
       results.push({ error: failure(err) });
     } finally {
@@ -79,6 +128,9 @@ parentPort.on('message', ({ id, jobs: files, shared: steps }) => {
       }
     }
   }
+  transfer.push(...blocks);
+  block = undefined;
+  blocks = [];
   parentPort.postMessage({ id, results }, transfer);
 });
 `;
