@@ -15,4 +15,18 @@ describe('ByteQueue', () => {
     expect(q.length).toBe(0);
     expect(q.take(1).length).toBe(0);
   });
+
+  it('hands out a view of a chunk that holds the bytes asked for, and a copy across chunks', () => {
+    const q = new ByteQueue();
+    const chunk = Buffer.from('abcdef');
+    q.push(chunk);
+    q.push(Buffer.from('gh'));
+    const inside = q.take(4);
+    const across = q.take(3);
+    expect([inside.toString(), across.toString()]).toEqual(['abcd', 'efg']);
+    // Written over afterwards, the chunk shows through the view and not through the copy.
+    chunk.write('ABCDEF');
+    expect([inside.toString(), across.toString()]).toEqual(['ABCD', 'efg']);
+    expect([q.length, q.take(5).toString(), q.length]).toEqual([1, 'h', 0]);
+  });
 });

@@ -19,9 +19,23 @@ export class ByteQueue {
     this.total += chunk.length;
   }
 
-  /** Removes and returns the first `n` bytes (fewer if fewer are held). */
+  /**
+   * Removes and returns the first `n` bytes (fewer if fewer are held): a view of the chunk that
+   * holds them all, else a copy gathered from the chunks they span.
+   */
   take(n: number): Buffer {
     const size = Math.min(n, this.total);
+    const first = this.chunks[0];
+    if (first !== undefined && first.length - this.head >= size) {
+      const view = first.subarray(this.head, this.head + size);
+      this.head += size;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      this.total -= size;
+      return view;
+    }
     const out = Buffer.allocUnsafe(size);
     let filled = 0;
     while (filled < size) {

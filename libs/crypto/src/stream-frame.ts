@@ -32,9 +32,20 @@ export function frameNonce(index: number, isLast: boolean): Buffer {
 
 /** Seals one frame: ciphertext || 16-byte tag. */
 export function encryptFrame(key: Buffer, index: number, plaintext: Buffer, isLast: boolean): Buffer {
+  return Buffer.concat(sealFrameParts(key, index, plaintext, isLast));
+}
+
+/**
+ * Seals one frame as its two parts, the ciphertext and the 16-byte tag, for a stream that writes
+ * them one after the other (no copy into one buffer: a 375 MiB archive is 6,000 frames).
+ */
+export function sealFrameParts(key: Buffer, index: number, plaintext: Buffer, isLast: boolean): [Buffer, Buffer] {
   checkStreamKey(key);
   const cipher = createCipheriv(CIPHER, key, frameNonce(index, isLast));
-  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const body = cipher.update(plaintext);
+  // GCM holds nothing back: final() returns no bytes, and makes the tag.
+  cipher.final();
+  return [body, cipher.getAuthTag()];
 }
 
 /** Opens frame `index` on its own (random access); IntegrityError names the frame on any failure. */

@@ -6,7 +6,7 @@ import {
   checkFrameSize,
   checkStreamKey,
   decryptFrame,
-  encryptFrame,
+  sealFrameParts,
   FRAME_SIZE,
   TAG_SIZE,
   tryDecryptFrame,
@@ -31,14 +31,18 @@ export function createEncryptStream(key: Buffer, frameSize: number = FRAME_SIZE)
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
       pending.push(chunk);
       while (pending.length > frameSize) {
-        this.push(encryptFrame(key, index, pending.take(frameSize), false));
+        const [body, tag] = sealFrameParts(key, index, pending.take(frameSize), false);
+        this.push(body);
+        this.push(tag);
         index++;
       }
       done();
     },
     flush(done: TransformCallback) {
       // Holds 1..frameSize bytes here, or 0 when the whole input was empty.
-      this.push(encryptFrame(key, index, pending.take(frameSize), true));
+      const [body, tag] = sealFrameParts(key, index, pending.take(frameSize), true);
+      if (body.length > 0) this.push(body);
+      this.push(tag);
       done();
     },
   });

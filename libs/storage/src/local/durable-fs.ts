@@ -38,11 +38,12 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
     let pendingBytes = 0;
     let unsynced = 0;
     const flush = async (last: boolean) => {
-      const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      const parts = pending;
+      const length = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await writeAll(handle, bytes);
-      if ((unsynced += bytes.length) >= syncEveryBytes && !last) {
+      await writeAll(handle, parts, length);
+      if ((unsynced += length) >= syncEveryBytes && !last) {
         unsynced = 0;
         // One flush at a time, beside the writes that follow it; its failure is thrown where it
         // is awaited (the next flush, the end or the cleanup), never left unhandled meanwhile.
@@ -52,8 +53,8 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
         syncing = flushing;
       }
       // An object written at once is hashed here: a thread is not worth starting for it.
-      if (last && !thread) hash.update(bytes);
-      else await (thread ??= new HashThread()).update(bytes);
+      if (last && !thread) for (const part of parts) hash.update(part);
+      else await (thread ??= new HashThread()).update(...parts);
     };
     for await (const chunk of body instanceof Uint8Array ? [body] : body) {
       const bytes = toBytes(chunk);
@@ -75,13 +76,18 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
   }
 }
 
-/** Writes all of `bytes`, looping over short writes. */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
+/** Writes all of `parts` (`length` bytes in all) in one system call when it can, looping over short writes. */
+async function writeAll(handle: FileHandle, parts: Uint8Array[], length: number): Promise<void> {
+  if (parts.length === 1) {
+    const [bytes] = parts as [Uint8Array];
+    for (let offset = 0; offset < length; ) offset += (await handle.write(bytes, offset, length - offset)).bytesWritten;
+    return;
   }
+  // writev, not a copy into one buffer: a megabyte gathered from 64 KiB frames and their tags.
+  const written = (await handle.writev(parts)).bytesWritten;
+  if (written === length) return;
+  const rest = Buffer.concat(parts, length).subarray(written);
+  for (let offset = 0; offset < rest.length; ) offset += (await handle.write(rest, offset, rest.length - offset)).bytesWritten;
 }
 
 function toBytes(chunk: unknown): Uint8Array {

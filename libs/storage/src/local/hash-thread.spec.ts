@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { HashThread } from './hash-thread.js';
 
 describe('HashThread', () => {
-  it('gives the SHA-256 of the buffers in order, leaving them to the caller', async () => {
-    const parts = [randomBytes(3 * 1024 * 1024), randomBytes(10), Buffer.alloc(0), randomBytes(1024 * 1024 + 7)];
+  it('gives the SHA-256 of the buffers in order, one or several per call, leaving them to the caller', async () => {
+    const parts = [randomBytes(3 * 1024 * 1024), randomBytes(10), Buffer.alloc(0), randomBytes(1024 * 1024 + 7), randomBytes(16), randomBytes(65536)];
     const copies = parts.map((part) => Buffer.from(part));
     const thread = new HashThread();
-    for (const part of parts) await thread.update(part);
+    for (const part of parts.slice(0, 3)) await thread.update(part);
+    await thread.update(...parts.slice(3));
     expect(await thread.digestHex()).toBe(createHash('sha256').update(Buffer.concat(copies)).digest('hex'));
     parts.forEach((part, i) => expect(part.equals(copies[i]!)).toBe(true));
   });

@@ -55,15 +55,18 @@ export class HashThread {
   }
 
   /**
-   * Hashes `bytes` next (a copy: the caller keeps them). Resolves once the thread has room for
-   * more (at most MAX_QUEUED_BYTES wait there), so memory stays bounded.
+   * Hashes `parts` next, in order (a copy: the caller keeps them). Resolves once the thread has
+   * room for more (at most MAX_QUEUED_BYTES wait there), so memory stays bounded.
    */
-  update(bytes: Uint8Array): Promise<void> {
+  update(...parts: readonly Uint8Array[]): Promise<void> {
     if (this.ended) return Promise.reject(new IoError('cannot hash the object: the hashing thread has ended'));
-    const buffer = this.bufferFor(bytes.byteLength);
-    new Uint8Array(buffer).set(bytes);
+    let length = 0;
+    for (const part of parts) length += part.byteLength;
+    const buffer = this.bufferFor(length);
+    const into = new Uint8Array(buffer);
+    for (let i = 0, offset = 0; i < parts.length; offset += parts[i]!.byteLength, i++) into.set(parts[i]!, offset);
     this.queued += buffer.byteLength;
-    this.worker.postMessage({ buffer, length: bytes.byteLength }, [buffer]);
+    this.worker.postMessage({ buffer, length }, [buffer]);
     if (this.queued <= MAX_QUEUED_BYTES) return Promise.resolve();
     return new Promise((resolve) => this.waiting.push(resolve));
   }
