@@ -46,7 +46,7 @@ export interface ArchiveWriterOptions {
    * Called once the table is complete (onTableLines has seen every line), with its size and hash,
    * before finish writes it into the archive: a catalog can put the entries in place meanwhile.
    */
-  readonly onTableEnd?: (table: { readonly entryCount: number; readonly entriesRoot: string }) => void;
+  readonly onTableEnd?: (table: Pick<ArchiveSummary, 'entryCount' | 'entriesRoot'>) => void;
 }
 
 /** What finish reports; entriesRoot and entryCount go into the signed manifest. */

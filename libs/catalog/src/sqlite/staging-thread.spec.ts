@@ -253,6 +253,14 @@ describe('SqliteCatalog.stageBackup', () => {
         other.close();
       }
     };
+    /** Stages the table of `entries('b1')` in chunks of 64 lines and prepares it. */
+    const prepared = (): { staging: BackupStaging; summary: EntryTableSummary } => {
+      const { chunks, summary } = table(entries('b1'), 64);
+      const staging = stage(catalog, 'b1');
+      for (const chunk of chunks) staging.add(chunk);
+      staging.prepare(summary);
+      return { staging, summary };
+    };
     /** Waits until the thread holds the catalog's write lock (it takes it when prepare's message arrives). */
     const untilLocked = async (): Promise<void> => {
       for (let i = 0; i < 500 && takesWriteLock(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -260,10 +268,7 @@ describe('SqliteCatalog.stageBackup', () => {
     };
 
     it('puts the entries in place unseen, holding the write lock, and the commit makes them visible', async () => {
-      const { chunks, summary } = table(entries('b1'), 64);
-      const staging = stage(catalog, 'b1');
-      for (const chunk of chunks) staging.add(chunk);
-      staging.prepare(summary);
+      const { staging, summary } = prepared();
       await untilLocked();
       // Readers see the catalog as it was: no backup, no content to deduplicate against.
       expect(await catalog.getBackup('b1')).toBeUndefined();
@@ -283,11 +288,8 @@ describe('SqliteCatalog.stageBackup', () => {
       );
       expect(await catalog.getBackup('b1')).toBeUndefined();
 
-      const switched = stage(catalog, 'b1');
-      for (const chunk of chunks) switched.add(chunk);
-      switched.prepare(summary);
       const other = { entryCount: 300, entriesRoot: '0'.repeat(64) };
-      const refused = switched.commit(sampleBackup({ id: 'b1', sourceId }), other);
+      const refused = prepared().staging.commit(sampleBackup({ id: 'b1', sourceId }), other);
       await expect(refused).rejects.toBeInstanceOf(IntegrityError);
       await expect(refused).rejects.toThrow(/got 300 lines \(SHA-256 [0-9a-f]{64}\), but its archive's entry table has 300 \(0{64}\)/);
       expect(await catalog.getBackup('b1')).toBeUndefined();
@@ -306,10 +308,7 @@ describe('SqliteCatalog.stageBackup', () => {
     });
 
     it('gives back the write lock and keeps nothing when discarded before the commit', async () => {
-      const { chunks, summary } = table(entries('b1'), 64);
-      const staging = stage(catalog, 'b1');
-      for (const chunk of chunks) staging.add(chunk);
-      staging.prepare(summary);
+      const { staging, summary } = prepared();
       await untilLocked();
       await staging.discard();
       expect(takesWriteLock()).toBe(true);
@@ -319,10 +318,7 @@ describe('SqliteCatalog.stageBackup', () => {
     });
 
     it('reports at commit a source that does not exist (foreign keys are checked when it commits)', async () => {
-      const { chunks, summary } = table(entries('b1'), 64);
-      const staging = stage(catalog, 'b1');
-      for (const chunk of chunks) staging.add(chunk);
-      staging.prepare(summary);
+      const { staging, summary } = prepared();
       await expect(staging.commit(sampleBackup({ id: 'b1', sourceId: 'nope' }), summary)).rejects.toBeInstanceOf(NotFoundError);
       expect(await catalog.listBackups()).toEqual([]);
       expect(takesWriteLock()).toBe(true);

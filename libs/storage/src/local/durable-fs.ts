@@ -42,7 +42,7 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
       const length = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await writeAll(handle, parts, length);
+      await writeAll(handle, parts);
       if ((unsynced += length) >= syncEveryBytes && !last) {
         unsynced = 0;
         // One flush at a time, beside the writes that follow it; its failure is thrown where it
@@ -76,18 +76,18 @@ export async function writeDurably(path: string, body: Readable | Uint8Array): P
   }
 }
 
-/** Writes all of `parts` (`length` bytes in all) in one system call when it can, looping over short writes. */
-async function writeAll(handle: FileHandle, parts: Uint8Array[], length: number): Promise<void> {
-  if (parts.length === 1) {
-    const [bytes] = parts as [Uint8Array];
-    for (let offset = 0; offset < length; ) offset += (await handle.write(bytes, offset, length - offset)).bytesWritten;
-    return;
+/**
+ * Writes all of `parts`, in order, with writev (a megabyte gathered from 64 KiB frames and their
+ * tags goes out without being copied into one buffer), writing on after a short write.
+ */
+async function writeAll(handle: FileHandle, parts: Uint8Array[]): Promise<void> {
+  let rest = parts;
+  while (rest.length > 0) {
+    let written = (await handle.writev(rest)).bytesWritten;
+    let done = 0;
+    while (done < rest.length && written >= rest[done]!.byteLength) written -= rest[done++]!.byteLength;
+    rest = done < rest.length ? [rest[done]!.subarray(written), ...rest.slice(done + 1)] : [];
   }
-  // writev, not a copy into one buffer: a megabyte gathered from 64 KiB frames and their tags.
-  const written = (await handle.writev(parts)).bytesWritten;
-  if (written === length) return;
-  const rest = Buffer.concat(parts, length).subarray(written);
-  for (let offset = 0; offset < rest.length; ) offset += (await handle.write(rest, offset, rest.length - offset)).bytesWritten;
 }
 
 function toBytes(chunk: unknown): Uint8Array {

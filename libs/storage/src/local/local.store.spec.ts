@@ -1,6 +1,8 @@
-import { mkdtemp, readdir, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { ConflictError, IoError, UnsupportedError, UsageError } from '@tresor/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeObjectStoreConformance } from '../conformance/object-store.conformance.js';
@@ -43,6 +45,17 @@ describe('LocalStore', () => {
     } finally {
       process.umask(previous);
     }
+  });
+
+  it('stores a stream of many small chunks whole and in order (one write takes at most 1,024 of them)', async () => {
+    const store = await LocalStore.open({ path: root });
+    // 3,000 chunks of 1 to 600 bytes, then a 2 MiB one: more parts in one write than writev takes.
+    const chunks = Array.from({ length: 3000 }, (_, i) => randomBytes(1 + ((i * 37) % 600)));
+    chunks.push(randomBytes(2 * 1024 * 1024));
+    const expected = Buffer.concat(chunks);
+    const put = await store.put('archives/many.tra', Readable.from(chunks));
+    expect(put).toEqual({ size: expected.length, sha256: createHash('sha256').update(expected).digest('hex') });
+    expect((await readFile(join(root, 'archives/many.tra'))).equals(expected)).toBe(true);
   });
 
   it('removes stale temp files on open and keeps fresh ones of live writers', async () => {
