@@ -106,8 +106,14 @@ describe('cluster fsck and orphan repair', () => {
     const left = (await readdir(join(objects, 'archives'))).sort();
     expect(left, 'the young orphan (a backup in flight, maybe) stays').toEqual([archive, `${young}.tra`].sort());
     const monitoring = cluster.services.find((s) => s.name === 'monitoring')!;
-    const metrics = await (await fetch(`${monitoring.http}/metrics`)).text();
-    expect(metrics).toMatch(/^tresor_orphans_removed_total\{[^}]*trigger="sweep"[^}]*\} 2$/m);
+    // The sweep counts its removals once it has removed both objects: the archive goes first.
+    const counted = /^tresor_orphans_removed_total\{[^}]*trigger="sweep"[^}]*\} 2$/m;
+    let metrics = '';
+    await until('the sweep to count its removals', 60_000, async () => {
+      metrics = await (await fetch(`${monitoring.http}/metrics`)).text();
+      return counted.test(metrics) ? true : undefined;
+    });
+    expect(metrics).toMatch(counted);
     const sweeps = await until('the sweep in the audit log', 60_000, async () => {
       const found = (await auditActions()).filter((e) => e.action === 'repository.orphans-removed' && (e.details as { data: { trigger: string } }).data.trigger === 'sweep');
       return found.length ? found : undefined;
