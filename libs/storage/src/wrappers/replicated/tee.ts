@@ -30,8 +30,17 @@ export function tee(source: Readable, n: number, stall?: TeeStall): PassThrough[
       if (live.size === 0) source.destroy();
     });
   }
+  // Both listeners go once either fires: a long stream waits for drain thousands of times.
   const drained = (branch: PassThrough) =>
-    new Promise<void>((resolve) => (branch.once('drain', resolve), branch.once('close', resolve)));
+    new Promise<void>((resolve) => {
+      const done = () => {
+        branch.off('drain', done);
+        branch.off('close', done);
+        resolve();
+      };
+      branch.on('drain', done);
+      branch.on('close', done);
+    });
   source.on('data', (chunk: Buffer) => {
     const full = [...live].filter((branch) => !branch.write(chunk));
     if (full.length === 0) return;
