@@ -36,8 +36,17 @@ export const entrySchema = z.strictObject({
   linkTarget: z.string().optional(),
 });
 
+declare const checked: unique symbol;
+
+/**
+ * An entry parseEntry accepted. Its strings other than path and linkTarget are of the schema's
+ * alphabets (hex, digits, backup-id characters, enum names) and its numbers are integers, so it
+ * can be written as JSON without escaping them (entryJson).
+ */
+export type CheckedEntry = Entry & { readonly [checked]: true };
+
 /** Validates an entry (shape, safe path, fields its type needs or forbids); IntegrityError naming the path. */
-export function parseEntry(value: unknown): Entry {
+export function parseEntry(value: unknown): CheckedEntry {
   // Quoted only for a message: escaping every path of a table cost as much as checking it.
   const path = (): string => quotePath((value as { path?: unknown } | null)?.path ?? '?');
   let entry: Entry;
@@ -52,7 +61,7 @@ export function parseEntry(value: unknown): Entry {
   if (pathProblem !== undefined) throw new IntegrityError(`unsafe entry path ${path()}: ${pathProblem}`);
   const problem = typeProblem(entry);
   if (problem !== undefined) throw new IntegrityError(`entry ${path()} (${entry.type}) ${problem}`);
-  return entry;
+  return entry as CheckedEntry;
 }
 
 const entryKeys = new Set(Object.keys(entrySchema.shape));

@@ -6,10 +6,14 @@ import { dirEntry, leftovers, makeTmpDir, removeTmpDirs, toArray } from './archi
 import { canonicalJson } from '@tresor/crypto';
 import { IntegrityError } from '@tresor/errors';
 import type { Entry } from './entry.js';
+import { parseEntry } from './entry-schema.js';
 import { EntrySpill, entryJson } from './entry-spill.js';
 import type { InheritedRun } from './entry-spill.js';
 
 afterAll(removeTmpDirs);
+
+/** A directory's entry as the writer hands it to the spill: checked. */
+const checkedDir = (path: string) => parseEntry(dirEntry(path));
 
 describe('EntrySpill', () => {
   it('writes canonical NDJSON to a private file and hashes exactly those bytes', async () => {
@@ -17,8 +21,8 @@ describe('EntrySpill', () => {
     const spill = await EntrySpill.create(tmp);
     const [dir] = await leftovers(tmp);
     expect(((await stat(`${tmp}/${dir}`)).mode & 0o777).toString(8)).toBe('700');
-    await spill.append(dirEntry('b'));
-    await spill.append(dirEntry('a'));
+    await spill.append(checkedDir('b'));
+    await spill.append(checkedDir('a'));
     const table = await spill.seal();
     const bytes = await buffer(spill.open());
     expect(table).toEqual({
@@ -40,7 +44,7 @@ describe('EntrySpill', () => {
     const tmp = await makeTmpDir();
     const spill = await EntrySpill.create(tmp);
     // ~2.5 MB of two-byte characters: read back in more than one 1 MiB chunk, split inside a character.
-    const entries = Array.from({ length: 12000 }, (_, i) => dirEntry(`d/${String(i).padStart(5, '0')}/${'\u00e9'.repeat(51)}`));
+    const entries = Array.from({ length: 12000 }, (_, i) => checkedDir(`d/${String(i).padStart(5, '0')}/${'\u00e9'.repeat(51)}`));
     for (const entry of entries) void spill.append(entry);
     const table = await spill.seal();
     const bytes = await buffer(spill.open());
@@ -57,7 +61,7 @@ describe('EntrySpill', () => {
     const spill = await EntrySpill.create(tmp, (chunk, runs) => {
       seen.push({ lines: Buffer.from(chunk).toString().split('\n').length - 1, runs: [...runs] });
     });
-    const entry = (i: number) => dirEntry(`d/${String(i).padStart(5, '0')}/${'x'.repeat(200)}`);
+    const entry = (i: number) => checkedDir(`d/${String(i).padStart(5, '0')}/${'x'.repeat(200)}`);
     // Lines 0-2 inherited and neighbours, 3 not, 4-5 inherited but 5 not next to 4 in the parent,
     // then inherited neighbours until the chunk ends and on into the next chunk.
     const marks = [true, 'adjacent', 'adjacent', undefined, true, true, ...Array(600).fill('adjacent')] as const;
@@ -79,7 +83,7 @@ describe('EntrySpill', () => {
   it('reads back only the table it wrote: a spill file changed after sealing fails before its last entry', async () => {
     const tmp = await makeTmpDir();
     const spill = await EntrySpill.create(tmp);
-    for (const name of ['a', 'b', 'c']) await spill.append(dirEntry(name));
+    for (const name of ['a', 'b', 'c']) await spill.append(checkedDir(name));
     await spill.seal();
     const [dir] = await leftovers(tmp);
     const file = `${tmp}/${dir}/entries.ndjson`;
@@ -97,11 +101,11 @@ describe('EntrySpill', () => {
     await spill.dispose();
   });
 
-  it('writes each line exactly as canonicalJson would', () => {
+  it('writes each checked entry exactly as canonicalJson would, escaping only its path and link target', () => {
     const file: Entry = {
-      ...dirEntry('k/\u00e9\u{1F511} "q"\\.pem'),
+      ...dirEntry('k/\u00e9\u{1F511} "q"\u0001\n.pem\u007f\u2028'),
       type: 'file',
-      size: 3,
+      size: Number.MAX_SAFE_INTEGER,
       ino: 2 ** 60,
       mtimeNs: '-5',
       sha256: 'a'.repeat(64),
@@ -110,14 +114,10 @@ describe('EntrySpill', () => {
     const variants: Entry[] = [
       file,
       dirEntry('d'),
-      { ...dirEntry('l'), type: 'symlink', linkTarget: '../\u0000x\n' },
-      { ...dirEntry('u'), sha256: undefined, data: undefined, linkTarget: undefined },
-      { ...file, data: { codec: 'gzip', offset: 7, backupId: 'x', length: 0 } },
-      { ...file, extra: { b: 1, a: 2 } } as unknown as Entry,
-      { ...file, path: { b: 1, a: 2 } } as unknown as Entry,
-      { ...file, data: { ...file.data, extra: true } } as unknown as Entry,
-      { ...file, mode: '420' } as unknown as Entry,
+      { ...dirEntry('l\ttab'), type: 'symlink', size: 0, linkTarget: '../\u001fx\n"\\\ud800' },
+      { ...dirEntry('u'), uid: 0xffff_ffff, gid: 0, mode: 0, sha256: undefined, data: undefined, linkTarget: undefined },
+      { ...file, mtimeNs: '0', ino: 1.5e21, data: { codec: 'gzip', offset: 7, backupId: 'x.Y_z-9', length: 0 } },
     ];
-    for (const entry of variants) expect(entryJson(entry)).toBe(canonicalJson(entry));
+    for (const entry of variants) expect(entryJson(parseEntry(entry))).toBe(canonicalJson(entry));
   });
 });

@@ -10,6 +10,7 @@ import { compressBuffer, createCompressor, validateLevel } from './codecs/index.
 import { DigestTap } from './digest-tap.js';
 import type { Codec, DataRef, Entry } from './entry.js';
 import { parseEntry } from './entry-schema.js';
+import type { CheckedEntry } from './entry-schema.js';
 import type { PreparedContent } from './prepared-content.js';
 import { EntrySpill } from './entry-spill.js';
 import type { Inheritance, TableLinesListener } from './entry-spill.js';
@@ -153,9 +154,9 @@ export class ArchiveWriter {
     // built and checked once, its offset (ours, always valid) filled in when its turn comes.
     const length = content.compressed.length;
     const { sha256, size } = content;
-    const data: { -readonly [K in keyof DataRef]: DataRef[K] } = { backupId: this.backupId, offset: 0, length, codec };
-    const entry = fileEntry(meta, size, sha256, data);
-    checkEntry(entry);
+    const entry = checkEntry(fileEntry(meta, size, sha256, { backupId: this.backupId, offset: 0, length, codec }));
+    // The checked entry's own: still an integer count, so the entry stays checked.
+    const data = entry.data as { -readonly [K in keyof DataRef]: DataRef[K] };
     return this.exclusive(async () => {
       data.offset = this.payloadBytes;
       await this.writePayload(content.compressed);
@@ -173,7 +174,8 @@ export class ArchiveWriter {
   }
 
   private async recordFile(meta: FileMeta, size: number, sha256: string, offset: number, codec: Codec): Promise<Entry> {
-    const entry = fileEntry(meta, size, sha256, { backupId: this.backupId, offset, length: this.payloadBytes - offset, codec });
+    // Checked again with what the content gave (a streamed file's: one call per large file).
+    const entry = checkEntry(fileEntry(meta, size, sha256, { backupId: this.backupId, offset, length: this.payloadBytes - offset, codec }));
     await this.spill.append(entry);
     return entry;
   }
@@ -187,8 +189,7 @@ export class ArchiveWriter {
    */
   addEntry(entry: Entry, inherited?: Inheritance): Promise<void> | undefined {
     this.checkOpen();
-    const picked = pickEntry(entry);
-    checkEntry(picked);
+    const picked = checkEntry(pickEntry(entry));
     const data = picked.data;
     if (data && data.backupId === this.backupId && data.offset + data.length > this.payloadBytes) {
       throw new UsageError(
@@ -353,9 +354,9 @@ function pickEntry(e: Entry): Entry {
   return { path, type, mode, uid, gid, mtimeNs, size, ino, sha256, data: ref, linkTarget };
 }
 
-function checkEntry(entry: Entry): void {
+function checkEntry(entry: Entry): CheckedEntry {
   try {
-    parseEntry(entry);
+    return parseEntry(entry);
   } catch (err) {
     if (err instanceof IntegrityError) throw new UsageError(err.message);
     throw err;
