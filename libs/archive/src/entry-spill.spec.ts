@@ -61,7 +61,7 @@ describe('EntrySpill', () => {
     const spill = await EntrySpill.create(tmp, (chunk, runs) => {
       seen.push({ lines: Buffer.from(chunk).toString().split('\n').length - 1, runs: [...runs] });
     });
-    const entry = (i: number) => checkedDir(`d/${String(i).padStart(5, '0')}/${'x'.repeat(200)}`);
+    const entry = (i: number) => checkedDir(`d/${String(i).padStart(5, '0')}/${'x'.repeat(1000)}`);
     // Lines 0-2 inherited and neighbours, 3 not, 4-5 inherited but 5 not next to 4 in the parent,
     // then inherited neighbours until the chunk ends and on into the next chunk.
     const marks = [true, 'adjacent', 'adjacent', undefined, true, true, ...Array(600).fill('adjacent')] as const;

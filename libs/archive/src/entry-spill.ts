@@ -39,8 +39,13 @@ export interface Inheritance {
   readonly adjacent: boolean;
 }
 
-/** Lines are gathered into chunks of about this many characters: one write and hash update per chunk, not per entry. */
-const CHUNK_CHARS = 64 * 1024;
+/**
+ * Lines are gathered into chunks of about this many characters: one write, hash update and
+ * message to the catalog's thread per chunk, not per entry. 64 KiB made ~400 messages per 100k
+ * lines, each waking that thread (no-change backups 1.72 -> 1.63 s at 256 KiB; 1 MiB was slower,
+ * 1.80 s: the thread's work came in fewer, later steps).
+ */
+const CHUNK_CHARS = 256 * 1024;
 /** The sealed table is read back in chunks of this many bytes. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
