@@ -6,7 +6,7 @@ import type { Entry } from '@tresor/archive';
 import { ConflictError, IntegrityError, IoError, NotFoundError } from '@tresor/errors';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BackupStaging, EntryTableSummary } from '../catalog.js';
+import type { BackupRecord, BackupStaging, EntryTableSummary } from '../catalog.js';
 import { dirEntry, fileEntry, sampleBackup } from '../conformance/catalog.conformance.js';
 import { SqliteCatalog } from './sqlite.catalog.js';
 
@@ -132,6 +132,25 @@ describe('SqliteCatalog.stageBackup', () => {
       const refused = staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), summary);
       await expect(refused).rejects.toBeInstanceOf(IntegrityError);
       await expect(refused).rejects.toThrow(/inherited 60 entries from "a" to "a\/k59.pem" of parent backup p, but the catalog has 61/);
+      expect(await catalog.getBackup('c')).toBeUndefined();
+      await expect(entriesOf('c')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('checks what it stages and the backup row, though not the copied rows, which were checked when inserted', async () => {
+      const child = parentEntries();
+      child[5] = { ...child[5]!, type: 'fifo' as Entry['type'] };
+      const badLine = table(child, 1000);
+      const staging = stage(catalog, 'c', 'p');
+      staging.add(badLine.chunks[0]!, [{ first: 0, count: 5 }, { first: 6, count: 55 }]);
+      const refusedLine = staging.commit(sampleBackup({ id: 'c', sourceId, parentId: 'p' }), badLine.summary);
+      await expect(refusedLine).rejects.toThrow(/CHECK constraint failed/);
+
+      // The constraints skipped for the copy are in force again for the backup row that follows it.
+      const { chunks, summary } = table(parentEntries(), 1000);
+      const again = stage(catalog, 'c', 'p');
+      again.add(chunks[0]!, [{ first: 0, count: 61 }]);
+      const unknownLevel = sampleBackup({ id: 'c', sourceId, parentId: 'p', level: 'weekly' as BackupRecord['level'] });
+      await expect(again.commit(unknownLevel, summary)).rejects.toThrow(/CHECK constraint failed/);
       expect(await catalog.getBackup('c')).toBeUndefined();
       await expect(entriesOf('c')).rejects.toBeInstanceOf(NotFoundError);
     });
