@@ -8,6 +8,7 @@ import { generateDataKey } from '@tresor/crypto';
 import { IoError } from '@tresor/errors';
 import { isSourceProblem, readTimesOf } from '@tresor/source';
 import type { ReadTimes, Source, SourceEntry, SourceProblem } from '@tresor/source';
+import type { PutResult } from '@tresor/storage';
 import { newBackupId } from '../backup-id.js';
 import { KeyService } from '../keyring/key-service.js';
 import { hashStream } from '../io.js';
@@ -17,6 +18,7 @@ import { ParentCursor } from './parent-cursor.js';
 import type { ParentEntry } from './parent-cursor.js';
 import { chooseParent } from './parent.js';
 import { readAhead } from './read-ahead.js';
+import { StartedEarly } from './started-early.js';
 
 /**
  * Files read ahead of the one being stored, and their bytes at most: enough runs of small files
@@ -88,24 +90,28 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
   const previousEntries = new ParentCursor(useParent ? repo.catalog.entries(useParent.id) : undefined);
 
+  // Started before the data key is wrapped (a passphrase's key derivation, ~0.1 s): the scan's
+  // thread and the catalog's start up meanwhile instead of after it.
+  const scanned = new StartedEarly(source.scanBatches ? source.scanBatches() : batchesOf(source.scan()));
   const dek = generateDataKey();
-  // One wrap per slot of the current KEK version (like LUKS key slots): any one opens the backup;
-  // a tenant's source is wrapped for the tenant's slots only (crypto-shredding, ADR 23).
-  const { keys: wrapped } = await KeyService.of(repo).wrapDataKey(dek, source);
   const body = new PassThrough();
-  const putting = repo.store.put(archiveKey(backupId), body);
+  let putting: Promise<PutResult> | undefined;
   // Storage failing first (a full disk, a lost location) is the cause; the writer then only sees
   // its output closed ("The operation was aborted"), which must not be what the operator reads.
   let putFailure: unknown;
-  putting.catch((err: unknown) => {
-    putFailure = err;
-    body.destroy(err as Error);
-  });
   // The catalog indexes the entry table while the archive is written, where it can (off this thread).
   let staging: BackupStaging | undefined;
   let writer: ArchiveWriter;
   try {
     const taking = (staging = repo.catalog.stageBackup?.(backupId, useParent?.id));
+    // One wrap per slot of the current KEK version (like LUKS key slots): any one opens the backup;
+    // a tenant's source is wrapped for the tenant's slots only (crypto-shredding, ADR 23).
+    const { keys: wrapped } = await KeyService.of(repo).wrapDataKey(dek, source);
+    putting = repo.store.put(archiveKey(backupId), body);
+    putting.catch((err: unknown) => {
+      putFailure = err;
+      body.destroy(err as Error);
+    });
     writer = await ArchiveWriter.create({
       backupId,
       createdAt: createdAt.toISOString(),
@@ -119,9 +125,10 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     });
   } catch (err) {
     dek.fill(0);
+    await scanned.stop();
     await staging?.discard();
     body.destroy(err as Error);
-    await putting.catch(() => undefined);
+    await putting?.catch(() => undefined);
     throw err;
   }
   dek.fill(0);
@@ -328,7 +335,6 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
   };
 
   try {
-    const scanned = source.scanBatches ? source.scanBatches() : batchesOf(source.scan());
     for await (const ready of readAhead(scanned, { ...READ_AHEAD, weigh: weighPlanned }, prepare, start)) {
       for (const planned of ready) {
         const item = planned.item;
