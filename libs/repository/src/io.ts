@@ -1,8 +1,5 @@
-import type { Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import { IntegrityError, NotFoundError, UsageError } from '@tresor/errors';
-import { ColdObjectError, copiesOf } from '@tresor/storage';
+import { ColdObjectError, copiesOf, hashStream } from '@tresor/storage';
 import type { ObjectStore } from '@tresor/storage';
 
 /** Reads a whole (small) object into memory: manifests and repository.json only. */
@@ -15,19 +12,6 @@ export async function readObject(store: ObjectStore, key: string): Promise<Buffe
 /** Streams an object through SHA-256 and returns the hex digest and size. */
 export async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: string; size: number }> {
   return hashStream(await store.get(key));
-}
-
-/** Hex SHA-256 and byte count of a stream. */
-export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(stream, async function (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-  });
-  return { sha256: hash.digest('hex'), size };
 }
 
 /** A stored copy of an archive that hashes to what its manifest says. */

@@ -1,8 +1,8 @@
 import type { BackupRecord } from '@tresor/catalog';
 import { TresorError } from '@tresor/errors';
-import { copiesOf } from '@tresor/storage';
+import { copiesOf, hashStream } from '@tresor/storage';
 import type { ObjectInfo, ObjectStore } from '@tresor/storage';
-import { hashStream, readObject } from '../io.js';
+import { readObject } from '../io.js';
 import { KEYRING_PREFIX } from '../keyring/keyring.js';
 import { KEK_PREFIX } from '../keyring/kek-versions.js';
 import { ARCHIVE_PREFIX, archiveKey, MANIFEST_PREFIX, manifestKey, REPOSITORY_OBJECT } from '../layout.js';

@@ -8,16 +8,7 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Hex SHA-256 of a stream's bytes and their count, without holding them. */
-export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk as Uint8Array);
-    size += (chunk as Uint8Array).length;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
+export { hashStream } from '../hash-stream.js';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '@tresor/errors';
 import type { PutResult } from '../object-store.js';
 import { hasErrno } from './errno.js';
-import { HashThread } from './hash-thread.js';
+import { HashThread } from '../hash-thread.js';
 
 export const fileMode = 0o600;
 export const dirMode = 0o700;

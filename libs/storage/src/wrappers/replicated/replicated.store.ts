@@ -7,7 +7,7 @@ import {
   TresorError,
   UsageError,
 } from '@tresor/errors';
-import { hashStream } from '../../conformance/stream-helpers.js';
+import { hashStream } from '../../hash-stream.js';
 import type {
   ByteRange,
   ObjectInfo,

@@ -1,4 +1,4 @@
-import { hashStream } from '../../conformance/stream-helpers.js';
+import { hashStream } from '../../hash-stream.js';
 import type { ObjectInfo } from '../../object-store.js';
 import { ColdObjectError } from '../../tiering/storage-class.js';
 import type { NamedStore } from './replicated.store.js';
