@@ -44,6 +44,20 @@ export class ArchiveSet {
     return copy;
   }
 
+  /**
+   * Takes `copy` as a backup's archive while `verified` still hashes it, for a check that reads
+   * it meanwhile (one storage location: there is no other copy to choose). If `verified` fails,
+   * the copy and its reader are forgotten: nothing later in the run reads an unverified archive.
+   */
+  assume(backupId: string, copy: ArchiveCopy, verified: Promise<unknown>): void {
+    if (this.copies.has(backupId)) return;
+    this.copies.set(backupId, Promise.resolve(copy));
+    verified.catch(() => {
+      this.copies.delete(backupId);
+      this.readers.delete(backupId);
+    });
+  }
+
   /** The reader of a backup's archive. */
   open(backupId: string): Promise<ArchiveReader> {
     let reader = this.readers.get(backupId);

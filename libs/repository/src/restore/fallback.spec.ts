@@ -13,7 +13,7 @@ import type { KeySupplier } from '../keys.js';
 import { archiveKey } from '../layout.js';
 import { Repository } from '../repository.js';
 import type { StorageConfig } from '../storage-config.js';
-import { verifyBackup } from '../verify/verify.service.js';
+import { verifyBackup, VerifyRun } from '../verify/verify.service.js';
 import { runRestore } from './restore.service.js';
 
 const PASSPHRASE = 'unit test passphrase';
@@ -139,6 +139,28 @@ describe('restore and verify read a good copy when a location holds a bad one', 
       await expect(failure).rejects.toThrow(`backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`);
       const report = await verifyBackup(repo, backup);
       expect(report).toMatchObject({ ok: false, problem: `backup ${backupId}: archive ${archiveKey(backupId)} SHA-256 does not match its manifest` });
+    });
+  });
+
+  it('deep-checks the only copy while hashing it, reports the hash first, and reads nothing more from it in the run', async () => {
+    const f = await fixture();
+    const { repoDir, backupId } = await backedUp(f, { type: 'local', path: 'objects' });
+    // A second backup whose unchanged keystore's content lies in the first backup's archive.
+    await writeFile(join(f.source, 'b.key'), 'beta');
+    await withRepo(repoDir, (repo) => runBackup(repo, new FilesystemSource(f.source), { level: 'incremental' }));
+    // The flipped byte lies in the keystore's frames: the deep check alone would fail on them.
+    await corrupt(join(repoDir, 'objects', archiveKey(backupId)));
+    await withRepo(repoDir, async (repo) => {
+      const run = new VerifyRun(repo);
+      const [first, second] = await repo.catalog.listBackups();
+      expect(await verifyBackup(repo, first!, { deep: true, run })).toMatchObject({
+        ok: false,
+        problem: `backup ${backupId}: archive ${archiveKey(backupId)} SHA-256 does not match its manifest`,
+      });
+      // Not read from the copy the check took while it was hashed: located again, and refused.
+      expect((await verifyBackup(repo, second!, { deep: true, run })).problem).toBe(
+        `backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`,
+      );
     });
   });
 
