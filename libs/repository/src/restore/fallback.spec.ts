@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { IntegrityError, UsageError } from '@tresor/errors';
 import { FilesystemSource } from '@tresor/source';
@@ -142,22 +144,43 @@ describe('restore and verify read a good copy when a location holds a bad one', 
     });
   });
 
-  it('deep-checks the only copy while hashing it, reports the hash first, and reads nothing more from it in the run', async () => {
+  it('deep-checks the only copy while hashing it, reports the hash first, and trusts nothing it read there later in the run', async () => {
     const f = await fixture();
     const { repoDir, backupId } = await backedUp(f, { type: 'local', path: 'objects' });
-    // A second backup whose unchanged keystore's content lies in the first backup's archive.
+    // A second backup that needs only a.key from the first backup's archive.
+    await rm(join(f.source, 'keystore.p12'));
     await writeFile(join(f.source, 'b.key'), 'beta');
     await withRepo(repoDir, (repo) => runBackup(repo, new FilesystemSource(f.source), { level: 'incremental' }));
-    // The flipped byte lies in the keystore's frames: the deep check alone would fail on them.
-    await corrupt(join(repoDir, 'objects', archiveKey(backupId)));
     await withRepo(repoDir, async (repo) => {
       const run = new VerifyRun(repo);
+      // The archive reads whole (the hash) with one byte flipped, and only once the deep check has
+      // taken both its contents; read by ranges (the deep check), as stored.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const read = repo.store.get.bind(repo.store);
+      repo.store.get = async (key, range) => {
+        const stream = await read(key, range);
+        if (range || key !== archiveKey(backupId)) return stream;
+        const bytes = await buffer(stream);
+        bytes[bytes.length >> 1]! ^= 0xff;
+        return Readable.from((async function* () {
+          await released;
+          yield bytes;
+        })());
+      };
+      const add = run.add.bind(run);
+      let contents = 0;
+      run.add = (entry, line) => {
+        add(entry, line);
+        if (entry.data && ++contents === 2) release();
+      };
+
       const [first, second] = await repo.catalog.listBackups();
       expect(await verifyBackup(repo, first!, { deep: true, run })).toMatchObject({
         ok: false,
         problem: `backup ${backupId}: archive ${archiveKey(backupId)} SHA-256 does not match its manifest`,
       });
-      // Not read from the copy the check took while it was hashed: located again, and refused.
+      // a.key checked out from that copy, but the copy did not: a.key is checked again, and refused.
       expect((await verifyBackup(repo, second!, { deep: true, run })).problem).toBe(
         `backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`,
       );

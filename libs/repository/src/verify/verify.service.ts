@@ -45,6 +45,15 @@ export class VerifyRun {
     return this.lines.has(key);
   }
 
+  /**
+   * Forgets every check recorded so far: one read an archive whose hash then failed, and a later
+   * backup must not pass on what it learned there (its restore would refuse that archive).
+   */
+  forgetChecks(): void {
+    this.checked.clear();
+    this.lines.clear();
+  }
+
   /** Records an entry that passed every check: its content reference if it has one, its table line if known. */
   add(entry: Entry, line?: string): void {
     if (line !== undefined) this.lines.add(line);
@@ -104,6 +113,11 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
     // copy is hashed rather than after (issue 9: the hash of a 375 MiB archive was ~0.4 s of a
     // deep verify, alone on the main thread). A failed hash is reported before the check's findings.
     const hashedMeanwhile = deep && copiesOf(repo.store).length === 1;
+    const verifiedCopy = () =>
+      locating.catch((err: unknown) => {
+        if (hashedMeanwhile) run.forgetChecks();
+        throw err;
+      });
     if (hashedMeanwhile) {
       locating.catch(() => undefined);
       archives.assume(backup.id, { store: repo.store, warnings: [] }, locating);
@@ -114,11 +128,11 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       try {
         await checkDeeply(run, backup.id, manifest.entriesRoot, () => entriesChecked++);
       } catch (err) {
-        if (hashedMeanwhile) await locating;
+        if (hashedMeanwhile) await verifiedCopy();
         throw err;
       }
     }
-    const copy = await locating;
+    const copy = await verifiedCopy();
     // The run's set reports a copy once; this backup's report names its own and those it newly met.
     warnings = [...new Set([...copy.warnings, ...archives.warnings.slice(warningsBefore)])];
     return { backupId: backup.id, ok: true, deep, entriesChecked, warnings };
