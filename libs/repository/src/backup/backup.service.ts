@@ -127,7 +127,8 @@ export async function runBackup(repo: Repository, source: Source, options: Backu
     dek.fill(0);
     await scanned.stop();
     await staging?.discard();
-    body.destroy(err as Error);
+    // The error aborts a put in progress; with none (the key could not be wrapped), no one listens for it.
+    body.destroy(putting ? (err as Error) : undefined);
     await putting?.catch(() => undefined);
     throw err;
   }
