@@ -112,7 +112,8 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
     // With one storage location a deep check reads the only copy there is: it does so while the
     // copy is hashed rather than after (issue 9: the hash of a 375 MiB archive was ~0.4 s of a
     // deep verify, alone on the main thread). A failed hash is reported before the check's findings.
-    const hashedMeanwhile = deep && copiesOf(repo.store).length === 1;
+    const copies = copiesOf(repo.store);
+    const hashedMeanwhile = deep && copies.length === 1;
     const verifiedCopy = () =>
       locating.catch((err: unknown) => {
         if (hashedMeanwhile) run.forgetChecks();
@@ -120,7 +121,8 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
       });
     if (hashedMeanwhile) {
       locating.catch(() => undefined);
-      archives.assume(backup.id, { store: repo.store, warnings: [] }, locating);
+      // The store locateVerifiedCopy reads and hashes: the location's, inside a replicated store of one.
+      archives.assume(backup.id, { store: copies[0]!.store, warnings: [] }, locating);
     } else {
       await archives.locate(backup.id, await locating);
     }
