@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Compressor } from 'zstd-napi';
 import type { Entry } from '@tresor/archive';
-import { IntegrityError } from '@tresor/errors';
+import { ConflictError, IntegrityError } from '@tresor/errors';
 import { TreeWriter } from './tree-writer.js';
 
 const content = Buffer.from('{"secret":"s3cr3t","rotated":"2026-11-27"}\n'.repeat(10));
@@ -61,5 +61,32 @@ describe('TreeWriter.writeFileFrame (key files decompressed on a writer thread)'
     const writer = new TreeWriter(join(dir, 'streamed'), true);
     expect(await writer.writeFileFrame(entry('app/s.json'), frame(content, false))).toBe(false);
     expect(await readdir(join(dir, 'streamed', 'app'))).toEqual([]);
+  });
+});
+
+describe('TreeWriter directories', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tresor-tree-writer-dirs-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('creates the directories above a file once, 0700, and refuses a symlink or a file on the way', async () => {
+    const root = join(dir, 'clone');
+    await mkdir(join(root, 'outside'), { recursive: true });
+    await symlink(join(root, 'outside'), join(root, 'linked'));
+    await writeFile(join(root, 'plain'), 'not a directory');
+    const writer = new TreeWriter(root, false);
+    await Promise.all([writer.writeFileFrame(entry('a/b/c/one.json'), frame(content)), writer.writeFileFrame(entry('a/b/c/two.json'), frame(content))]);
+    expect((await readdir(join(root, 'a', 'b', 'c'))).sort()).toEqual(['one.json', 'two.json']);
+    expect(((await stat(join(root, 'a', 'b'))).mode & 0o777).toString(8)).toBe('700');
+
+    await expect(writer.writeFileFrame(entry('linked/x/k.json'), frame(content))).rejects.toThrow(
+      new IntegrityError(`entry linked/x/k.json: ${join(root, 'linked')} is a symlink; refusing to write through it`),
+    );
+    await expect(writer.writeDir({ ...entry('plain/sub'), type: 'dir' })).rejects.toThrow(
+      new ConflictError(`entry plain/sub: ${join(root, 'plain')} exists and is not a directory`),
+    );
+    expect(await readdir(join(root, 'outside'))).toEqual([]);
   });
 });

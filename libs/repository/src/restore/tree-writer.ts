@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { lstat, open, rename, rm, symlink, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
@@ -18,8 +18,9 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
  */
 export class TreeWriter {
   /**
-   * Directories created or checked, or being so: the staging tree is private, so they stay as
-   * they are. Files of one directory are written several at once, and share one check of it.
+   * Directories created or checked, or being so, by relative path: the staging tree is private, so
+   * they stay as they are. Files of one directory are written several at once, and share one check
+   * of it (a file's parent is found without walking its path again).
    */
   private readonly knownDirs = new Map<string, Promise<void>>();
   /**
@@ -38,20 +39,15 @@ export class TreeWriter {
     private readonly fresh = false,
   ) {}
 
-  /** Creates the directories on the way to `path` (mode 0700 until their metadata is applied). */
-  async ensureParents(path: string): Promise<void> {
-    const segments = path.split('/').slice(0, -1);
-    let current = this.root;
-    for (const segment of segments) {
-      current = join(current, segment);
-      await this.ensureDir(current, path);
-    }
+  /** Creates the directories on the way to `path` (mode 0700 until their metadata is applied); errors name `forPath`. */
+  ensureParents(path: string, forPath = path): Promise<void> {
+    const cut = path.lastIndexOf('/');
+    return cut === -1 ? Promise.resolve() : this.ensureDir(path.slice(0, cut), forPath);
   }
 
   /** Creates a directory entry (or checks that a directory is already there). */
-  async writeDir(entry: Entry): Promise<void> {
-    await this.ensureParents(entry.path);
-    await this.ensureDir(join(this.root, entry.path), entry.path);
+  writeDir(entry: Entry): Promise<void> {
+    return this.ensureDir(entry.path, entry.path);
   }
 
   /**
@@ -162,10 +158,11 @@ export class TreeWriter {
     if (error) throw error;
   }
 
+  /** The directory at relative path `dir` and those above it, each created or checked once. */
   private ensureDir(dir: string, forPath: string): Promise<void> {
     let known = this.knownDirs.get(dir);
     if (!known) {
-      known = this.checkDir(dir, forPath);
+      known = this.ensureParents(dir, forPath).then(() => this.checkDir(join(this.root, dir), forPath));
       this.knownDirs.set(dir, known);
       // A failed check is not remembered: the next entry below it fails on its own.
       known.catch(() => this.knownDirs.delete(dir));
@@ -174,23 +171,10 @@ export class TreeWriter {
   }
 
   private async checkDir(dir: string, forPath: string): Promise<void> {
-    try {
-      const stat = await lstat(dir);
-      if (stat.isSymbolicLink()) {
-        throw new IntegrityError(`entry ${forPath}: ${dir} is a symlink; refusing to write through it`);
-      }
-      if (!stat.isDirectory()) throw new ConflictError(`entry ${forPath}: ${dir} exists and is not a directory`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      try {
-        // Created here, so a directory: no need to look again.
-        await mkdir(dir, { mode: 0o700 });
-      } catch (mkdirErr) {
-        // Something appeared there meanwhile: look at what it is.
-        if ((mkdirErr as NodeJS.ErrnoException).code !== 'EEXIST') throw mkdirErr;
-        return this.checkDir(dir, forPath);
-      }
-    }
+    const { error, found } = await writePool().makeDir(dir);
+    if (found === 'symlink') throw new IntegrityError(`entry ${forPath}: ${dir} is a symlink; refusing to write through it`);
+    if (found === 'other') throw new ConflictError(`entry ${forPath}: ${dir} exists and is not a directory`);
+    if (error) throw error;
   }
 
   private async refuseDirectory(dest: string, path: string): Promise<void> {

@@ -74,6 +74,32 @@ describe('writePool', () => {
   });
 });
 
+describe('writePool making directories', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tresor-write-pool-dirs-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('creates a directory 0700 or finds one there, and names a symlink or a file in the way without following it', async () => {
+    expect(await writePool().makeDir(join(dir, 'new'))).toEqual({});
+    expect(((await stat(join(dir, 'new'))).mode & 0o777).toString(8)).toBe('700');
+    expect(await writePool().makeDir(join(dir, 'new'))).toEqual({});
+
+    await mkdir(join(dir, 'elsewhere'));
+    await symlink(join(dir, 'elsewhere'), join(dir, 'link'));
+    await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
+    await writeFile(join(dir, 'file'), 'x');
+    expect(await writePool().makeDir(join(dir, 'link'))).toEqual({ found: 'symlink' });
+    expect(await writePool().makeDir(join(dir, 'dangling'))).toEqual({ found: 'symlink' });
+    expect(await writePool().makeDir(join(dir, 'file'))).toEqual({ found: 'other' });
+    await expect(stat(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const orphan = await writePool().makeDir(join(dir, 'missing', 'child'));
+    expect(orphan.error).toMatchObject({ code: 'ENOENT', syscall: 'mkdir' });
+  });
+});
+
 describe('writePool inflating stored zstd frames', () => {
   let dir: string;
   beforeAll(async () => {

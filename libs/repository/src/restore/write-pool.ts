@@ -73,8 +73,27 @@ function applyMetadata({ dest, symlink, chown, uid, gid, mode, mtime }) {
     return { error: failure(err) };
   }
 }
+// Created (0700) or found; what is found there instead of a directory is named, never followed.
+function makeDir({ dir }) {
+  for (;;) {
+    try {
+      fs.mkdirSync(dir, 0o700);
+      return {};
+    } catch (err) {
+      if (err.code !== 'EEXIST') return { error: failure(err) };
+    }
+    try {
+      const stat = fs.lstatSync(dir);
+      return stat.isSymbolicLink() ? { found: 'symlink' } : stat.isDirectory() ? {} : { found: 'other' };
+    } catch (err) {
+      // Removed between the two calls: try again.
+      if (err.code !== 'ENOENT') return { error: failure(err) };
+    }
+  }
+}
 const run = (job, shared) =>
-  job.op === 'file' ? writeFile(job) : job.op === 'create' ? createFile(job) : job.op === 'inflate' ? inflate(job, shared) : applyMetadata(job);
+  job.op === 'file' ? writeFile(job) : job.op === 'create' ? createFile(job) : job.op === 'inflate' ? inflate(job, shared)
+    : job.op === 'dir' ? makeDir(job) : applyMetadata(job);
 parentPort.on('message', ({ id, jobs, shared }) => {
   parentPort.postMessage({ id, results: jobs.map((job) => run(job, shared)) });
 });
@@ -83,7 +102,7 @@ parentPort.on('message', ({ id, jobs, shared }) => {
 type Failure = { code?: string; errno?: number; syscall?: string; path?: string; dest?: string; message: string };
 /** What an inflate job found before writing anything, instead of writing. */
 type Refusal = { fallback: true } | { corrupt: string } | { mismatch: true };
-type Result = { error?: Failure; renaming?: boolean } | Refusal | { threadError: Error };
+type Result = { error?: Failure; renaming?: boolean; found?: 'symlink' | 'other' } | Refusal | { threadError: Error };
 
 /** What a restored name gets after its content: owner (when `chown`), mode (not for a symlink), mtime in seconds. */
 export type Metadata = { symlink: boolean; chown: boolean; uid: number; gid: number; mode: number; mtime: number };
@@ -140,6 +159,17 @@ export class WritePool {
    */
   async createFile(dest: string, bytes: Buffer, meta: Metadata): Promise<WriteOutcome> {
     return outcome(await this.pool.run({ op: 'create', dest, bytes, meta }, bytes.length));
+  }
+
+  /**
+   * Creates directory `dir` (0700), or finds one already there; `found` names anything else there
+   * (a symlink is never followed). On a writer thread: a restore makes one per folder of the tree,
+   * and two libuv round trips each (lstat, mkdir) cost the main thread more than the calls.
+   */
+  async makeDir(dir: string): Promise<WriteOutcome & { readonly found?: 'symlink' | 'other' }> {
+    const result = await this.pool.run({ op: 'dir', dir }, 0);
+    if (!('threadError' in result) && !isRefusal(result) && result.found) return { found: result.found };
+    return outcome(result);
   }
 
   /** Owner (when `chown`), mode (not for a symlink) and mtime (seconds) of `dest`, not following a symlink. */
