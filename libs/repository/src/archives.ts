@@ -1,5 +1,5 @@
 import { ArchiveReader } from '@tresor/archive';
-import { randomAccess } from '@tresor/storage';
+import { copiesOf, randomAccess } from '@tresor/storage';
 import type { ArchiveCopy } from './io.js';
 import { locateVerifiedCopy } from './io.js';
 import { KeyService } from './keyring/key-service.js';
@@ -24,24 +24,44 @@ export class ArchiveSet {
   locate(backupId: string, known?: ArchiveCopy): Promise<ArchiveCopy> {
     let copy = this.copies.get(backupId);
     if (!copy) {
-      copy = (async () => {
-        const found =
-          known ??
-          (await (async () => {
-            const { manifest } = await loadManifest(this.repo, backupId);
-            return locateVerifiedCopy(
-              this.repo.store,
-              archiveKey(backupId),
-              manifest.archive,
-              () => `backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`,
-            );
-          })());
-        this.warnings.push(...found.warnings);
-        return found;
-      })();
+      copy = known ? this.noted(Promise.resolve(known)) : this.verifiedCopy(backupId);
       this.copies.set(backupId, copy);
     }
     return copy;
+  }
+
+  /**
+   * Locates a backup's archive as `locate` does, but with one storage location (no other copy to
+   * choose) its copy can be read at once, while it is hashed. The promise settles when the hash
+   * has passed: a caller reads meanwhile, but acts on nothing it read before it resolves.
+   */
+  locateWhileHashing(backupId: string): Promise<ArchiveCopy> {
+    const locations = copiesOf(this.repo.store);
+    if (locations.length !== 1 || this.copies.has(backupId)) return this.locate(backupId);
+    const verified = this.verifiedCopy(backupId);
+    // The store locateVerifiedCopy reads and hashes: the location's, inside a replicated store of one.
+    this.assume(backupId, { store: locations[0]!.store, warnings: [] }, verified);
+    return verified;
+  }
+
+  private verifiedCopy(backupId: string): Promise<ArchiveCopy> {
+    return this.noted(
+      loadManifest(this.repo, backupId).then(({ manifest }) =>
+        locateVerifiedCopy(
+          this.repo.store,
+          archiveKey(backupId),
+          manifest.archive,
+          () => `backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`,
+        ),
+      ),
+    );
+  }
+
+  /** The copy, once its warnings are the run's. */
+  private async noted(copy: Promise<ArchiveCopy>): Promise<ArchiveCopy> {
+    const found = await copy;
+    this.warnings.push(...found.warnings);
+    return found;
   }
 
   /**
@@ -51,8 +71,10 @@ export class ArchiveSet {
    */
   assume(backupId: string, copy: ArchiveCopy, verified: Promise<unknown>): void {
     if (this.copies.has(backupId)) return;
-    this.copies.set(backupId, Promise.resolve(copy));
+    const assumed = Promise.resolve(copy);
+    this.copies.set(backupId, assumed);
     verified.catch(() => {
+      if (this.copies.get(backupId) !== assumed) return;
       this.copies.delete(backupId);
       this.readers.delete(backupId);
     });

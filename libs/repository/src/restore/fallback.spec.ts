@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -141,6 +141,39 @@ describe('restore and verify read a good copy when a location holds a bad one', 
       await expect(failure).rejects.toThrow(`backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`);
       const report = await verifyBackup(repo, backup);
       expect(report).toMatchObject({ ok: false, problem: `backup ${backupId}: archive ${archiveKey(backupId)} SHA-256 does not match its manifest` });
+    });
+  });
+
+  it('restores from the only copy by reading its entry table while hashing it, and writes nothing when the hash fails', async () => {
+    const f = await fixture();
+    const { repoDir, backupId } = await backedUp(f, { type: 'local', path: 'objects' });
+    await withRepo(repoDir, async (repo) => {
+      // The whole read (the hash) finds one byte flipped, and ends only once the table has been
+      // read by ranges: a restore that waited for the hash before reading its table would hang.
+      let rangeRead!: () => void;
+      const tableRead = new Promise<void>((resolve) => (rangeRead = resolve));
+      const read = repo.store.get.bind(repo.store);
+      repo.store.get = async (key, range) => {
+        const stream = await read(key, range);
+        if (key !== archiveKey(backupId)) return stream;
+        if (range) {
+          rangeRead();
+          return stream;
+        }
+        const bytes = await buffer(stream);
+        bytes[bytes.length >> 1]! ^= 0xff;
+        return Readable.from((async function* () {
+          await tableRead;
+          yield bytes;
+        })());
+      };
+      const backup = (await repo.catalog.listBackups())[0]!;
+      const target = join(f.dir, 'restored');
+      await expect(runRestore(repo, backup, { target })).rejects.toThrow(
+        new IntegrityError(`backup ${backupId}: archive ${archiveKey(backupId)} does not match its manifest (corrupt or replaced)`),
+      );
+      await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await readdir(f.dir)).filter((name) => name.includes('restored'))).toEqual([]);
     });
   });
 

@@ -1,4 +1,4 @@
-import type { Entry } from '@tresor/archive';
+import type { ArchiveReader, Entry } from '@tresor/archive';
 import { VerifiedTable } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { ConflictError, IntegrityError, IoError, TresorError } from '@tresor/errors';
@@ -70,34 +70,38 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
   const started = Date.now();
   const { manifest } = await loadManifest(repo, backup.id);
   // Every archive is checked against its signed manifest before the first byte is written; with
-  // several storage locations, the first good copy of each is the one read.
+  // several storage locations, the first good copy of each is the one read. With one location the
+  // entry table is read and checked while the archive is hashed (issue 9: ~0.3 s of a 100k-file
+  // restore): nothing read is acted on until the hash has passed, and its failure is reported first.
   const archives = new ArchiveSet(repo);
-  for (const id of new Set([backup.id, ...manifest.dataBackupIds])) await archives.locate(id);
-  const reader = await archives.open(backup.id);
+  const dataIds = [...new Set(manifest.dataBackupIds)].filter((id) => id !== backup.id);
+  const located = (async () => {
+    await archives.locateWhileHashing(backup.id);
+    // One at a time, as before: each hash of a large archive has a thread of its own.
+    for (const id of dataIds) await archives.locate(id);
+  })();
+  located.catch(() => undefined);
   const filter = compileEntryQuery({ include: options.include, exclude: options.exclude });
   // The entry table is read again for each step instead of held: a restore's memory then stays
   // bounded by the directories, not the files (1M files held ~530 B each). The reads after the
   // first check each chunk against its digest from the first, which matched the signed root, and
   // skip validating its entries again.
   const verified = new VerifiedTable();
+  let reader: ArchiveReader;
+  let survey: Survey;
+  try {
+    reader = await archives.open(backup.id);
+    survey = await surveyEntries(reader, manifest.entriesRoot, verified, filter, options.listedPathsLimit ?? LISTED_PATHS_LIMIT);
+  } catch (err) {
+    await located;
+    throw err;
+  }
+  await located;
   const selectedEntries = async function* (): AsyncGenerator<Entry> {
     for await (const entry of reader.entries({ verified })) if (filter(entry.path)) yield entry;
   };
-
-  // First pass: checks the whole table against its signed root, before anything is written.
-  const dirs = new Map<string, Entry>();
-  const symlinks = new Set<string>();
-  const counts = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
-  const paths: string[] = [];
-  const listLimit = options.listedPathsLimit ?? LISTED_PATHS_LIMIT;
-  for await (const entry of reader.entries({ expectedEntriesRoot: manifest.entriesRoot, recordInto: verified })) {
-    if (entry.type === 'dir') dirs.set(entry.path, entry);
-    if (entry.type === 'symlink') symlinks.add(entry.path);
-    if (!filter(entry.path)) continue;
-    tally(counts, entry);
-    if (paths.length < listLimit) paths.push(entry.path);
-  }
-  if (symlinks.size > 0) for await (const entry of selectedEntries()) refuseWriteThroughSymlink(entry, symlinks);
+  const { dirs, counts, paths } = survey;
+  if (survey.symlinks.size > 0) for await (const entry of selectedEntries()) refuseWriteThroughSymlink(entry, survey.symlinks);
   const listed = { paths, ...(counts.files + counts.dirs + counts.symlinks > paths.length ? { pathsTruncated: true } : {}) };
 
   const state = await inspectTarget(options.target);
@@ -165,6 +169,35 @@ export async function runRestore(repo: Repository, backup: BackupRecord, options
     throw err;
   }
   return { backupId: backup.id, target: options.target, dryRun: false, ...counts, durationMs: Date.now() - started, ...listed, warnings: archives.warnings };
+}
+
+interface Survey {
+  readonly dirs: Map<string, Entry>;
+  readonly symlinks: Set<string>;
+  readonly counts: { files: number; dirs: number; symlinks: number; bytes: number };
+  readonly paths: string[];
+}
+
+/**
+ * The first pass: checks the whole entry table against its signed root, before anything is
+ * written, and notes its directories and symlinks, the selection's counts and its first paths.
+ */
+async function surveyEntries(
+  reader: ArchiveReader,
+  entriesRoot: string,
+  verified: VerifiedTable,
+  filter: (path: string) => boolean,
+  listLimit: number,
+): Promise<Survey> {
+  const survey: Survey = { dirs: new Map(), symlinks: new Set(), counts: { files: 0, dirs: 0, symlinks: 0, bytes: 0 }, paths: [] };
+  for await (const entry of reader.entries({ expectedEntriesRoot: entriesRoot, recordInto: verified })) {
+    if (entry.type === 'dir') survey.dirs.set(entry.path, entry);
+    if (entry.type === 'symlink') survey.symlinks.add(entry.path);
+    if (!filter(entry.path)) continue;
+    tally(survey.counts, entry);
+    if (survey.paths.length < listLimit) survey.paths.push(entry.path);
+  }
+  return survey;
 }
 
 /** An entry below a symlink of the same backup would be written through it: refuse the archive. */
