@@ -1,5 +1,5 @@
 import { IntegrityError, NotFoundError, UsageError } from '@tresor/errors';
-import { ColdObjectError, copiesOf, hashStream } from '@tresor/storage';
+import { ColdObjectError, copiesOf, hashObject } from '@tresor/storage';
 import type { ObjectStore } from '@tresor/storage';
 
 /** Reads a whole (small) object into memory: manifests and repository.json only. */
@@ -7,11 +7,6 @@ export async function readObject(store: ObjectStore, key: string): Promise<Buffe
   const chunks: Buffer[] = [];
   for await (const chunk of await store.get(key)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** Streams an object through SHA-256 and returns the hex digest and size. */
-export async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: string; size: number }> {
-  return hashStream(await store.get(key));
 }
 
 /** A stored copy of an archive that hashes to what its manifest says. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { HashThread } from './hash-thread.js';
+import type { ObjectStore } from './object-store.js';
 
 /** Bytes gathered before a hashing thread is started: a smaller stream is hashed where it is read. */
-const THREAD_AFTER_BYTES = 4 * 1024 * 1024;
+export const THREAD_AFTER_BYTES = 4 * 1024 * 1024;
 /** Bytes gathered per copy to the thread, whatever the stream's chunk size. */
 const BATCH_BYTES = 1024 * 1024;
 
@@ -38,4 +39,9 @@ export async function hashStream(stream: Readable): Promise<{ sha256: string; si
   } finally {
     await thread?.stop();
   }
+}
+
+/** Hex SHA-256 and size of a stored object: the store's own (ObjectStore.sha256) where it has one, else streamed. */
+export async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: string; size: number }> {
+  return store.sha256 ? store.sha256(key) : hashStream(await store.get(key));
 }

@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HashThread } from './hash-thread.js';
+import { hashFile, HashThread } from './hash-thread.js';
 
 describe('HashThread', () => {
   it('gives the SHA-256 of the buffers in order, one or several per call, leaving them to the caller', async () => {
@@ -43,5 +46,22 @@ describe('HashThread', () => {
     await thread.stop();
     await thread.stop();
     await expect(thread.digestHex()).rejects.toThrow(/hashing thread exited/);
+  });
+});
+
+describe('hashFile', () => {
+  it('reads and hashes a file on its thread, and fails with the fs error for a missing path or a directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tresor-hash-file-'));
+    try {
+      const bytes = randomBytes(2 * 1024 * 1024 + 3);
+      await writeFile(join(dir, 'object'), bytes);
+      expect(await hashFile(join(dir, 'object'))).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+      await writeFile(join(dir, 'empty'), '');
+      expect(await hashFile(join(dir, 'empty'))).toEqual({ sha256: createHash('sha256').digest('hex'), size: 0 });
+      await expect(hashFile(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(hashFile(dir)).rejects.toMatchObject({ code: 'ENOENT', message: `not a file: ${dir}` });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

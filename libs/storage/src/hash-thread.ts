@@ -95,3 +95,43 @@ export class HashThread {
     for (const resume of this.waiting.splice(0)) resume();
   }
 }
+
+/** The file-hashing thread's code (CommonJS, evaluated): reads the file at `workerData` itself, 1 MiB at a time. */
+const FILE_THREAD_SOURCE = `
+const { parentPort, workerData: path } = require('node:worker_threads');
+const fs = require('node:fs');
+const hash = require('node:crypto').createHash('sha256');
+let fd = -1;
+try {
+  fd = fs.openSync(path, 'r');
+  if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('not a file: ' + path), { code: 'ENOENT' });
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  let size = 0;
+  for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; size += n) hash.update(buffer.subarray(0, n));
+  parentPort.postMessage({ sha256: hash.digest('hex'), size });
+} catch (err) {
+  parentPort.postMessage({ error: { code: err.code, message: err.message } });
+} finally {
+  if (fd !== -1) fs.closeSync(fd);
+}
+`;
+
+/**
+ * Hex SHA-256 and size of the file at `path`, read and hashed on a thread of its own: the caller's
+ * thread does nothing meanwhile (issue 9: a restore's hash of its archive, fed from a main thread
+ * busy checking the entry table, took ~0.8 s instead of ~0.3 s). Fails with the fs error (its `code`).
+ */
+export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const worker = new Worker(FILE_THREAD_SOURCE, { eval: true, workerData: path });
+  try {
+    const reply = await new Promise<{ sha256: string; size: number } | { error: { code?: string; message: string } }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the hashing thread exited (code ${code})`)));
+    });
+    if ('error' in reply) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+    return reply;
+  } finally {
+    await worker.terminate().catch(() => undefined);
+  }
+}

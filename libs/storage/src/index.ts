@@ -12,4 +12,4 @@ export * from './tiering/storage-class.js';
 export * from './tiering/policy.js';
 export * from './tiering/tier.js';
 export * from './tiering/cost.js';
-export { hashStream } from './hash-stream.js';
+export { hashObject, hashStream } from './hash-stream.js';

@@ -75,6 +75,12 @@ export interface ObjectStore {
   put(key: string, body: Readable | Uint8Array, options?: PutOptions): Promise<PutResult>;
   /** Streams the object (or a range of it). Fails with NotFoundError if it does not exist. */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * The object's hex SHA-256 and size, where the store computes them more cheaply than a caller
+   * streaming `get` would (the local store: on a thread that reads the file itself). NotFoundError
+   * if it does not exist. Callers use `hashObject`, which falls back to streaming.
+   */
+  sha256?(key: string): Promise<{ sha256: string; size: number }>;
   /** Facts about the object, or undefined if it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in lexicographic key order. */

@@ -1,6 +1,6 @@
 import type { BackupRecord } from '@tresor/catalog';
 import { TresorError } from '@tresor/errors';
-import { copiesOf, hashStream } from '@tresor/storage';
+import { copiesOf, hashObject } from '@tresor/storage';
 import type { ObjectInfo, ObjectStore } from '@tresor/storage';
 import { readObject } from '../io.js';
 import { KEYRING_PREFIX } from '../keyring/keyring.js';
@@ -138,7 +138,7 @@ export async function fsckRepository(repo: Repository, options: FsckOptions = {}
           problem: `${name}: archive ${archive.key} is ${archive.size} bytes, the catalog says ${backup.archiveSize}`,
         });
       } else if (readData) {
-        const hashed = await hashObject(store, archive.key);
+        const hashed = await hashOrProblem(store, archive.key);
         if ('error' in hashed) {
           findings.push({ kind: 'unreachable', location: name, key: archive.key, backupId: backup.id, problem: `${name}: cannot read ${archive.key}: ${hashed.error}` });
         } else {
@@ -205,9 +205,9 @@ async function listAll(store: ObjectStore): Promise<ObjectInfo[]> {
   return all;
 }
 
-async function hashObject(store: ObjectStore, key: string): Promise<{ sha256: string; size: number } | { error: string }> {
+async function hashOrProblem(store: ObjectStore, key: string): Promise<{ sha256: string; size: number } | { error: string }> {
   try {
-    return await hashStream(await store.get(key));
+    return await hashObject(store, key);
   } catch (err) {
     return { error: (err as Error).message };
   }

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile, mkdir } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ConflictError, IoError, UnsupportedError, UsageError } from '@tresor/errors';
+import { ConflictError, IoError, NotFoundError, UnsupportedError, UsageError } from '@tresor/errors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeObjectStoreConformance } from '../conformance/object-store.conformance.js';
 import { failingStream } from '../conformance/stream-helpers.js';
@@ -31,6 +31,19 @@ describe('LocalStore', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hashes an object itself, on a thread past 4 MiB, as streaming it would, and knows a missing one', async () => {
+    const store = await LocalStore.open({ path: root });
+    const large = randomBytes(5 * 1024 * 1024 + 17);
+    const small = randomBytes(1000);
+    await store.put('archives/large.tra', large);
+    await store.put('archives/small.tra', small);
+    const expected = (bytes: Buffer) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+    expect(await store.sha256('archives/large.tra')).toEqual(expected(large));
+    expect(await store.sha256('archives/small.tra')).toEqual(expected(small));
+    await expect(store.sha256('archives/missing.tra')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.sha256('archives')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('creates files 0600 and directories 0700 whatever the umask', async () => {

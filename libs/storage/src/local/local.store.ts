@@ -26,6 +26,8 @@ import {
   writeDurably,
 } from './durable-fs.js';
 import { hasErrno, toIoError } from './errno.js';
+import { hashStream, THREAD_AFTER_BYTES } from '../hash-stream.js';
+import { hashFile } from '../hash-thread.js';
 
 /** Where puts are staged; inside the root so the final link never crosses filesystems. */
 const tempDirName = '.tmp';
@@ -120,6 +122,20 @@ export class LocalStore implements ObjectStore {
       return handle.createReadStream({ start, end: end - 1, highWaterMark: readChunkBytes });
     } catch (err) {
       await handle.close();
+      throw toIoError(err, `cannot read object ${key} in ${this.location}`);
+    }
+  }
+
+  /** Hashed on a thread that reads the file itself, past a few megabytes (below, streamed here). */
+  async sha256(key: string): Promise<{ sha256: string; size: number }> {
+    this.checkKey(key);
+    const info = await this.info(key);
+    if (!info) throw this.notFound(key);
+    if (info.size < THREAD_AFTER_BYTES) return hashStream(await this.get(key));
+    try {
+      return await hashFile(this.pathOf(key));
+    } catch (err) {
+      if (hasErrno(err, 'ENOENT', 'ENOTDIR')) throw this.notFound(key);
       throw toIoError(err, `cannot read object ${key} in ${this.location}`);
     }
   }

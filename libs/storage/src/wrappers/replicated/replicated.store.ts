@@ -7,7 +7,7 @@ import {
   TresorError,
   UsageError,
 } from '@tresor/errors';
-import { hashStream } from '../../hash-stream.js';
+import { hashObject } from '../../hash-stream.js';
 import type {
   ByteRange,
   ObjectInfo,
@@ -165,7 +165,7 @@ export class ReplicatedStore implements ObjectStore {
   /** The whole object from the first location whose copy hashes to `sha256` (each candidate is read twice). */
   async getVerified(key: string, sha256: string): Promise<Readable> {
     return this.firstThat(`cannot read a copy of object ${key} with SHA-256 ${sha256}`, async (store) => {
-      const actual = await hashStream(await store.get(key));
+      const actual = await hashObject(store, key);
       if (actual.sha256 !== sha256) {
         throw new IntegrityError(
           `object ${key} in ${store.location} hashes to ${actual.sha256}, expected ${sha256}`,
@@ -227,7 +227,7 @@ export class ReplicatedStore implements ObjectStore {
       } catch (err) {
         if (!(err instanceof ConflictError)) return false;
         // Already there with the same content (an earlier partial write of the same object).
-        const present = await target.get(key).then(hashStream, () => undefined);
+        const present = await hashObject(target, key).catch(() => undefined);
         if (present?.sha256 === sha256) return true;
       }
       await new Promise((resolve) => setTimeout(resolve, repairDelayMs));

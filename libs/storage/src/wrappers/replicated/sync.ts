@@ -1,4 +1,4 @@
-import { hashStream } from '../../hash-stream.js';
+import { hashObject } from '../../hash-stream.js';
 import type { ObjectInfo } from '../../object-store.js';
 import { ColdObjectError } from '../../tiering/storage-class.js';
 import type { NamedStore } from './replicated.store.js';
@@ -140,7 +140,7 @@ function judge(
 
 async function hashCopy(key: string, copy: Copy): Promise<void> {
   try {
-    const { sha256, size } = await hashStream(await copy.location.store.get(key));
+    const { sha256, size } = await hashObject(copy.location.store, key);
     copy.sha256 = sha256;
     // A size that changed since the listing counts as what was read.
     (copy as { size: number }).size = size;
@@ -170,7 +170,7 @@ async function copyOne(
   }
   for (const source of sources) {
     try {
-      const sha256 = source.sha256 ?? (await hashStream(await source.location.store.get(key))).sha256;
+      const sha256 = source.sha256 ?? (await hashObject(source.location.store, key)).sha256;
       await target.store.put(key, await source.location.store.get(key), { expectedSha256: sha256 });
       return {
         key,
