@@ -127,6 +127,23 @@ describe('writePool inflating stored zstd frames', () => {
     expect((await readdir(dir)).sort()).toEqual(['a.key', 'b.key']);
   });
 
+  it('inflates many frames at once from views into one buffer, which stays the caller\'s', async () => {
+    const files = Array.from({ length: 150 }, (_, i) => Buffer.from(`${i}:`.repeat(40 + i)));
+    const frames = files.map((bytes) => frame(bytes));
+    // As a restore has them: views into one decrypted payload frame.
+    const payload = Buffer.concat(frames);
+    const copy = Buffer.from(payload);
+    let offset = 0;
+    const views = frames.map((f) => payload.subarray(offset, (offset += f.length)));
+    const outcomes = await Promise.all(
+      views.map((view, i) => writePool().inflateFile({ dest: join(dir, `many-${i}.key`) }, view, { size: files[i]!.length, sha256: sha256(files[i]!) }, meta)),
+    );
+    expect(outcomes.every((o) => Object.keys(o).length === 0)).toBe(true);
+    for (const i of [0, 77, 149]) expect((await readFile(join(dir, `many-${i}.key`))).equals(files[i]!)).toBe(true);
+    expect(payload.equals(copy)).toBe(true);
+    for (let i = 0; i < files.length; i++) await rm(join(dir, `many-${i}.key`));
+  });
+
   it('writes nothing for content of another SHA-256 or size, a frame zstd cannot decode, or one without its size', async () => {
     const other = { size: content.length, sha256: sha256(Buffer.from('something else')) };
     expect(await writePool().inflateFile({ dest: join(dir, 'forged.key') }, frame(content), other, meta)).toEqual({ mismatch: true });

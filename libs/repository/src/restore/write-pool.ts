@@ -14,7 +14,7 @@ const fs = require('node:fs');
 let check;
 function inflate(job, shared) {
   check ??= new Function('require', 'return (' + shared.code + ');')(require);
-  const found = check(Buffer.from(job.frame.buffer, job.frame.byteOffset, job.frame.byteLength), job.size, shared.arg);
+  const found = check(Buffer.from(shared.frames, job.frameAt, job.frameLength), job.size, shared.arg);
   if (found.fallback) return { fallback: true };
   if (found.corrupt !== undefined) return { corrupt: found.corrupt };
   if (found.length !== job.size || found.sha256 !== job.sha256) return { mismatch: true };
@@ -123,7 +123,7 @@ export class WritePool {
 
   constructor(size: number) {
     const { code, arg } = contentCheck();
-    this.pool = new BatchPool<Result>(WORKER_SOURCE, size, (jobs) => ({ jobs, shared: { code, arg } }));
+    this.pool = new BatchPool<Result>(WORKER_SOURCE, size, (jobs) => packFrames(jobs as Job[], { code, arg }));
   }
 
   /**
@@ -136,11 +136,7 @@ export class WritePool {
     expected: { readonly size: number; readonly sha256: string },
     meta: Metadata,
   ): Promise<InflateOutcome> {
-    // A copy of its own: `frame` is often a view into a whole decrypted frame, all of which a
-    // message would otherwise copy (64 KiB and more for a 2 KB key file) and keep alive meanwhile.
-    const stored = new Uint8Array(frame.length);
-    stored.set(frame);
-    const result = await this.pool.run({ op: 'inflate', ...target, frame: stored, ...expected, meta }, frame.length + expected.size);
+    const result = await this.pool.run({ op: 'inflate', ...target, frame, ...expected, meta } satisfies Job, frame.length + expected.size);
     return isRefusal(result) ? result : outcome(result);
   }
 
@@ -176,6 +172,32 @@ export class WritePool {
   async applyMetadata(dest: string, meta: Metadata): Promise<WriteOutcome> {
     return outcome(await this.pool.run({ op: 'meta', dest, ...meta }, 0));
   }
+}
+
+/** A job as queued; an inflate job's `frame` leaves it for the message's shared buffer (packFrames). */
+type Job = { op: string; frame?: Uint8Array; frameAt?: number; frameLength?: number; [field: string]: unknown };
+
+/**
+ * Copies the frames of a message's inflate jobs into one buffer that the message moves to the
+ * thread: a frame is often a view into a whole decrypted frame, all of which a message would
+ * otherwise copy (64 KiB and more for a 2 KB key file), and a copy of its own per key file was
+ * 100k buffers for a restore's main thread to allocate and collect.
+ */
+function packFrames(jobs: Job[], shared: { code: string; arg: unknown }): { jobs: Job[]; shared: object; transfer?: ArrayBuffer[] } {
+  let total = 0;
+  for (const job of jobs) if (job.frame) total += job.frame.byteLength;
+  if (total === 0) return { jobs, shared };
+  const frames = new Uint8Array(total);
+  let offset = 0;
+  for (const job of jobs) {
+    if (!job.frame) continue;
+    frames.set(job.frame, offset);
+    job.frameAt = offset;
+    job.frameLength = job.frame.byteLength;
+    offset += job.frame.byteLength;
+    job.frame = undefined;
+  }
+  return { jobs, shared: { ...shared, frames: frames.buffer }, transfer: [frames.buffer] };
 }
 
 function outcome(result: Result): WriteOutcome {
