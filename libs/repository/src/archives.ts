@@ -36,12 +36,21 @@ export class ArchiveSet {
    * has passed: a caller reads meanwhile, but acts on nothing it read before it resolves.
    */
   locateWhileHashing(backupId: string): Promise<ArchiveCopy> {
-    const locations = copiesOf(this.repo.store);
-    if (locations.length !== 1 || this.copies.has(backupId)) return this.locate(backupId);
+    const only = this.onlyCopy();
+    if (!only || this.copies.has(backupId)) return this.locate(backupId);
     const verified = this.verifiedCopy(backupId);
-    // The store locateVerifiedCopy reads and hashes: the location's, inside a replicated store of one.
-    this.assume(backupId, { store: locations[0]!.store, warnings: [] }, verified);
+    this.assume(backupId, only, verified);
     return verified;
+  }
+
+  /**
+   * The copy an archive can only be read from when the repository has one storage location (the
+   * store locateVerifiedCopy reads and hashes: the location's, inside a replicated store of one),
+   * for a caller that reads it while it is hashed; undefined with several locations to choose from.
+   */
+  onlyCopy(): ArchiveCopy | undefined {
+    const locations = copiesOf(this.repo.store);
+    return locations.length === 1 ? { store: locations[0]!.store, warnings: [] } : undefined;
   }
 
   private verifiedCopy(backupId: string): Promise<ArchiveCopy> {

@@ -2,7 +2,6 @@ import { hash } from 'node:crypto';
 import type { Entry } from '@tresor/archive';
 import type { BackupRecord } from '@tresor/catalog';
 import { IntegrityError, TresorError } from '@tresor/errors';
-import { copiesOf } from '@tresor/storage';
 import { ArchiveSet } from '../archives.js';
 import { locateVerifiedCopy } from '../io.js';
 import { archiveKey } from '../layout.js';
@@ -112,17 +111,16 @@ export async function verifyBackup(repo: Repository, backup: BackupRecord, optio
     // With one storage location a deep check reads the only copy there is: it does so while the
     // copy is hashed rather than after (issue 9: the hash of a 375 MiB archive was ~0.4 s of a
     // deep verify, alone on the main thread). A failed hash is reported before the check's findings.
-    const copies = copiesOf(repo.store);
-    const hashedMeanwhile = deep && copies.length === 1;
+    const onlyCopy = deep ? archives.onlyCopy() : undefined;
+    const hashedMeanwhile = onlyCopy !== undefined;
     const verifiedCopy = () =>
       locating.catch((err: unknown) => {
         if (hashedMeanwhile) run.forgetChecks();
         throw err;
       });
-    if (hashedMeanwhile) {
+    if (onlyCopy) {
       locating.catch(() => undefined);
-      // The store locateVerifiedCopy reads and hashes: the location's, inside a replicated store of one.
-      archives.assume(backup.id, { store: copies[0]!.store, warnings: [] }, locating);
+      archives.assume(backup.id, onlyCopy, locating);
     } else {
       await archives.locate(backup.id, await locating);
     }

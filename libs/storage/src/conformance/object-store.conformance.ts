@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } from '@tresor/errors';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ObjectInfo, ObjectStore } from '../object-store.js';
-import { failingStream, generatedStream, hashStream, readAll, sha256 } from './stream-helpers.js';
+import { failingStream, generatedStream, hashObject, hashStream, readAll, sha256 } from './stream-helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -102,6 +102,9 @@ export function describeObjectStoreConformance(
       expect(result).toEqual({ size: largeObjectBytes, sha256: source.sha256() });
       expect(await store().head(key)).toMatchObject({ size: largeObjectBytes });
       expect(await hashStream(await store().get(key))).toEqual(result);
+      // The store's own hash where it has one (ObjectStore.sha256), else the stream's: the same answer.
+      expect(await hashObject(store(), key)).toEqual(result);
+      await expect(hashObject(store(), 'large/missing.bin')).rejects.toBeInstanceOf(NotFoundError);
     }, 240_000);
 
     it('reads ranges, cutting a range that reaches past the end', async () => {

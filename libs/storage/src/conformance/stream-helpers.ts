@@ -8,7 +8,7 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export { hashStream } from '../hash-stream.js';
+export { hashObject, hashStream } from '../hash-stream.js';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
