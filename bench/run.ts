@@ -11,6 +11,8 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { restoreTimingHazard, workFilesystem } from './filesystem.js';
+import type { WorkFilesystem } from './filesystem.js';
 import { measureFloors } from './floors.js';
 import type { Floor } from './floors.js';
 import { generateKeyTree } from './generate-key-tree.js';
@@ -106,6 +108,9 @@ async function main(): Promise<void> {
     await generateKeyTree(tree, files, 1);
     await writeFile(join(work, '.complete'), '');
   }
+  const filesystem = workFilesystem(work);
+  const hazard = restoreTimingHazard(filesystem);
+  if (hazard) process.stderr.write(`warning: ${hazard}\n`);
   // The machine is shared: the load during the run says how far to trust the wall times.
   const loadSamples = [loadavg()[0]!];
   const sampler = setInterval(() => loadSamples.push(loadavg()[0]!), 10_000);
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
         .map((t) => [t.name, execFileSync(t.name, [t.name === 'restic' ? 'version' : '--version'], { encoding: 'utf8' }).trim()]),
     ),
     tree: { files: all.length, bytes: treeBytes },
+    filesystem,
     reps,
     limits,
     floors,
@@ -172,6 +178,7 @@ async function main(): Promise<void> {
 function toMarkdown(report: {
   date: string;
   tree: { files: number; bytes: number };
+  filesystem: WorkFilesystem;
   reps: number;
   limits: { tarSeconds: number; aesGcmMiBs: number };
   floors: Floor[];
@@ -200,6 +207,7 @@ function toMarkdown(report: {
     '',
     `Raw limits on the same tree: \`tar -cf - | cat > /dev/null\` ${fmt(report.limits.tarSeconds)} s; \`openssl speed -evp aes-256-gcm\` (64 KiB blocks) ${report.limits.aesGcmMiBs.toFixed(0)} MiB/s.`,
     `Load average (1 min, sampled every 10 s during the run): median ${report.load.median.toFixed(1)}, min ${report.load.min.toFixed(1)}, max ${report.load.max.toFixed(1)}.`,
+    `Repositories and restores on ${report.filesystem.source} (${report.filesystem.type}${report.filesystem.journal === null ? '' : report.filesystem.journal ? ', journal' : ', no journal'}; ${report.filesystem.options}).${restoreTimingHazard(report.filesystem) ? ' Restore times here depend on what was deleted before them (see Method).' : ''}`,
     '',
     ...floorsTable(report),
   );
