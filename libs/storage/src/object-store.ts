@@ -81,6 +81,12 @@ export interface ObjectStore {
    * if it does not exist. Callers use `hashObject`, which falls back to streaming.
    */
   sha256?(key: string): Promise<{ sha256: string; size: number }>;
+  /**
+   * Up to `length` bytes at `offset` as one buffer, where the store reads them more cheaply than a
+   * ranged `get` would stream them (the local store: one positional read, no stream); fewer when
+   * the object ends first. NotFoundError if it does not exist. Callers use `randomAccess`.
+   */
+  readRange?(key: string, offset: number, length: number): Promise<Buffer>;
   /** Facts about the object, or undefined if it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in lexicographic key order. */

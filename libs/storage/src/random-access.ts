@@ -28,19 +28,25 @@ export async function randomAccess(store: ObjectStore, key: string): Promise<Ran
         );
       }
       if (length === 0) return Buffer.alloc(0);
-      const chunks: Buffer[] = [];
-      let received = 0;
-      for await (const chunk of await store.get(key, { offset, length })) {
-        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        chunks.push(bytes);
-        received += bytes.length;
-      }
-      if (received !== length) {
+      const bytes = store.readRange ? await store.readRange(key, offset, length) : await ranged(store, key, offset, length);
+      if (bytes.length !== length) {
         throw new IntegrityError(
-          `object ${key} in ${store.location} returned ${received} bytes at ${offset}, expected ${length}; it changed or is truncated`,
+          `object ${key} in ${store.location} returned ${bytes.length} bytes at ${offset}, expected ${length}; it changed or is truncated`,
         );
       }
-      return Buffer.concat(chunks, received);
+      return bytes;
     },
   };
+}
+
+/** The bytes of a ranged `get`, in one buffer (the stream's own when it came in one chunk). */
+async function ranged(store: ObjectStore, key: string, offset: number, length: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of await store.get(key, { offset, length })) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    chunks.push(bytes);
+    received += bytes.length;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
 }

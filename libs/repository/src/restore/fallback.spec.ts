@@ -153,6 +153,14 @@ describe('restore and verify read a good copy when a location holds a bad one', 
       let rangeRead!: () => void;
       const tableRead = new Promise<void>((resolve) => (rangeRead = resolve));
       const read = repo.store.get.bind(repo.store);
+      // Ranged reads come through readRange where the store has one (the local store does), else get.
+      const readRange = repo.store.readRange?.bind(repo.store);
+      if (readRange) {
+        repo.store.readRange = async (key, offset, length) => {
+          if (key === archiveKey(backupId)) rangeRead();
+          return readRange(key, offset, length);
+        };
+      }
       repo.store.get = async (key, range) => {
         const stream = await read(key, range);
         if (key !== archiveKey(backupId)) return stream;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { ConflictError, IntegrityError, IoError, NotFoundError, UsageError } from '@tresor/errors';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ObjectInfo, ObjectStore } from '../object-store.js';
+import { randomAccess } from '../random-access.js';
 import { failingStream, generatedStream, hashObject, hashStream, readAll, sha256 } from './stream-helpers.js';
 
 const MiB = 1024 * 1024;
@@ -124,6 +125,25 @@ export function describeObjectStoreConformance(
       await expect(store().get('range/missing.bin', { offset: 0, length: 1 })).rejects.toBeInstanceOf(
         NotFoundError,
       );
+    });
+
+    it('reads the same bytes through randomAccess as through get (readRange where the store has it)', async () => {
+      const key = 'range/random-access.bin';
+      const bytes = randomBytes(3 * MiB + 7);
+      await store().put(key, bytes);
+      const object = await randomAccess(store(), key);
+      expect(object.size).toBe(bytes.length);
+      expect((await object.read(0, 10)).equals(bytes.subarray(0, 10))).toBe(true);
+      expect((await object.read(MiB - 3, 2 * MiB)).equals(bytes.subarray(MiB - 3, 3 * MiB - 3))).toBe(true);
+      expect((await object.read(bytes.length - 7, 7)).equals(bytes.subarray(-7))).toBe(true);
+      await expect(object.read(bytes.length - 7, 8)).rejects.toBeInstanceOf(IntegrityError);
+      const readRange = store().readRange?.bind(store());
+      if (readRange) {
+        expect((await readRange(key, 5, 1000)).equals(bytes.subarray(5, 1005))).toBe(true);
+        expect((await readRange(key, bytes.length - 2, 10)).equals(bytes.subarray(-2))).toBe(true);
+        await expect(readRange('range/missing.bin', 0, 1)).rejects.toBeInstanceOf(NotFoundError);
+      }
+      await expect(randomAccess(store(), 'range/missing.bin')).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('reports a missing object as undefined from head and NotFoundError from get', async () => {
