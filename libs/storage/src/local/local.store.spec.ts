@@ -46,6 +46,19 @@ describe('LocalStore', () => {
     await expect(store.sha256('archives')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('reads a range with one positional read, refusing a directory, a missing key and a bad range', async () => {
+    const store = await LocalStore.open({ path: root });
+    const bytes = randomBytes(3000);
+    await store.put('archives/one.tra', bytes);
+    expect((await store.readRange('archives/one.tra', 100, 2000)).equals(bytes.subarray(100, 2100))).toBe(true);
+    expect(await store.readRange('archives/one.tra', 3000, 10)).toHaveLength(0);
+    await expect(store.readRange('archives', 0, 1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.readRange('archives/missing.tra', 0, 1)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.readRange('archives/one.tra', -1, 1)).rejects.toThrow(new UsageError('range offset -1 is not a non-negative integer'));
+    await expect(store.readRange('archives/one.tra', 0, 1.5)).rejects.toThrow(new UsageError('range length 1.5 is not a non-negative integer'));
+    expect((await readFile(join(root, 'archives/one.tra'))).equals(bytes)).toBe(true);
+  });
+
   it('creates files 0600 and directories 0700 whatever the umask', async () => {
     const previous = process.umask(0o000);
     try {
